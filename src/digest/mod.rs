@@ -1,0 +1,3 @@
+//! Digests: pending matches → [`render::Digest`] → [`render::Rendered`].
+
+pub mod render;
