@@ -3,7 +3,12 @@
 //! Data flows `config → schedule → fetch → extract → matcher → store → digest → mail`,
 //! sequenced by [`pipeline`] (one source) and [`daemon`] (time and signals).
 
-pub mod matcher;
+pub mod config;
+pub mod digest;
 pub mod extract;
 pub mod fetch;
-pub mod digest;
+pub mod mail;
+pub mod matcher;
+pub mod outbox;
+pub mod schedule;
+pub mod store;

@@ -1,3 +1,4 @@
-//! Digests: pending matches → [`render::Digest`] → [`render::Rendered`].
+//! Digests: pending matches → [`render::Digest`] ([`build`]) → [`render::Rendered`] ([`render`]).
 
+pub mod build;
 pub mod render;

@@ -1,0 +1,282 @@
+//! Configuration: TOML → [`raw::RawConfig`] → validated, compiled [`Config`].
+//!
+//! Everything is compiled at load (cron lines, CSS selectors, watchlist terms, time zone,
+//! `sources` patterns), so a running daemon has no "invalid rule" path. A `Config` is
+//! immutable and shared as `Arc<Config>`; a reload builds a new one and swaps it only if valid.
+
+pub mod error;
+pub mod raw;
+pub mod validate;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use url::Url;
+
+pub use error::{ConfigError, ConfigErrors};
+
+use crate::extract::SourceKind;
+use crate::fetch::FetchSettings;
+use crate::matcher::{Matcher, WatchlistTerms};
+use crate::schedule::CronSpec;
+
+pub const DEFAULT_CONFIG_PATH: &str = "/etc/newswatch/newswatch.toml";
+pub const DEFAULT_STATE_DIR: &str = "/var/lib/newswatch";
+pub const DEFAULT_USER_AGENT: &str = "newswatch/0.1 (+https://example.org/newswatch)";
+pub const DEFAULT_TIMEOUT_SECS: u64 = 30;
+pub const DEFAULT_MAX_BODY_BYTES: u64 = 10_000_000;
+pub const DEFAULT_PER_HOST_DELAY_MS: u64 = 1000;
+pub const DEFAULT_PER_HOST_CONCURRENCY: usize = 1;
+pub const DEFAULT_FROM: &str = "newswatch <newswatch@localhost>";
+pub const DEFAULT_SCHEDULE: &str = "*/15 * * * *";
+pub const DEFAULT_DIGEST: &str = "0 7 * * *";
+pub const DEFAULT_BACKFILL: &str = "24h";
+
+/// The validated configuration.
+#[derive(Debug)]
+pub struct Config {
+    pub path: PathBuf,
+    pub state_dir: PathBuf,
+    pub timezone: Tz,
+    pub http: FetchSettings,
+    pub mail: MailConfig,
+    pub sources: Vec<Source>,
+    pub watchlists: Vec<Watchlist>,
+    /// All watchlists' terms in one automaton; watchlist `i` of `watchlists` is index `i`.
+    pub matcher: Matcher,
+}
+
+#[derive(Debug, Clone)]
+pub struct MailConfig {
+    pub from: lettre::message::Mailbox,
+    pub transport: TransportConfig,
+    pub list_unsubscribe: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransportConfig {
+    /// `.eml` files in `<state_dir>/outbox`.
+    File,
+    /// An `smtp://` or `smtps://` URL (no password: that comes from the environment).
+    Smtp { url: String },
+}
+
+/// How much history to report on a source's first fetch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backfill {
+    /// Report articles published within this long before the first fetch.
+    Within(Duration),
+    /// Report everything, dated or not.
+    All,
+}
+
+impl Backfill {
+    /// Whether an article first seen on a source's first fetch at `now` is reported.
+    pub fn reports(self, published: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
+        match (self, published) {
+            (Backfill::All, _) => true,
+            (Backfill::Within(_), None) => false,
+            (Backfill::Within(d), Some(p)) => {
+                let d = chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX);
+                now.checked_sub_signed(d).is_none_or(|cut| p >= cut)
+            }
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Source {
+    pub name: String,
+    pub url: Url,
+    pub kind: SourceKind,
+    pub schedule: CronSpec,
+    pub follow: bool,
+    pub links: Option<scraper::Selector>,
+    pub links_text: Option<String>,
+    pub content: Option<scraper::Selector>,
+    pub content_text: Option<String>,
+    pub backfill: Backfill,
+}
+
+#[derive(Debug, Clone)]
+pub enum DigestSchedule {
+    Immediate,
+    Cron(CronSpec),
+}
+
+impl std::fmt::Display for DigestSchedule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DigestSchedule::Immediate => f.write_str("immediate"),
+            DigestSchedule::Cron(c) => write!(f, "{c}"),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Watchlist {
+    pub name: String,
+    pub terms: WatchlistTerms,
+    /// Source patterns as written (`*`, names, or globs with `*`).
+    pub sources: Vec<String>,
+    pub to: Vec<lettre::message::Mailbox>,
+    pub digest: DigestSchedule,
+}
+
+impl Watchlist {
+    /// Whether this watchlist watches the named source.
+    pub fn watches(&self, source: &str) -> bool {
+        self.sources.iter().any(|p| glob_match(p, source))
+    }
+}
+
+impl Config {
+    /// Reads and validates the config at `path`.
+    ///
+    /// # Errors
+    /// Every problem found, each with file:line:column.
+    pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            ConfigErrors(vec![ConfigError::whole(
+                path,
+                format!("cannot read config: {e}"),
+            )])
+        })?;
+        Self::from_text(path, &text)
+    }
+
+    /// Validates config `text` as if read from `path`.
+    ///
+    /// # Errors
+    /// Every problem found, each with file:line:column.
+    pub fn from_text(path: &Path, text: &str) -> Result<Config, ConfigErrors> {
+        let raw = raw::parse(path, text).map_err(ConfigErrors)?;
+        validate::validate(raw, path, text).map_err(ConfigErrors)
+    }
+
+    pub fn source(&self, name: &str) -> Option<&Source> {
+        self.sources.iter().find(|s| s.name == name)
+    }
+
+    pub fn watchlist_index(&self, name: &str) -> Option<usize> {
+        self.watchlists.iter().position(|w| w.name == name)
+    }
+
+    /// The SQLite database path.
+    pub fn database_path(&self) -> PathBuf {
+        self.state_dir.join("newswatch.db")
+    }
+
+    /// Where the file transport writes `.eml` files.
+    pub fn outbox_dir(&self) -> PathBuf {
+        self.state_dir.join("outbox")
+    }
+}
+
+/// `*` matches any run of characters; everything else matches itself.
+pub fn glob_match(pattern: &str, name: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == name,
+        Some((head, tail)) => {
+            let Some(rest) = name.strip_prefix(head) else {
+                return false;
+            };
+            if tail.is_empty() {
+                return true;
+            }
+            (0..=rest.len())
+                .filter(|&i| rest.is_char_boundary(i))
+                .any(|i| glob_match(tail, &rest[i..]))
+        }
+    }
+}
+
+/// Parses `24h`, `30m`, `7d`, `1w`, `90s`, `2h30m`, `0` or `all`.
+///
+/// # Errors
+/// A message saying what was expected.
+pub fn parse_backfill(s: &str) -> Result<Backfill, String> {
+    let t = s.trim();
+    if t.eq_ignore_ascii_case("all") {
+        return Ok(Backfill::All);
+    }
+    if t == "0" {
+        return Ok(Backfill::Within(Duration::ZERO));
+    }
+    let mut total = 0u64;
+    let mut num = String::new();
+    for c in t.chars() {
+        if c.is_ascii_digit() {
+            num.push(c);
+            continue;
+        }
+        let unit = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            'w' => 604_800,
+            _ => {
+                return Err(format!(
+                    "expected a duration like \"24h\", \"7d\", \"0\" or \"all\", found {s:?}"
+                ))
+            }
+        };
+        let n: u64 = num
+            .parse()
+            .map_err(|_| format!("expected a number before '{c}' in {s:?}"))?;
+        total = total.saturating_add(n.saturating_mul(unit));
+        num.clear();
+    }
+    if !num.is_empty() || t.is_empty() {
+        return Err(format!(
+            "expected a duration with a unit (s, m, h, d, w) like \"24h\", or \"0\" or \"all\", found {s:?}"
+        ));
+    }
+    Ok(Backfill::Within(Duration::from_secs(total)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("*", "anything"));
+        assert!(glob_match("aljazeera-*", "aljazeera-ar"));
+        assert!(!glob_match("aljazeera-*", "bbc-ar"));
+        assert!(glob_match("*-ar", "bbc-ar"));
+        assert!(glob_match("bbc", "bbc"));
+        assert!(!glob_match("bbc", "bbc-ar"));
+    }
+
+    #[test]
+    fn backfill_values() {
+        assert_eq!(
+            parse_backfill("24h"),
+            Ok(Backfill::Within(Duration::from_secs(86_400)))
+        );
+        assert_eq!(
+            parse_backfill("2h30m"),
+            Ok(Backfill::Within(Duration::from_secs(9000)))
+        );
+        assert_eq!(parse_backfill("0"), Ok(Backfill::Within(Duration::ZERO)));
+        assert_eq!(parse_backfill("all"), Ok(Backfill::All));
+        assert!(parse_backfill("24").is_err());
+        assert!(parse_backfill("soon").is_err());
+    }
+
+    #[test]
+    fn backfill_cutoff() {
+        let now = Utc::now();
+        let day = Backfill::Within(Duration::from_secs(86_400));
+        assert!(day.reports(Some(now - chrono::Duration::hours(1)), now));
+        assert!(!day.reports(Some(now - chrono::Duration::hours(25)), now));
+        assert!(!day.reports(None, now));
+        assert!(Backfill::All.reports(None, now));
+        assert!(!Backfill::Within(Duration::ZERO)
+            .reports(Some(now - chrono::Duration::seconds(1)), now));
+    }
+}

@@ -1,0 +1,482 @@
+//! Stage 2: [`RawConfig`] → [`Config`], reporting every error rather than the first.
+
+use std::collections::HashSet;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use toml::Spanned;
+use url::Url;
+
+use super::raw::{RawConfig, RawSource, RawWatchlist};
+use super::*;
+use crate::matcher::{TermGroup, WatchlistTerms};
+
+struct Ctx<'a> {
+    path: &'a Path,
+    text: &'a str,
+    errors: Vec<ConfigError>,
+}
+
+impl Ctx<'_> {
+    fn err(&mut self, span: Range<usize>, msg: impl Into<String>) {
+        let e = ConfigError::at(self.path, self.text, span.start, msg);
+        self.errors.push(e);
+    }
+
+    fn cron(&mut self, what: &str, s: &Spanned<String>) -> Option<CronSpec> {
+        match s.get_ref().parse::<CronSpec>() {
+            Ok(c) => Some(c),
+            Err(e) => {
+                self.err(
+                    s.span(),
+                    format!("{what}: cron line {:?}: {e}", s.get_ref()),
+                );
+                None
+            }
+        }
+    }
+
+    fn positive(&mut self, key: &str, v: &Option<Spanned<i64>>, default: u64, min: i64) -> u64 {
+        match v {
+            None => default,
+            Some(v) if *v.get_ref() >= min => *v.get_ref() as u64,
+            Some(v) => {
+                self.err(
+                    v.span(),
+                    format!(
+                        "http.{key}: expected an integer >= {min}, found {}",
+                        v.get_ref()
+                    ),
+                );
+                default
+            }
+        }
+    }
+}
+
+/// Validates and compiles a parsed config.
+///
+/// # Errors
+/// Every problem found, each with file:line:column, in file order.
+pub fn validate(raw: RawConfig, path: &Path, text: &str) -> Result<Config, Vec<ConfigError>> {
+    let mut cx = Ctx {
+        path,
+        text,
+        errors: Vec::new(),
+    };
+
+    let state_dir = raw.state_dir.as_ref().map_or_else(
+        || PathBuf::from(DEFAULT_STATE_DIR),
+        |s| PathBuf::from(s.get_ref()),
+    );
+    let timezone = match &raw.timezone {
+        None => Tz::UTC,
+        Some(s) => s.get_ref().parse::<Tz>().unwrap_or_else(|_| {
+            cx.err(
+                s.span(),
+                format!(
+                    "timezone: expected an IANA time zone name like \"Africa/Niamey\", found {:?}",
+                    s.get_ref()
+                ),
+            );
+            Tz::UTC
+        }),
+    };
+
+    let http = raw.http.unwrap_or_default();
+    let user_agent = http
+        .user_agent
+        .map_or_else(|| DEFAULT_USER_AGENT.to_string(), Spanned::into_inner);
+    let timeout = cx.positive("timeout_secs", &http.timeout_secs, DEFAULT_TIMEOUT_SECS, 1);
+    let max_body = cx.positive(
+        "max_body_bytes",
+        &http.max_body_bytes,
+        DEFAULT_MAX_BODY_BYTES,
+        1,
+    );
+    let delay = cx.positive(
+        "per_host_delay_ms",
+        &http.per_host_delay_ms,
+        DEFAULT_PER_HOST_DELAY_MS,
+        0,
+    );
+    let conc = cx.positive(
+        "per_host_concurrency",
+        &http.per_host_concurrency,
+        DEFAULT_PER_HOST_CONCURRENCY as u64,
+        1,
+    );
+    let http = FetchSettings {
+        user_agent,
+        timeout: Duration::from_secs(timeout),
+        max_body_bytes: max_body,
+        per_host_delay: Duration::from_millis(delay),
+        per_host_concurrency: conc as usize,
+        respect_robots: http.respect_robots.unwrap_or(true),
+    };
+
+    let mail = validate_mail(&mut cx, raw.mail.unwrap_or_default());
+
+    let defaults = raw.defaults.unwrap_or_default();
+    let default_schedule = match &defaults.schedule {
+        Some(s) => cx.cron("defaults.schedule", s),
+        None => DEFAULT_SCHEDULE.parse().ok(),
+    };
+    let default_digest = match &defaults.digest {
+        Some(s) => digest_schedule(&mut cx, "defaults.digest", s),
+        None => DEFAULT_DIGEST.parse().ok().map(DigestSchedule::Cron),
+    };
+    let default_backfill = match &defaults.backfill {
+        Some(s) => parse_backfill(s.get_ref()).unwrap_or_else(|e| {
+            cx.err(s.span(), format!("defaults.backfill: {e}"));
+            Backfill::Within(Duration::from_secs(86_400))
+        }),
+        None => Backfill::Within(Duration::from_secs(86_400)),
+    };
+
+    let mut sources = Vec::new();
+    let mut seen = HashSet::new();
+    for s in raw.source {
+        let s = s.into_inner();
+        if !seen.insert(s.name.get_ref().clone()) {
+            cx.err(
+                s.name.span(),
+                format!(
+                    "source {:?} is defined twice; names must be unique",
+                    s.name.get_ref()
+                ),
+            );
+        }
+        if let Some(src) = validate_source(&mut cx, s, &default_schedule, default_backfill) {
+            sources.push(src);
+        }
+    }
+    let names: Vec<&str> = sources.iter().map(|s| s.name.as_str()).collect();
+
+    let mut watchlists = Vec::new();
+    let mut term_spans = Vec::new();
+    let mut wl_names = HashSet::new();
+    for w in raw.watchlist {
+        let w = w.into_inner();
+        if !wl_names.insert(w.name.get_ref().clone()) {
+            cx.err(
+                w.name.span(),
+                format!(
+                    "watchlist {:?} is defined twice; names must be unique",
+                    w.name.get_ref()
+                ),
+            );
+        }
+        let (wl, spans) = validate_watchlist(&mut cx, w, &names, &default_digest);
+        watchlists.push(wl);
+        term_spans.push(spans);
+    }
+
+    let lists: Vec<WatchlistTerms> = watchlists
+        .iter()
+        .map(|w: &Watchlist| w.terms.clone())
+        .collect();
+    let matcher = match Matcher::compile(&lists) {
+        Ok(m) => Some(m),
+        Err(errs) => {
+            for e in errs {
+                let spans: &[Vec<Range<usize>>; 3] = &term_spans[e.watchlist];
+                let g = match e.group {
+                    TermGroup::Keywords => 0,
+                    TermGroup::Require => 1,
+                    TermGroup::Exclude => 2,
+                };
+                let span = spans[g].get(e.index).cloned().unwrap_or(0..0);
+                let name = &watchlists[e.watchlist].name;
+                cx.err(span, format!("watchlist {name:?}: {}", e.message));
+            }
+            None
+        }
+    };
+
+    if !cx.errors.is_empty() {
+        cx.errors.sort_by_key(|e| (e.line, e.column));
+        return Err(cx.errors);
+    }
+    Ok(Config {
+        path: path.to_path_buf(),
+        state_dir,
+        timezone,
+        http,
+        mail: mail.expect("mail is Some when no error was recorded"),
+        sources,
+        watchlists,
+        matcher: matcher.expect("matcher is Some when no error was recorded"),
+    })
+}
+
+fn validate_mail(cx: &mut Ctx<'_>, m: raw::RawMail) -> Option<MailConfig> {
+    let from = match &m.from {
+        None => DEFAULT_FROM.parse().ok(),
+        Some(f) => f.get_ref().parse().map_err(|e| cx.err(f.span(), format!("mail.from: expected a mailbox like \"newswatch <newswatch@example.org>\", found {:?} ({e})", f.get_ref()))).ok(),
+    };
+    let transport = match m
+        .transport
+        .as_ref()
+        .map(|t| (t.get_ref().as_str(), t.span()))
+    {
+        None | Some(("file", _)) => Some(TransportConfig::File),
+        Some(("smtp", span)) => match &m.smtp_url {
+            None => {
+                cx.err(span, "mail.transport = \"smtp\" needs mail.smtp_url");
+                None
+            }
+            Some(u) => validate_smtp_url(cx, u),
+        },
+        Some((other, span)) => {
+            cx.err(
+                span,
+                format!("mail.transport: expected \"file\" or \"smtp\", found {other:?}"),
+            );
+            None
+        }
+    };
+    Some(MailConfig {
+        from: from?,
+        transport: transport?,
+        list_unsubscribe: m.list_unsubscribe.map(Spanned::into_inner),
+    })
+}
+
+fn validate_smtp_url(cx: &mut Ctx<'_>, u: &Spanned<String>) -> Option<TransportConfig> {
+    match Url::parse(u.get_ref()) {
+        Ok(url) if url.password().is_some() => {
+            cx.err(u.span(), "mail.smtp_url: a password does not belong in the config file; set $NEWSWATCH_SMTP_PASSWORD or the systemd credential \"smtp-password\"");
+            None
+        }
+        Ok(url) if matches!(url.scheme(), "smtp" | "smtps") && url.host_str().is_some() => {
+            Some(TransportConfig::Smtp {
+                url: u.get_ref().clone(),
+            })
+        }
+        _ => {
+            cx.err(
+                u.span(),
+                format!(
+                    "mail.smtp_url: expected smtp://[user@]host[:port] or smtps://…, found {:?}",
+                    u.get_ref()
+                ),
+            );
+            None
+        }
+    }
+}
+
+fn digest_schedule(cx: &mut Ctx<'_>, what: &str, s: &Spanned<String>) -> Option<DigestSchedule> {
+    if s.get_ref().trim() == "immediate" {
+        return Some(DigestSchedule::Immediate);
+    }
+    cx.cron(what, s).map(DigestSchedule::Cron)
+}
+
+fn valid_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_alphanumeric() || c == '-' || c == '_')
+}
+
+fn validate_source(
+    cx: &mut Ctx<'_>,
+    s: RawSource,
+    default_schedule: &Option<CronSpec>,
+    default_backfill: Backfill,
+) -> Option<Source> {
+    let name = s.name.get_ref().clone();
+    let before = cx.errors.len();
+    if !valid_name(&name) {
+        cx.err(
+            s.name.span(),
+            format!("source name: expected letters, digits, '-' or '_', found {name:?}"),
+        );
+    }
+    let url = match Url::parse(s.url.get_ref()) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") => Some(u),
+        Ok(u) => {
+            cx.err(
+                s.url.span(),
+                format!(
+                    "source {name:?}: url must be http or https, found scheme {:?}",
+                    u.scheme()
+                ),
+            );
+            None
+        }
+        Err(e) => {
+            cx.err(
+                s.url.span(),
+                format!("source {name:?}: url {:?}: {e}", s.url.get_ref()),
+            );
+            None
+        }
+    };
+    let kind = match s.kind.as_ref().map(|k| (k.get_ref().as_str(), k.span())) {
+        None | Some(("auto", _)) => SourceKind::Auto,
+        Some(("feed", _)) => SourceKind::Feed,
+        Some(("page", _)) => SourceKind::Page,
+        Some((other, sp)) => {
+            cx.err(sp, format!("source {name:?}: kind: expected \"auto\", \"feed\" or \"page\", found {other:?}"));
+            SourceKind::Auto
+        }
+    };
+    let schedule = match &s.schedule {
+        Some(c) => cx.cron(&format!("source {name:?}: schedule"), c),
+        None => default_schedule.clone(),
+    };
+    let selector = |cx: &mut Ctx<'_>, key: &str, v: &Option<Spanned<String>>| {
+        v.as_ref()
+            .and_then(|v| match scraper::Selector::parse(v.get_ref()) {
+                Ok(sel) => Some(sel),
+                Err(e) => {
+                    cx.err(
+                        v.span(),
+                        format!(
+                            "source {name:?}: {key}: invalid CSS selector {:?}: {e}",
+                            v.get_ref()
+                        ),
+                    );
+                    None
+                }
+            })
+    };
+    let links = selector(cx, "links", &s.links);
+    let content = selector(cx, "content", &s.content);
+    let backfill = match &s.backfill {
+        Some(b) => parse_backfill(b.get_ref()).unwrap_or_else(|e| {
+            cx.err(b.span(), format!("source {name:?}: backfill: {e}"));
+            default_backfill
+        }),
+        None => default_backfill,
+    };
+    if cx.errors.len() > before {
+        return None;
+    }
+    Some(Source {
+        name,
+        url: url?,
+        kind,
+        schedule: schedule?,
+        follow: s.follow.unwrap_or(true),
+        links,
+        links_text: s.links.map(Spanned::into_inner),
+        content,
+        content_text: s.content.map(Spanned::into_inner),
+        backfill,
+    })
+}
+
+fn validate_watchlist(
+    cx: &mut Ctx<'_>,
+    w: RawWatchlist,
+    sources: &[&str],
+    default_digest: &Option<DigestSchedule>,
+) -> (Watchlist, [Vec<Range<usize>>; 3]) {
+    let name = w.name.get_ref().clone();
+    if !valid_name(&name) {
+        cx.err(
+            w.name.span(),
+            format!("watchlist name: expected letters, digits, '-' or '_', found {name:?}"),
+        );
+    }
+    if w.keywords.get_ref().is_empty() {
+        cx.err(
+            w.keywords.span(),
+            format!("watchlist {name:?}: keywords must name at least one term"),
+        );
+    }
+    let spans = [
+        w.keywords.get_ref().iter().map(Spanned::span).collect(),
+        w.require.iter().map(Spanned::span).collect(),
+        w.exclude.iter().map(Spanned::span).collect(),
+    ];
+    let strings = |v: &[Spanned<String>]| v.iter().map(|s| s.get_ref().clone()).collect::<Vec<_>>();
+    let terms = WatchlistTerms {
+        keywords: strings(w.keywords.get_ref()),
+        require: strings(&w.require),
+        exclude: strings(&w.exclude),
+    };
+    let patterns = match &w.sources {
+        None => vec!["*".to_string()],
+        Some(list) => {
+            if list.get_ref().is_empty() {
+                cx.err(list.span(), format!("watchlist {name:?}: sources is empty; omit it or use [\"*\"] for every source"));
+            }
+            for p in list.get_ref() {
+                let pat = p.get_ref();
+                if !sources.iter().any(|s| glob_match(pat, s)) {
+                    let hint = closest(pat, sources)
+                        .map(|c| format!(" (did you mean {c:?}?)"))
+                        .unwrap_or_default();
+                    cx.err(
+                        p.span(),
+                        format!("watchlist {name:?}: sources names unknown source {pat:?}{hint}"),
+                    );
+                }
+            }
+            strings(list.get_ref())
+        }
+    };
+    if w.to.get_ref().is_empty() {
+        cx.err(
+            w.to.span(),
+            format!("watchlist {name:?}: to must list at least one recipient"),
+        );
+    }
+    let mut to = Vec::new();
+    for t in w.to.get_ref() {
+        match t.get_ref().parse::<lettre::message::Mailbox>() {
+            Ok(m) => to.push(m),
+            Err(e) => cx.err(
+                t.span(),
+                format!(
+                    "watchlist {name:?}: to: expected an email address, found {:?} ({e})",
+                    t.get_ref()
+                ),
+            ),
+        }
+    }
+    let digest = match &w.digest {
+        Some(d) => digest_schedule(cx, &format!("watchlist {name:?}: digest"), d),
+        None => default_digest.clone(),
+    }
+    .unwrap_or(DigestSchedule::Immediate);
+    (
+        Watchlist {
+            name,
+            terms,
+            sources: patterns,
+            to,
+            digest,
+        },
+        spans,
+    )
+}
+
+/// The known name closest to `s`, if it is close enough to be a typo.
+fn closest<'a>(s: &str, names: &[&'a str]) -> Option<&'a str> {
+    names
+        .iter()
+        .map(|n| (edit_distance(s, n), *n))
+        .filter(|(d, n)| *d <= 2.max(n.chars().count() / 4))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, n)| n)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}

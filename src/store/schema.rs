@@ -1,0 +1,88 @@
+//! The database schema. One SQLite file in WAL mode; timestamps are RFC 3339 UTC text
+//! with milliseconds, so they sort as strings.
+
+pub const SCHEMA_VERSION: i64 = 1;
+
+pub const SCHEMA: &str = r"
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sources (
+    name                 TEXT PRIMARY KEY,
+    etag                 TEXT,
+    last_modified        TEXT,
+    first_fetch_at       TEXT,
+    last_fetch_at        TEXT,
+    last_success_at      TEXT,
+    last_status          INTEGER,
+    last_error           TEXT,
+    last_error_at        TEXT,
+    failing_since        TEXT,
+    consecutive_failures INTEGER NOT NULL DEFAULT 0,
+    retry_at             TEXT,
+    articles_seen        INTEGER NOT NULL DEFAULT 0,
+    health               TEXT NOT NULL DEFAULT 'ok'
+);
+CREATE TABLE IF NOT EXISTS articles (
+    id          INTEGER PRIMARY KEY,
+    url         TEXT,
+    fingerprint TEXT NOT NULL UNIQUE,
+    title       TEXT NOT NULL,
+    published   TEXT,
+    lang        TEXT,
+    text        TEXT NOT NULL,
+    source      TEXT NOT NULL,
+    first_seen  TEXT NOT NULL,
+    reportable  INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS article_urls (
+    url        TEXT PRIMARY KEY,
+    article_id INTEGER NOT NULL REFERENCES articles(id)
+);
+CREATE TABLE IF NOT EXISTS digests (
+    id          INTEGER PRIMARY KEY,
+    watchlist   TEXT NOT NULL,
+    message_id  TEXT NOT NULL UNIQUE,
+    created_at  TEXT NOT NULL,
+    subject     TEXT NOT NULL,
+    message     BLOB NOT NULL,
+    item_count  INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS matches (
+    watchlist  TEXT NOT NULL,
+    article_id INTEGER NOT NULL REFERENCES articles(id),
+    source     TEXT NOT NULL,
+    terms      TEXT NOT NULL,
+    snippet    TEXT NOT NULL,
+    highlights TEXT NOT NULL,
+    matched_at TEXT NOT NULL,
+    state      TEXT NOT NULL CHECK (state IN ('pending', 'baseline', 'digested')),
+    digest_id  INTEGER REFERENCES digests(id),
+    PRIMARY KEY (watchlist, article_id)
+);
+CREATE INDEX IF NOT EXISTS matches_pending ON matches(watchlist, state);
+CREATE TABLE IF NOT EXISTS deliveries (
+    digest_id       INTEGER NOT NULL REFERENCES digests(id),
+    recipient       TEXT NOT NULL,
+    state           TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'failed')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT NOT NULL,
+    last_error      TEXT,
+    sent_at         TEXT,
+    reply           TEXT,
+    PRIMARY KEY (digest_id, recipient)
+);
+CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries(state, next_attempt_at);
+CREATE TABLE IF NOT EXISTS health_events (
+    id     INTEGER PRIMARY KEY,
+    source TEXT NOT NULL,
+    kind   TEXT NOT NULL CHECK (kind IN ('failing', 'recovered')),
+    at     TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS watchlist_state (
+    watchlist         TEXT PRIMARY KEY,
+    health_event_seen INTEGER NOT NULL DEFAULT 0
+);
+";
