@@ -3,12 +3,18 @@
 //! Data flows `config → schedule → fetch → extract → matcher → store → digest → mail`,
 //! sequenced by [`pipeline`] (one source) and [`daemon`] (time and signals).
 
+pub mod cli;
+pub mod cmd;
 pub mod config;
+pub mod daemon;
 pub mod digest;
 pub mod extract;
 pub mod fetch;
+pub mod log;
 pub mod mail;
 pub mod matcher;
 pub mod outbox;
+pub mod pipeline;
 pub mod schedule;
 pub mod store;
+pub mod systemd;

@@ -1,1 +1,55 @@
-fn main() {}
+//! The `newswatch` binary: parses the command line and dispatches to `cmd::*`.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use newswatch::cli::{Cli, Command};
+use newswatch::cmd::{self, CmdError, Globals};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    newswatch::log::init(cli.verbose as i8 - cli.quiet as i8);
+    let globals = Globals {
+        config: cli.config.clone(),
+        state_dir: cli.state_dir.clone(),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("newswatch: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let result: Result<(), CmdError> = runtime.block_on(async {
+        match &cli.command {
+            Command::Run => cmd::run::run(&globals).await,
+            Command::Check => cmd::check::run(&globals),
+            Command::Scan {
+                sources,
+                dry_run,
+                json,
+            } => cmd::scan::run(&globals, sources, *dry_run, *json).await,
+            Command::Digest { watchlists, send } => {
+                cmd::digest::run(&globals, watchlists, *send).await
+            }
+            Command::Extract { json, input } => cmd::extract::run(&globals, input, *json).await,
+            Command::Explain { watchlist, input } => {
+                cmd::explain::run(&globals, watchlist, input).await
+            }
+            Command::Status { json } => cmd::status::run(&globals, *json),
+            Command::TestMail { to } => cmd::test_mail::run(&globals, to).await,
+        }
+    });
+    // Don't wait for stray blocking tasks (stdin readers, DNS) at exit.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("newswatch: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}

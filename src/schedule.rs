@@ -34,9 +34,11 @@ impl FromStr for CronSpec {
         let (sec, rest) = match fields.len() {
             5 => ("0", &fields[..]),
             6 => (fields[0], &fields[1..]),
-            n => return Err(CronError(format!(
+            n => {
+                return Err(CronError(format!(
                 "expected 5 fields (min hour day month weekday) or 6 with seconds first, found {n}"
-            ))),
+            )))
+            }
         };
         let dow = translate_weekdays(rest[4])?;
         let line = format!(

@@ -74,3 +74,10 @@ impl Matcher {
         todo!("matcher stub")
     }
 }
+
+impl Matcher {
+    /// STUB
+    pub fn explain(&self, _watchlist: usize, _title: &str, _body: &str) -> String {
+        todo!("matcher stub")
+    }
+}

@@ -1,0 +1,43 @@
+//! `newswatch run`: the daemon, wired to signals.
+
+use std::sync::Arc;
+
+use tokio::signal::unix::{signal, SignalKind};
+use tokio::sync::mpsc;
+use tracing::error;
+
+use super::{open_store, CmdError, Globals};
+use crate::daemon::{self, Control};
+
+pub async fn run(globals: &Globals) -> Result<(), CmdError> {
+    let config = match globals.load_config() {
+        Ok(c) => c,
+        Err(CmdError::Config(errors)) => {
+            for e in &errors.0 {
+                error!(error = %e, "invalid config");
+            }
+            return Err(CmdError::Config(errors));
+        }
+        Err(e) => return Err(e),
+    };
+    let store = Arc::new(open_store(&config)?);
+    let (tx, rx) = mpsc::channel(8);
+    let mut term = signal(SignalKind::terminate()).map_err(|e| CmdError::Runtime(e.into()))?;
+    let mut int = signal(SignalKind::interrupt()).map_err(|e| CmdError::Runtime(e.into()))?;
+    let mut hup = signal(SignalKind::hangup()).map_err(|e| CmdError::Runtime(e.into()))?;
+    tokio::spawn(async move {
+        loop {
+            let msg = tokio::select! {
+                _ = term.recv() => Control::Shutdown,
+                _ = int.recv() => Control::Shutdown,
+                _ = hup.recv() => Control::Reload,
+            };
+            if tx.send(msg).await.is_err() || msg == Control::Shutdown {
+                return;
+            }
+        }
+    });
+    daemon::run(Arc::new(config), store, globals.loader(), rx)
+        .await
+        .map_err(|e| CmdError::Runtime(e.into()))
+}

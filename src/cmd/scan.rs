@@ -1,0 +1,83 @@
+//! `newswatch scan`: one pass now over all (or the named) sources.
+
+use chrono::Utc;
+use futures_util::future::join_all;
+
+use super::{open_store, CmdError, Globals};
+use crate::fetch::Fetcher;
+use crate::pipeline::{scan_source, ScanMode};
+
+pub async fn run(
+    globals: &Globals,
+    names: &[String],
+    dry_run: bool,
+    json: bool,
+) -> Result<(), CmdError> {
+    let config = globals.load_config()?;
+    for n in names {
+        if config.source(n).is_none() {
+            let known: Vec<&str> = config.sources.iter().map(|s| s.name.as_str()).collect();
+            return Err(CmdError::Usage(format!(
+                "unknown source {n:?}; sources are: {}",
+                known.join(", ")
+            )));
+        }
+    }
+    let store = open_store(&config)?;
+    let fetcher = Fetcher::new(config.http.clone()).map_err(|e| CmdError::Runtime(e.into()))?;
+    let mode = if dry_run {
+        ScanMode::DryRun
+    } else {
+        ScanMode::Record
+    };
+    let now = Utc::now();
+    let selected = config
+        .sources
+        .iter()
+        .filter(|s| names.is_empty() || names.contains(&s.name));
+    let reports =
+        join_all(selected.map(|s| scan_source(&config, &store, &fetcher, s, mode, now))).await;
+    for r in reports {
+        let r = r.map_err(|e| CmdError::Runtime(e.into()))?;
+        if json {
+            for m in &r.matches {
+                let line = serde_json::json!({
+                    "watchlist": m.watchlist,
+                    "source": m.source,
+                    "url": m.url,
+                    "title": m.title,
+                    "published": m.published.map(|p| p.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+                    "terms": m.terms,
+                    "snippet": m.snippet,
+                    "new": m.new,
+                });
+                println!("{line}");
+            }
+            continue;
+        }
+        match (&r.error, r.not_modified) {
+            (Some(e), _) => println!("{}: failed: {e}", r.source),
+            (None, true) => println!("{}: not modified", r.source),
+            (None, false) => {
+                let new = r.matches.iter().filter(|m| m.new).count();
+                println!(
+                    "{}: {} articles, {} matches ({new} new)",
+                    r.source,
+                    r.articles,
+                    r.matches.len()
+                );
+                for m in &r.matches {
+                    println!(
+                        "  [{}]{} {} <{}> ({})",
+                        m.watchlist,
+                        if m.new { " new" } else { "" },
+                        m.title,
+                        m.url,
+                        m.terms.join(", ")
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}

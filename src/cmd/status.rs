@@ -1,0 +1,99 @@
+//! `newswatch status`: source health, pending matches, undelivered digests.
+
+use super::{open_store, CmdError, Globals};
+
+pub fn run(globals: &Globals, json: bool) -> Result<(), CmdError> {
+    let config = globals.load_config()?;
+    let store = open_store(&config)?;
+    let rt = |e: crate::store::StoreError| CmdError::Runtime(e.into());
+    let health = store.source_health().map_err(rt)?;
+    let pending = store.pending_by_watchlist().map_err(rt)?;
+    let undelivered = store.undelivered().map_err(rt)?;
+    let ts = |t: Option<chrono::DateTime<chrono::Utc>>| {
+        t.map_or_else(
+            || "-".to_string(),
+            |t| {
+                t.with_timezone(&config.timezone)
+                    .format("%Y-%m-%d %H:%M:%S %Z")
+                    .to_string()
+            },
+        )
+    };
+    if json {
+        let sources: Vec<_> = config
+            .sources
+            .iter()
+            .map(|s| {
+                let h = health.iter().find(|h| h.name == s.name);
+                serde_json::json!({
+                    "name": s.name,
+                    "url": s.url.as_str(),
+                    "last_fetch": h.and_then(|h| h.last_fetch),
+                    "last_success": h.and_then(|h| h.last_success),
+                    "last_status": h.and_then(|h| h.last_status),
+                    "last_error": h.and_then(|h| h.last_error.clone()),
+                    "consecutive_failures": h.map_or(0, |h| h.consecutive_failures),
+                    "failing_since": h.and_then(|h| h.failing_since),
+                    "next_retry": h.and_then(|h| h.retry_at),
+                    "articles_seen": h.map_or(0, |h| h.articles_seen),
+                })
+            })
+            .collect();
+        let pending: serde_json::Map<_, _> = pending
+            .iter()
+            .map(|(w, n)| (w.clone(), serde_json::json!(n)))
+            .collect();
+        let undelivered: Vec<_> = undelivered
+            .iter()
+            .map(|(w, id, to, attempts, err, state)| serde_json::json!({"watchlist": w, "message_id": id, "to": to, "attempts": attempts, "last_error": err, "state": state}))
+            .collect();
+        println!(
+            "{}",
+            serde_json::json!({"sources": sources, "pending_matches": pending, "undelivered": undelivered})
+        );
+        return Ok(());
+    }
+    println!("sources:");
+    for s in &config.sources {
+        let h = health.iter().find(|h| h.name == s.name);
+        match h {
+            None => println!("  {}  never fetched", s.name),
+            Some(h) => {
+                println!(
+                    "  {}  last fetch {}  last success {}  status {}  articles {}",
+                    s.name,
+                    ts(h.last_fetch),
+                    ts(h.last_success),
+                    h.last_status.map_or("-".into(), |s| s.to_string()),
+                    h.articles_seen
+                );
+                if h.consecutive_failures > 0 {
+                    println!("    failing: {} consecutive failures since {}; next try {}; last error: {}", h.consecutive_failures, ts(h.failing_since), ts(h.retry_at), h.last_error.as_deref().unwrap_or("-"));
+                }
+            }
+        }
+    }
+    println!("pending matches:");
+    if pending.is_empty() {
+        println!("  none");
+    }
+    for (w, n) in &pending {
+        println!("  {w}: {n}");
+    }
+    println!("undelivered digests:");
+    if undelivered.is_empty() {
+        println!("  none");
+    }
+    for (w, id, to, attempts, err, state) in &undelivered {
+        let what = if state == "failed" {
+            "refused"
+        } else {
+            "queued"
+        };
+        println!(
+            "  {w} {id} to {to}: {what} after {attempts} attempt(s): {}",
+            err.as_deref().unwrap_or("-")
+        );
+    }
+    Ok(())
+}
