@@ -47,6 +47,13 @@ fn main() -> ExitCode {
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(CmdError::Config(errors)) => {
+            for e in &errors.0 {
+                eprintln!("{e}");
+            }
+            eprintln!("newswatch: {} config error(s)", errors.0.len());
+            ExitCode::from(2)
+        }
         Err(e) => {
             eprintln!("newswatch: {e}");
             ExitCode::from(e.exit_code())

@@ -40,6 +40,11 @@ impl FromStr for CronSpec {
             )))
             }
         };
+        check_range("second", sec, 0, 59)?;
+        check_range("minute", rest[0], 0, 59)?;
+        check_range("hour", rest[1], 0, 23)?;
+        check_range("day of month", rest[2], 1, 31)?;
+        check_range("month", rest[3], 1, 12)?;
         let dow = translate_weekdays(rest[4])?;
         let line = format!(
             "{sec} {} {} {} {} {dow}",
@@ -78,6 +83,29 @@ impl CronSpec {
         let local = tz.from_utc_datetime(&now.naive_utc());
         self.schedule.after(&local).take(n).collect()
     }
+}
+
+/// Checks every number in a field (not steps) against its range, for a clear message.
+fn check_range(what: &str, field: &str, lo: u32, hi: u32) -> Result<(), CronError> {
+    for item in field.split(',') {
+        let mut parts = item.split('/');
+        let values = parts.next().unwrap_or(item);
+        if let Some(step) = parts.next().and_then(|s| s.parse::<u32>().ok()) {
+            if step == 0 || step > hi {
+                return Err(CronError(format!(
+                    "{what} step must be 1-{hi}, found {step}"
+                )));
+            }
+        }
+        for v in values.split('-') {
+            if let Ok(n) = v.parse::<u32>() {
+                if n < lo || n > hi {
+                    return Err(CronError(format!("{what} must be {lo}-{hi}, found {n}")));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Rewrites a standard-cron weekday field (0-7, names, ranges, steps, lists) into names.

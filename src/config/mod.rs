@@ -152,8 +152,16 @@ impl Config {
     /// # Errors
     /// Every problem found, each with file:line:column.
     pub fn from_text(path: &Path, text: &str) -> Result<Config, ConfigErrors> {
-        let raw = raw::parse(path, text).map_err(ConfigErrors)?;
-        validate::validate(raw, path, text).map_err(ConfigErrors)
+        let (raw, mut errors) = raw::parse(path, text).map_err(ConfigErrors)?;
+        match validate::validate(raw, path, text) {
+            Ok(c) if errors.is_empty() => Ok(c),
+            Ok(_) => Err(ConfigErrors(errors)),
+            Err(more) => {
+                errors.extend(more);
+                errors.sort_by_key(|e| (e.line, e.column));
+                Err(ConfigErrors(errors))
+            }
+        }
     }
 
     pub fn source(&self, name: &str) -> Option<&Source> {

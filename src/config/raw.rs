@@ -75,11 +75,12 @@ pub struct RawWatchlist {
     pub digest: Option<S<String>>,
 }
 
-/// Parses `text`; on failure returns every error found at this stage.
+/// Parses `text` into the raw config and the list of unknown keys found (as errors), so
+/// validation can go on and report everything at once.
 ///
 /// # Errors
-/// A TOML syntax or type error (one error: parsing stops there), or every unknown key.
-pub fn parse(path: &Path, text: &str) -> Result<RawConfig, Vec<ConfigError>> {
+/// A TOML syntax or type error (one error: parsing stops there).
+pub fn parse(path: &Path, text: &str) -> Result<(RawConfig, Vec<ConfigError>), Vec<ConfigError>> {
     let mut unknown = Vec::new();
     let de = toml::Deserializer::new(text);
     let raw: Result<RawConfig, _> = serde_ignored::deserialize(de, |p| unknown.push(p.to_string()));
@@ -92,12 +93,19 @@ pub fn parse(path: &Path, text: &str) -> Result<RawConfig, Vec<ConfigError>> {
         }
     };
     if unknown.is_empty() {
-        return Ok(raw);
+        return Ok((raw, Vec::new()));
     }
     let doc = toml_edit::ImDocument::parse(text).ok();
     let errors = unknown
         .iter()
         .map(|key| {
+            // serde_ignored paths carry `?` for an Option and the Spanned wrapper's field.
+            let key = key
+                .split('.')
+                .filter(|p| *p != "?" && !p.starts_with("$__serde_spanned"))
+                .collect::<Vec<_>>()
+                .join(".");
+            let key = key.as_str();
             let offset = doc
                 .as_ref()
                 .and_then(|d| key_offset(d.as_table(), key))
@@ -105,7 +113,7 @@ pub fn parse(path: &Path, text: &str) -> Result<RawConfig, Vec<ConfigError>> {
             ConfigError::at(path, text, offset, format!("unknown key `{key}`"))
         })
         .collect();
-    Err(errors)
+    Ok((raw, errors))
 }
 
 /// Byte offset of a dotted path like `source.0.bogus` in a parsed document.

@@ -67,11 +67,11 @@ impl Matcher {
     /// # Errors
     /// Every term that cannot be honoured.
     pub fn compile(_lists: &[WatchlistTerms]) -> Result<Matcher, Vec<TermError>> {
-        todo!("matcher stub")
+        Ok(Matcher {})
     }
 
     pub fn find(&self, _title: &str, _body: &str) -> Vec<WatchlistMatch> {
-        todo!("matcher stub")
+        Vec::new()
     }
 }
 

@@ -1,0 +1,131 @@
+//! The binary's config handling: exit codes and every error with file:line:column.
+
+use assert_cmd::Command;
+
+fn newswatch() -> Command {
+    let mut c = Command::cargo_bin("newswatch").expect("the newswatch binary is built for tests");
+    c.env_remove("NEWSWATCH_CONFIG").env_remove("RUST_LOG");
+    c
+}
+
+#[test]
+fn shipped_config_is_valid_and_check_prints_the_plan() {
+    let out = newswatch()
+        .args(["--config", "config/newswatch.toml", "check"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let plan = String::from_utf8(out.stdout).unwrap();
+    assert!(plan.contains("aljazeera-ar"), "{plan}");
+    assert!(plan.contains("النيجر"));
+    assert!(plan.contains("analyst@example.org"));
+    // Three fire times per source, in the configured zone (Africa/Niamey is WAT).
+    let line = plan.lines().find(|l| l.contains("schedule */10")).unwrap();
+    assert_eq!(line.matches("WAT").count(), 3, "{line}");
+}
+
+#[test]
+fn every_error_is_reported_with_file_line_column() {
+    let out = newswatch()
+        .args(["--config", "tests/fixtures/configs/broken.toml", "check"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    let p = "tests/fixtures/configs/broken.toml";
+    for expected in [
+        format!("{p}:2:1: unknown key `bogus`"),
+        format!("{p}:5:16: http.timeout_secs: expected an integer >= 1, found 0"),
+        format!("{p}:8:8: source name"),
+        format!("{p}:9:7: source \"a b\": url must be http or https"),
+        format!("{p}:10:12: source \"a b\": schedule: cron line \"*/61 * * * *\": minute step must be 1-59, found 61"),
+        format!("{p}:11:1: unknown key `source.0.colour`"),
+        format!("{p}:20:7: watchlist \"niger\": to: expected an email address"),
+        format!("{p}:21:12: watchlist \"niger\": sources names unknown source \"aljazera-ar\" (did you mean \"aljazeera-ar\"?)"),
+        format!("{p}:22:10: watchlist \"niger\": digest: cron line \"0 7 * * 9\": weekday must be 0-7"),
+    ] {
+        assert!(err.contains(&expected), "missing {expected:?} in:\n{err}");
+    }
+}
+
+#[test]
+fn syntax_error_names_the_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.toml");
+    std::fs::write(&path, "state_dir = \"x\"\n[http\n").unwrap();
+    let out = newswatch()
+        .arg("--config")
+        .arg(&path)
+        .arg("check")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains(&format!("{}:2:", path.display())), "{err}");
+}
+
+#[test]
+fn missing_config_is_exit_2_and_env_var_is_honoured() {
+    let out = newswatch()
+        .args(["--config", "/nonexistent/newswatch.toml", "check"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/newswatch.toml"));
+    let out = newswatch()
+        .env("NEWSWATCH_CONFIG", "config/newswatch.toml")
+        .arg("check")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn bad_usage_is_exit_2() {
+    let out = newswatch().arg("frobnicate").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = newswatch()
+        .args([
+            "--config",
+            "config/newswatch.toml",
+            "scan",
+            "--source",
+            "nope",
+            "--dry-run",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn password_in_smtp_url_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.toml");
+    std::fs::write(
+        &path,
+        "[mail]\ntransport = \"smtp\"\nsmtp_url = \"smtp://u:secret@mail.example.org:587\"\n",
+    )
+    .unwrap();
+    let out = newswatch()
+        .arg("--config")
+        .arg(&path)
+        .arg("check")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains(":3:12: mail.smtp_url: a password does not belong"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("secret"),
+        "the password must not be echoed: {err}"
+    );
+}
