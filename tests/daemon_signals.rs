@@ -1,0 +1,109 @@
+//! The real binary as a daemon: SIGHUP reloads (an invalid config keeps the old one),
+//! SIGTERM exits 0 within 10 seconds.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+fn signal(child: &Child, sig: &str) {
+    let ok = Command::new("kill").arg(format!("-{sig}")).arg(child.id().to_string()).status().unwrap();
+    assert!(ok.success());
+}
+
+/// Collects stderr lines in the background.
+fn lines(child: &mut Child) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    let err = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(err).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    rx
+}
+
+fn wait_for(rx: &mpsc::Receiver<String>, needle: &str, seen: &mut Vec<String>) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while Instant::now() < deadline {
+        if let Ok(l) = rx.recv_timeout(Duration::from_millis(100)) {
+            let hit = l.contains(needle);
+            seen.push(l);
+            if hit {
+                return;
+            }
+        }
+    }
+    panic!("never logged {needle:?}; log so far:\n{}", seen.join("\n"));
+}
+
+const CONFIG: &str = r#"
+timezone = "UTC"
+[mail]
+transport = "file"
+[[watchlist]]
+name = "niger"
+keywords = ["Niger"]
+to = ["a@example.org"]
+"#;
+
+#[test]
+fn sighup_reloads_and_sigterm_exits_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("newswatch.toml");
+    std::fs::write(&cfg, CONFIG).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_newswatch"))
+        .arg("--config")
+        .arg(&cfg)
+        .arg("--state-dir")
+        .arg(dir.path().join("state"))
+        .arg("run")
+        .env_remove("NOTIFY_SOCKET")
+        .env_remove("JOURNAL_STREAM")
+        .env("RUST_LOG", "newswatch=info")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let rx = lines(&mut child);
+    let mut seen = Vec::new();
+    wait_for(&rx, "newswatch running", &mut seen);
+    assert!(dir.path().join("state").join("newswatch.db").exists(), "--state-dir is honoured");
+
+    // A broken config: every error is logged with file:line:column, the old config stays.
+    std::fs::write(&cfg, format!("{CONFIG}\nbogus = 1\n[http]\ntimeout_secs = 0\n")).unwrap();
+    signal(&child, "HUP");
+    wait_for(&rx, "timeout_secs", &mut seen);
+    let log = seen.join("\n");
+    assert!(log.contains("unknown key `bogus`"), "{log}");
+    assert!(log.contains(&format!("{}:", cfg.display())), "{log}");
+    assert!(child.try_wait().unwrap().is_none(), "still running on the old config");
+
+    // A valid config is taken.
+    std::fs::write(&cfg, CONFIG.replace("[\"Niger\"]", "[\"Niger\", \"Agadez\"]")).unwrap();
+    signal(&child, "HUP");
+    wait_for(&rx, "config reloaded", &mut seen);
+
+    let t = Instant::now();
+    signal(&child, "TERM");
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(t.elapsed() < Duration::from_secs(10), "must exit within 10 s of SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(0));
+}
+
+#[test]
+fn run_refuses_an_invalid_config_with_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("newswatch.toml");
+    std::fs::write(&cfg, "[[source]]\nname = \"x\"\nurl = \"notaurl\"\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_newswatch")).arg("--config").arg(&cfg).arg("run").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("{}:3:7", cfg.display())), "{err}");
+}
