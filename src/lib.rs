@@ -7,6 +7,7 @@ pub mod cli;
 pub mod cmd;
 pub mod config;
 pub mod daemon;
+pub mod failpoint;
 pub mod digest;
 pub mod extract;
 pub mod fetch;

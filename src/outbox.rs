@@ -105,6 +105,7 @@ pub fn compose_digest(
         now,
     ) {
         Ok(_) => {
+            crate::failpoint::hit(crate::failpoint::AFTER_RECORD_DIGEST);
             info!(watchlist = %wl.name, articles = preview.items, message_id = %message_id, "digest composed");
             Ok(preview.items)
         }
@@ -143,6 +144,7 @@ pub async fn deliver_due(
             .await
         {
             Ok(reply) => {
+                crate::failpoint::hit(crate::failpoint::AFTER_DELIVER);
                 store.mark_delivered(d.digest_id, &d.recipient, &reply, Utc::now())?;
                 info!(watchlist = %d.watchlist, to = %d.recipient, message_id = %d.message_id, reply = %reply, "digest sent");
                 report.sent += 1;

@@ -143,7 +143,11 @@ pub async fn scan_source(
     report.articles = articles.len();
 
     let recorded = match mode {
-        ScanMode::Record => store.record_scan(&source.name, &articles, now)?,
+        ScanMode::Record => {
+            let r = store.record_scan(&source.name, &articles, now)?;
+            crate::failpoint::hit(crate::failpoint::AFTER_RECORD_SCAN);
+            r
+        }
         ScanMode::DryRun => store.peek_scan(&articles)?,
     };
     for r in recorded {

@@ -1,0 +1,31 @@
+//! Crash-test hooks. With `NEWSWATCH_FAILPOINT=<name>` in the environment, the process
+//! stops dead (blocks forever) when it reaches that point, so a test can SIGKILL it
+//! exactly there and prove that a restart loses and duplicates nothing. Without the
+//! variable every hook is one cached comparison.
+
+use std::sync::OnceLock;
+
+pub const ENV: &str = "NEWSWATCH_FAILPOINT";
+
+/// After a scan's articles and matches are committed, before any digest is composed.
+pub const AFTER_RECORD_SCAN: &str = "after-record-scan";
+/// After a digest (Message-ID, bytes) is committed, before the transport sees it.
+pub const AFTER_RECORD_DIGEST: &str = "after-record-digest";
+/// After the transport accepted a message, before it is marked sent.
+pub const AFTER_DELIVER: &str = "after-deliver";
+
+fn armed() -> Option<&'static str> {
+    static ARMED: OnceLock<Option<String>> = OnceLock::new();
+    ARMED.get_or_init(|| std::env::var(ENV).ok().filter(|v| !v.is_empty())).as_deref()
+}
+
+/// Blocks this thread forever if `name` is the armed failpoint.
+pub fn hit(name: &str) {
+    if armed() == Some(name) {
+        tracing::warn!(failpoint = name, "failpoint reached; waiting to be killed");
+        eprintln!("newswatch: failpoint {name} reached");
+        loop {
+            std::thread::park();
+        }
+    }
+}
