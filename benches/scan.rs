@@ -52,16 +52,30 @@ async fn serve() -> MockServer {
     Mock::given(method("GET"))
         .and(path_regex(r"^/a/\d+\.html$"))
         .respond_with(|req: &Request| {
-            let i: usize = req.url.path().trim_start_matches("/a/").trim_end_matches(".html").parse().unwrap_or(0);
-            ResponseTemplate::new(200).set_body_raw(article_page(i).into_bytes(), "text/html; charset=utf-8")
+            let i: usize = req
+                .url
+                .path()
+                .trim_start_matches("/a/")
+                .trim_end_matches(".html")
+                .parse()
+                .unwrap_or(0);
+            ResponseTemplate::new(200)
+                .set_body_raw(article_page(i).into_bytes(), "text/html; charset=utf-8")
         })
         .mount(&server)
         .await;
     Mock::given(method("GET"))
         .and(path_regex(r"^/feed/\d+\.xml$"))
         .respond_with(move |req: &Request| {
-            let f: usize = req.url.path().trim_start_matches("/feed/").trim_end_matches(".xml").parse().unwrap_or(0);
-            ResponseTemplate::new(200).set_body_raw(feed(&base, f).into_bytes(), "application/rss+xml")
+            let f: usize = req
+                .url
+                .path()
+                .trim_start_matches("/feed/")
+                .trim_end_matches(".xml")
+                .parse()
+                .unwrap_or(0);
+            ResponseTemplate::new(200)
+                .set_body_raw(feed(&base, f).into_bytes(), "application/rss+xml")
         })
         .mount(&server)
         .await;
@@ -74,7 +88,10 @@ fn config(dir: &std::path::Path, base: &str, schedule: &str) -> std::path::PathB
         dir.join("state").display()
     );
     for f in 0..FEEDS {
-        let _ = write!(s, "[[source]]\nname = \"feed{f}\"\nurl = \"{base}/feed/{f}.xml\"\n");
+        let _ = write!(
+            s,
+            "[[source]]\nname = \"feed{f}\"\nurl = \"{base}/feed/{f}.xml\"\n"
+        );
     }
     s.push_str("[[watchlist]]\nname = \"niger\"\nkeywords = [\"Niger\", \"النيجر\", \"Agadez\", \"أغاديز\"]\nrequire = [\"withdrawal\", \"retrait\", \"انسحاب\"]\nto = [\"a@example.org\"]\n");
     let p = dir.join("bench.toml");
@@ -86,13 +103,21 @@ fn config(dir: &std::path::Path, base: &str, schedule: &str) -> std::path::PathB
 fn rss_kb(pid: u32) -> (u64, u64) {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     let field = |name: &str| {
-        status.lines().find(|l| l.starts_with(name)).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse().ok()).unwrap_or(0)
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
     };
     (field("VmHWM:"), field("VmRSS:"))
 }
 
 fn binary() -> std::path::PathBuf {
-    let status = Command::new("cargo").args(["build", "--release", "--bin", "newswatch"]).status().unwrap();
+    let status = Command::new("cargo")
+        .args(["build", "--release", "--bin", "newswatch"])
+        .status()
+        .unwrap();
     assert!(status.success());
     std::path::PathBuf::from("target/release/newswatch")
 }
@@ -106,7 +131,13 @@ async fn main() {
 
     for run in 0..3 {
         let t = Instant::now();
-        let mut child = Command::new(&bin).arg("--config").arg(&cfg).args(["-q", "scan", "--dry-run", "--json"]).stdout(Stdio::piped()).spawn().unwrap();
+        let mut child = Command::new(&bin)
+            .arg("--config")
+            .arg(&cfg)
+            .args(["-q", "scan", "--dry-run", "--json"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
         let pid = child.id();
         let mut peak = 0;
         while child.try_wait().unwrap().is_none() {
@@ -125,12 +156,23 @@ async fn main() {
     }
 
     // The daemon: first scans at start (never fetched), then idle until midnight.
-    let mut child = Command::new(&bin).arg("--config").arg(&cfg).args(["-q", "run"]).spawn().unwrap();
+    let mut child = Command::new(&bin)
+        .arg("--config")
+        .arg(&cfg)
+        .args(["-q", "run"])
+        .spawn()
+        .unwrap();
     let pid = child.id();
     let db = dir.path().join("state").join("newswatch.db");
     tokio::time::sleep(Duration::from_secs(20)).await;
     let (peak, rss) = rss_kb(pid);
-    println!("daemon after first scans of {} articles: RSS {:.1} MB (peak {:.1} MB), db {} kB", FEEDS * PER_FEED, rss as f64 / 1024.0, peak as f64 / 1024.0, std::fs::metadata(&db).map(|m| m.len() / 1024).unwrap_or(0));
+    println!(
+        "daemon after first scans of {} articles: RSS {:.1} MB (peak {:.1} MB), db {} kB",
+        FEEDS * PER_FEED,
+        rss as f64 / 1024.0,
+        peak as f64 / 1024.0,
+        std::fs::metadata(&db).map(|m| m.len() / 1024).unwrap_or(0)
+    );
     tokio::time::sleep(Duration::from_secs(10)).await;
     let (_, rss2) = rss_kb(pid);
     println!("daemon idle 10 s later: RSS {:.1} MB", rss2 as f64 / 1024.0);

@@ -16,7 +16,9 @@ pub const AFTER_DELIVER: &str = "after-deliver";
 
 fn armed() -> Option<&'static str> {
     static ARMED: OnceLock<Option<String>> = OnceLock::new();
-    ARMED.get_or_init(|| std::env::var(ENV).ok().filter(|v| !v.is_empty())).as_deref()
+    ARMED
+        .get_or_init(|| std::env::var(ENV).ok().filter(|v| !v.is_empty()))
+        .as_deref()
 }
 
 /// Blocks this thread forever if `name` is the armed failpoint.

@@ -9,7 +9,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, LocalResult, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
 
 /// A validated cron schedule, as written and as compiled.
@@ -17,6 +17,9 @@ use chrono_tz::Tz;
 pub struct CronSpec {
     text: String,
     schedule: cron::Schedule,
+    /// Fixed hours fire by the wall clock (once a day, even across DST changes); a
+    /// wildcard hour fires by elapsed time, like Vixie cron.
+    wall_clock: bool,
 }
 
 /// Why a cron line was refused.
@@ -55,9 +58,11 @@ impl FromStr for CronSpec {
             let last = msg.lines().last().unwrap_or(&msg).trim().to_string();
             CronError(last.trim_end_matches('.').to_string())
         })?;
+        let hour = rest[1];
         Ok(CronSpec {
             text: text.trim().to_string(),
             schedule,
+            wall_clock: !(hour == "*" || hour.starts_with("*/")),
         })
     }
 }
@@ -70,18 +75,73 @@ impl fmt::Display for CronSpec {
 
 impl CronSpec {
     /// The first fire time strictly after `now`, computed in `tz`.
+    ///
+    /// With a fixed hour, a time that does not exist on the spring-forward day fires at the
+    /// same wall-clock offset after the gap (02:30 → 03:30), and a time that happens twice
+    /// on the fall-back day fires once (the first time): no digest skipped or doubled.
     pub fn next_after(&self, now: DateTime<Utc>, tz: Tz) -> Option<DateTime<Utc>> {
-        let local = now.with_timezone(&tz);
-        self.schedule
-            .after(&local)
-            .next()
-            .map(|t| t.with_timezone(&Utc))
+        if !self.wall_clock {
+            // The cron crate walks local time and so loses the repeated hour on the fall-back
+            // day; walking under the current UTC offset keeps it. Take the earlier of the two.
+            let local = now.with_timezone(&tz);
+            let by_zone = self
+                .schedule
+                .after(&local)
+                .next()
+                .map(|t| t.with_timezone(&Utc));
+            let fixed = now.with_timezone(&local.offset().fix());
+            let by_offset = self
+                .schedule
+                .after(&fixed)
+                .next()
+                .map(|t| t.with_timezone(&Utc));
+            return match (by_zone, by_offset) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
+        // Walk the schedule in wall-clock time (naive local time dressed as UTC).
+        let wall_now = Utc.from_utc_datetime(&now.with_timezone(&tz).naive_local());
+        for wall in self.schedule.after(&wall_now).take(1000) {
+            let naive = wall.naive_utc();
+            let t = match tz.from_local_datetime(&naive) {
+                LocalResult::Single(t) => t,
+                LocalResult::Ambiguous(first, _) => first,
+                LocalResult::None => {
+                    // In the spring-forward gap: read the wall time with the offset in force
+                    // before the gap, which lands as far after the gap as it was into it.
+                    let Some(before) = tz
+                        .from_local_datetime(&(naive - chrono::Duration::hours(3)))
+                        .earliest()
+                    else {
+                        continue;
+                    };
+                    let Some(t) = before.offset().fix().from_local_datetime(&naive).single() else {
+                        continue;
+                    };
+                    t.with_timezone(&tz)
+                }
+            };
+            let t = t.with_timezone(&Utc);
+            if t > now {
+                return Some(t);
+            }
+        }
+        None
     }
 
     /// The next `n` fire times after `now`.
     pub fn upcoming(&self, now: DateTime<Utc>, tz: Tz, n: usize) -> Vec<DateTime<Tz>> {
-        let local = tz.from_utc_datetime(&now.naive_utc());
-        self.schedule.after(&local).take(n).collect()
+        let mut out = Vec::with_capacity(n);
+        let mut t = now;
+        while out.len() < n {
+            let Some(next) = self.next_after(t, tz) else {
+                break;
+            };
+            out.push(next.with_timezone(&tz));
+            t = next;
+        }
+        out
     }
 }
 
@@ -238,6 +298,59 @@ mod tests {
         assert!(e.0.contains("found 3"), "{e}");
         assert!("0 7 * * 9".parse::<CronSpec>().is_err());
         assert!("0 7 * * MON-FRI".parse::<CronSpec>().is_ok());
+    }
+
+    fn fires(spec: &str, tz: &str, from: &str, n: usize) -> Vec<String> {
+        let c: CronSpec = spec.parse().unwrap();
+        let tz: Tz = tz.parse().unwrap();
+        c.upcoming(at(from), tz, n)
+            .iter()
+            .map(|t| t.with_timezone(&Utc).to_rfc3339())
+            .collect()
+    }
+
+    #[test]
+    fn dst_spring_forward_does_not_skip_a_daily_digest() {
+        // Europe/Paris skips 02:00-03:00 on 2026-03-29.
+        let f = fires("30 2 * * *", "Europe/Paris", "2026-03-27T12:00:00Z", 3);
+        assert_eq!(
+            f,
+            [
+                "2026-03-28T01:30:00+00:00",
+                "2026-03-29T01:30:00+00:00",
+                "2026-03-30T00:30:00+00:00"
+            ]
+        );
+    }
+
+    #[test]
+    fn dst_fall_back_does_not_double_a_daily_digest() {
+        // 02:30 happens twice on 2026-10-25 in Europe/Paris.
+        let f = fires("30 2 * * *", "Europe/Paris", "2026-10-24T12:00:00Z", 3);
+        assert_eq!(
+            f,
+            [
+                "2026-10-25T00:30:00+00:00",
+                "2026-10-26T01:30:00+00:00",
+                "2026-10-27T01:30:00+00:00"
+            ]
+        );
+        // Asked from inside the repeated hour, after the first 02:30: next is tomorrow.
+        let f = fires("30 2 * * *", "Europe/Paris", "2026-10-25T01:10:00Z", 1);
+        assert_eq!(f, ["2026-10-26T01:30:00+00:00"]);
+    }
+
+    #[test]
+    fn wildcard_hours_follow_elapsed_time_across_dst() {
+        let f = fires("0 * * * *", "Europe/Paris", "2026-10-24T23:30:00Z", 3);
+        assert_eq!(
+            f,
+            [
+                "2026-10-25T00:00:00+00:00",
+                "2026-10-25T01:00:00+00:00",
+                "2026-10-25T02:00:00+00:00"
+            ]
+        );
     }
 
     #[test]

@@ -7,7 +7,11 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 fn signal(child: &Child, sig: &str) {
-    let ok = Command::new("kill").arg(format!("-{sig}")).arg(child.id().to_string()).status().unwrap();
+    let ok = Command::new("kill")
+        .arg(format!("-{sig}"))
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
     assert!(ok.success());
 }
 
@@ -69,19 +73,33 @@ fn sighup_reloads_and_sigterm_exits_zero() {
     let rx = lines(&mut child);
     let mut seen = Vec::new();
     wait_for(&rx, "newswatch running", &mut seen);
-    assert!(dir.path().join("state").join("newswatch.db").exists(), "--state-dir is honoured");
+    assert!(
+        dir.path().join("state").join("newswatch.db").exists(),
+        "--state-dir is honoured"
+    );
 
     // A broken config: every error is logged with file:line:column, the old config stays.
-    std::fs::write(&cfg, format!("{CONFIG}\nbogus = 1\n[http]\ntimeout_secs = 0\n")).unwrap();
+    std::fs::write(
+        &cfg,
+        format!("{CONFIG}\nbogus = 1\n[http]\ntimeout_secs = 0\n"),
+    )
+    .unwrap();
     signal(&child, "HUP");
     wait_for(&rx, "timeout_secs", &mut seen);
     let log = seen.join("\n");
     assert!(log.contains("unknown key `bogus`"), "{log}");
     assert!(log.contains(&format!("{}:", cfg.display())), "{log}");
-    assert!(child.try_wait().unwrap().is_none(), "still running on the old config");
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "still running on the old config"
+    );
 
     // A valid config is taken.
-    std::fs::write(&cfg, CONFIG.replace("[\"Niger\"]", "[\"Niger\", \"Agadez\"]")).unwrap();
+    std::fs::write(
+        &cfg,
+        CONFIG.replace("[\"Niger\"]", "[\"Niger\", \"Agadez\"]"),
+    )
+    .unwrap();
     signal(&child, "HUP");
     wait_for(&rx, "config reloaded", &mut seen);
 
@@ -91,7 +109,10 @@ fn sighup_reloads_and_sigterm_exits_zero() {
         if let Some(s) = child.try_wait().unwrap() {
             break s;
         }
-        assert!(t.elapsed() < Duration::from_secs(10), "must exit within 10 s of SIGTERM");
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "must exit within 10 s of SIGTERM"
+        );
         std::thread::sleep(Duration::from_millis(50));
     };
     assert_eq!(status.code(), Some(0));
@@ -102,7 +123,12 @@ fn run_refuses_an_invalid_config_with_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("newswatch.toml");
     std::fs::write(&cfg, "[[source]]\nname = \"x\"\nurl = \"notaurl\"\n").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_newswatch")).arg("--config").arg(&cfg).arg("run").output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_newswatch"))
+        .arg("--config")
+        .arg(&cfg)
+        .arg("run")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains(&format!("{}:3:7", cfg.display())), "{err}");
