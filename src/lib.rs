@@ -3,7 +3,7 @@
 //! Data flows `config → schedule → fetch → extract → matcher → store → digest → mail`,
 //! sequenced by [`pipeline`] (one source) and [`daemon`] (time and signals).
 
-pub mod matcher;
+pub mod digest;
 pub mod extract;
 pub mod fetch;
-pub mod digest;
+pub mod matcher;

@@ -33,7 +33,11 @@ pub struct Rendered {
 
 pub fn render_digest(d: &Digest) -> Rendered {
     Rendered {
-        subject: format!("[newswatch] {}: {} new article(s)", d.watchlist, d.items.len()),
+        subject: format!(
+            "[newswatch] {}: {} new article(s)",
+            d.watchlist,
+            d.items.len()
+        ),
         text: String::new(),
         html: String::new(),
     }
