@@ -1,21 +1,58 @@
-//! Extraction (STUB: replaced by the extract work).
+//! Extraction: fetched bytes → feed entries, listing links or an article.
+//!
+//! Owns everything between a response body and the text the matcher reads:
+//! decoding ([`charset`]), telling feeds from HTML and parsing feeds
+//! (`feed`), discovering article links on listing pages (`links`), the
+//! article body (`page`, Readability through dom_smoothie, or the source's
+//! `content` selector), page metadata (`meta`) and article identity
+//! ([`canonical_url`], [`fingerprint`]). It never does HTTP (it gets bytes,
+//! the `Content-Type` and the URL) and never matches.
+//!
+//! Entry points: [`extract_source`] for a configured source,
+//! [`extract_article`] for a followed article page, [`extract_any`] for
+//! `newswatch extract`. Bad input is an [`ExtractError`], never a panic, and
+//! boilerplate is never passed off as an article.
+
+pub mod charset;
+
+mod article;
+mod feed;
+mod links;
+mod meta;
+mod page;
+mod text;
 
 use chrono::{DateTime, Utc};
+use scraper::Html;
 use url::Url;
 
+pub use article::{canonical_url, fingerprint};
+pub use feed::{sniff, Sniffed};
+pub use links::article_like;
+pub use meta::{detect_lang, parse_date, trim_site_name};
+pub use page::MIN_ARTICLE_CHARS;
+pub use text::html_fragment_text;
+
+/// How a source's document is to be read (`kind` in the config).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SourceKind {
+    /// Sniff: a feed if it looks like one, else an HTML listing page.
     #[default]
     Auto,
+    /// Always a feed.
     Feed,
+    /// Always an HTML listing page.
     Page,
 }
 
 /// One item of a feed or one link of a listing page.
 #[derive(Debug, Clone, Default)]
 pub struct Entry {
+    /// Absolute article URL, when the item has one.
     pub url: Option<Url>,
+    /// Title (feed item title or link anchor text), plain text.
     pub title: Option<String>,
+    /// Publication time (feed items only).
     pub published: Option<DateTime<Utc>>,
     /// Summary/content as plain text; empty for listing links.
     pub text: String,
@@ -24,77 +61,190 @@ pub struct Entry {
 /// An article page.
 #[derive(Debug, Clone, Default)]
 pub struct Article {
-    /// `<link rel=canonical>` when present.
+    /// `<link rel=canonical>` when present, absolute.
     pub url: Option<Url>,
+    /// Title with the site name trimmed.
     pub title: Option<String>,
+    /// Publication time from the page's metadata.
     pub published: Option<DateTime<Utc>>,
+    /// Primary language subtag, lower-case (`ar`, `fr`, `en`): declared, else detected.
     pub lang: Option<String>,
+    /// Body as plain text, paragraphs separated by blank lines.
     pub text: String,
 }
 
+/// What a document turned out to be (for `newswatch extract`).
 #[derive(Debug, Clone)]
 pub enum Extracted {
+    /// A feed and its entries.
     Feed(Vec<Entry>),
+    /// An HTML page without an article, and the article links found on it.
     Listing(Vec<Entry>),
+    /// An article page.
     Article(Article),
 }
 
+/// Why a document yielded nothing.
 #[derive(Debug, thiserror::Error)]
 pub enum ExtractError {
+    /// Empty, binary, or otherwise not a feed or a web page.
     #[error("not a feed or an HTML page ({0})")]
     Unsupported(String),
+    /// A feed that cannot be parsed, even in part.
     #[error("broken feed: {0}")]
     BrokenFeed(String),
+    /// An HTML page with no article body.
     #[error("no article found")]
     NoArticle,
 }
 
 /// A source document: a feed's items, or a listing page's article links.
 ///
+/// `links` selects article links on a listing page; without it they are
+/// discovered automatically.
+///
 /// # Errors
-/// See [`ExtractError`].
+/// [`ExtractError::Unsupported`] for empty or binary bodies,
+/// [`ExtractError::BrokenFeed`] for an unreadable feed.
 pub fn extract_source(
-    _bytes: &[u8],
-    _content_type: Option<&str>,
-    _base: &Url,
-    _kind: SourceKind,
-    _links: Option<&scraper::Selector>,
+    bytes: &[u8],
+    content_type: Option<&str>,
+    base: &Url,
+    kind: SourceKind,
+    links: Option<&scraper::Selector>,
 ) -> Result<Vec<Entry>, ExtractError> {
-    todo!("extract stub")
+    check_document(bytes, content_type)?;
+    let (decoded, _) = charset::decode(bytes, content_type);
+    let is_feed = match kind {
+        SourceKind::Feed => true,
+        SourceKind::Page => false,
+        SourceKind::Auto => feed::sniff(&decoded, content_type) == Sniffed::Feed,
+    };
+    if is_feed {
+        return feed::extract_feed(bytes, content_type, base);
+    }
+    let doc = Html::parse_document(&decoded);
+    let doc_base = meta::document_base(&doc, Some(base));
+    Ok(links::extract_links(&doc, doc_base.as_ref(), links))
 }
 
-/// An article page.
+/// A followed article page: body, title, published time, language, canonical URL.
+///
+/// `content` overrides automatic body extraction.
 ///
 /// # Errors
-/// See [`ExtractError`].
+/// [`ExtractError::NoArticle`] when the page holds no article;
+/// [`ExtractError::Unsupported`] for empty, binary or feed documents.
 pub fn extract_article(
-    _bytes: &[u8],
-    _content_type: Option<&str>,
-    _base: Option<&Url>,
-    _content: Option<&scraper::Selector>,
+    bytes: &[u8],
+    content_type: Option<&str>,
+    base: Option<&Url>,
+    content: Option<&scraper::Selector>,
 ) -> Result<Article, ExtractError> {
-    todo!("extract stub")
+    check_document(bytes, content_type)?;
+    let (decoded, _) = charset::decode(bytes, content_type);
+    if feed::sniff(&decoded, content_type) == Sniffed::Feed {
+        return Err(ExtractError::Unsupported(
+            "a feed, not an article page".into(),
+        ));
+    }
+    let doc = Html::parse_document(&decoded);
+    let doc_base = meta::document_base(&doc, base);
+    read_article(&decoded, &doc, doc_base.as_ref(), content)
 }
 
-/// Any document, classified automatically (for `newswatch extract`).
+fn read_article(
+    decoded: &str,
+    doc: &Html,
+    base: Option<&Url>,
+    content: Option<&scraper::Selector>,
+) -> Result<Article, ExtractError> {
+    let body = page::extract_body(decoded, doc, base, content)?;
+    let meta = meta::read_meta(doc, base);
+    Ok(Article {
+        url: meta.canonical,
+        title: meta.title,
+        published: meta.published,
+        lang: meta.lang.or_else(|| meta::detect_lang(&body)),
+        text: body,
+    })
+}
+
+/// Any document, classified automatically (for `newswatch extract`): a feed,
+/// an article page, or else a listing page with its article links.
 ///
 /// # Errors
-/// See [`ExtractError`].
+/// [`ExtractError::Unsupported`] for empty or binary bodies,
+/// [`ExtractError::BrokenFeed`] for an unreadable feed.
 pub fn extract_any(
-    _bytes: &[u8],
-    _content_type: Option<&str>,
-    _base: Option<&Url>,
+    bytes: &[u8],
+    content_type: Option<&str>,
+    base: Option<&Url>,
 ) -> Result<Extracted, ExtractError> {
-    todo!("extract stub")
+    check_document(bytes, content_type)?;
+    let (decoded, _) = charset::decode(bytes, content_type);
+    if feed::sniff(&decoded, content_type) == Sniffed::Feed {
+        let fallback = Url::parse("file:///").expect("static URL is valid");
+        return feed::extract_feed(bytes, content_type, base.unwrap_or(&fallback))
+            .map(Extracted::Feed);
+    }
+    let doc = Html::parse_document(&decoded);
+    let doc_base = meta::document_base(&doc, base);
+    let listing = links::extract_links(&doc, doc_base.as_ref(), None);
+    match read_article(&decoded, &doc, doc_base.as_ref(), None) {
+        Ok(article) if is_article_page(&doc, &article, &listing) => Ok(Extracted::Article(article)),
+        _ => Ok(Extracted::Listing(listing)),
+    }
 }
 
-/// Canonical form of an article URL: lower-case scheme and host, no fragment,
-/// no `utm_*`, `fbclid`, `gclid` parameters.
-pub fn canonical_url(url: &Url) -> Url {
-    url.clone()
+/// An extracted body is the page's point, not a teaser among many links:
+/// the page calls itself an article, or its body outweighs its headlines.
+fn is_article_page(doc: &Html, article: &Article, listing: &[Entry]) -> bool {
+    if meta::read_meta(doc, None).says_article {
+        return true;
+    }
+    let headline_chars: usize = listing
+        .iter()
+        .filter_map(|e| e.title.as_ref())
+        .map(|t| t.chars().count())
+        .sum();
+    article.text.chars().count() >= 2 * headline_chars
 }
 
-/// Fingerprint of an article's normalized title and body.
-pub fn fingerprint(_title: &str, _body: &str) -> String {
-    todo!("extract stub")
+/// Refuses bodies that are not text documents: empty, or binary by magic
+/// number, content type or NUL bytes (UTF-16 excepted).
+fn check_document(bytes: &[u8], content_type: Option<&str>) -> Result<(), ExtractError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ExtractError::Unsupported("empty body".into()));
+    }
+    let mime = content_type
+        .and_then(|c| c.split(';').next())
+        .map(|m| m.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    if ["image/", "audio/", "video/", "font/"]
+        .iter()
+        .any(|p| mime.starts_with(p))
+        || matches!(
+            mime.as_str(),
+            "application/pdf" | "application/zip" | "application/gzip"
+        )
+    {
+        return Err(ExtractError::Unsupported(format!("content type {mime}")));
+    }
+    const MAGIC: &[&[u8]] = &[
+        b"%PDF",
+        b"\x89PNG",
+        b"GIF8",
+        b"\xff\xd8\xff",
+        b"PK\x03\x04",
+        b"\x1f\x8b",
+    ];
+    let utf16 = bytes.starts_with(b"\xff\xfe")
+        || bytes.starts_with(b"\xfe\xff")
+        || matches!(bytes, [b'<', 0, ..] | [0, b'<', ..]);
+    let head = &bytes[..bytes.len().min(1024)];
+    if MAGIC.iter().any(|m| bytes.starts_with(m)) || (!utf16 && head.contains(&0)) {
+        return Err(ExtractError::Unsupported("binary body".into()));
+    }
+    Ok(())
 }

@@ -1,0 +1,231 @@
+//! Feeds → entries: RSS 0.9x/1.0/2.0, Atom and JSON Feed through feed-rs.
+//!
+//! Owns recognising a feed (by content type and by its first element) and
+//! turning feed-rs's model into our [`Entry`]: absolute link, title and summary
+//! as plain text, published (else updated) time. Non-UTF-8 feeds are decoded
+//! by [`super::charset`] and handed to feed-rs as UTF-8 with the XML
+//! declaration's `encoding` removed. A feed cut off mid-item is repaired once
+//! by closing it after its last complete item, so the items before the cut
+//! still arrive; anything else unparseable is [`ExtractError::BrokenFeed`].
+
+use feed_rs::model;
+use url::Url;
+
+use super::{charset, text, Entry, ExtractError};
+
+/// The kind of document a source returned, decided before any parsing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sniffed {
+    /// RSS, Atom or JSON Feed.
+    Feed,
+    /// Anything that should go through the HTML parser.
+    Html,
+}
+
+/// Decides feed vs HTML from the content type and the document's first element.
+#[must_use]
+pub fn sniff(decoded: &str, content_type: Option<&str>) -> Sniffed {
+    let mime = content_type
+        .and_then(|ct| ct.split(';').next())
+        .map(|m| m.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    if mime.contains("rss") || mime.contains("atom") || mime == "application/feed+json" {
+        return Sniffed::Feed;
+    }
+    let body = decoded.trim_start_matches('\u{feff}').trim_start();
+    if body.starts_with('{') {
+        let head: String = body.chars().take(2048).collect();
+        return if head.contains("jsonfeed.org") || mime.contains("json") {
+            Sniffed::Feed
+        } else {
+            Sniffed::Html
+        };
+    }
+    match first_element(body).as_deref() {
+        Some("rss" | "feed" | "rdf:rdf" | "rdf" | "channel") => Sniffed::Feed,
+        _ => Sniffed::Html,
+    }
+}
+
+/// Name (lower-case) of the first element, skipping the prolog, comments and doctype.
+fn first_element(body: &str) -> Option<String> {
+    let mut rest = body;
+    for _ in 0..64 {
+        let start = rest.find('<')?;
+        rest = &rest[start..];
+        if let Some(after) = rest.strip_prefix("<!--") {
+            rest = &after[after.find("-->")? + 3..];
+        } else if rest.starts_with("<?") || rest.starts_with("<!") {
+            rest = &rest[rest.find('>')? + 1..];
+        } else {
+            let name: String = rest[1..]
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || matches!(c, ':' | '-' | '_'))
+                .collect();
+            return Some(name.to_ascii_lowercase());
+        }
+    }
+    None
+}
+
+/// Parses a feed into entries, in feed order, deduplicated by URL.
+///
+/// # Errors
+/// [`ExtractError::BrokenFeed`] when feed-rs cannot read it, even after
+/// closing it after its last complete item.
+pub fn extract_feed(
+    bytes: &[u8],
+    content_type: Option<&str>,
+    base: &Url,
+) -> Result<Vec<Entry>, ExtractError> {
+    let (decoded, _) = charset::decode(bytes, content_type);
+    let xml = charset::for_xml_parser(&decoded);
+    let parser = feed_rs::parser::Builder::new()
+        .base_uri(Some(base.as_str()))
+        .sanitize_content(false)
+        .build();
+    let feed = match parser.parse(xml.as_bytes()) {
+        Ok(feed) => feed,
+        Err(first) => {
+            let repaired = close_truncated(&xml).ok_or_else(|| broken(&first))?;
+            parser
+                .parse(repaired.as_bytes())
+                .map_err(|_| broken(&first))?
+        }
+    };
+    Ok(convert(feed, base))
+}
+
+fn broken(err: &feed_rs::parser::ParseFeedError) -> ExtractError {
+    ExtractError::BrokenFeed(err.to_string())
+}
+
+/// A feed cut after its last complete item, with its containers closed again.
+fn close_truncated(xml: &str) -> Option<String> {
+    let (cut, tail) = if let Some(i) = xml.rfind("</item>") {
+        let root = first_element(xml)?;
+        let tail = if root.contains("rdf") {
+            "</rdf:RDF>"
+        } else {
+            "</channel></rss>"
+        };
+        (i + "</item>".len(), tail)
+    } else {
+        (xml.rfind("</entry>")? + "</entry>".len(), "</feed>")
+    };
+    Some(format!("{}{tail}", &xml[..cut]))
+}
+
+fn convert(feed: model::Feed, base: &Url) -> Vec<Entry> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::with_capacity(feed.entries.len());
+    for item in feed.entries {
+        let url = entry_url(&item, base);
+        if let Some(u) = &url {
+            if !seen.insert(u.as_str().to_string()) {
+                continue;
+            }
+        }
+        let title = item
+            .title
+            .as_ref()
+            .map(|t| text::collapse(&text::html_fragment_text(&t.content)))
+            .filter(|t| !t.is_empty());
+        let body = item
+            .content
+            .as_ref()
+            .and_then(|c| c.body.as_deref())
+            .filter(|b| !b.trim().is_empty())
+            .or_else(|| item.summary.as_ref().map(|s| s.content.as_str()))
+            .unwrap_or("");
+        out.push(Entry {
+            url,
+            title,
+            published: item.published.or(item.updated),
+            text: text::html_fragment_text(body),
+        });
+    }
+    out
+}
+
+/// The item's article link: its alternate (or only) link, else a URL-shaped id.
+fn entry_url(item: &model::Entry, base: &Url) -> Option<Url> {
+    let is_article = |l: &&model::Link| {
+        matches!(l.rel.as_deref(), None | Some("alternate"))
+            && !l.media_type.as_deref().is_some_and(|m| !m.contains("html"))
+    };
+    let href = item
+        .links
+        .iter()
+        .find(is_article)
+        .or_else(|| item.links.first())
+        .map(|l| l.href.as_str())
+        .or_else(|| {
+            let id = item.id.trim();
+            (id.starts_with("http://") || id.starts_with("https://")).then_some(id)
+        })?;
+    let url = base.join(href.trim()).ok()?;
+    matches!(url.scheme(), "http" | "https").then_some(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> Url {
+        Url::parse("https://example.org/feed.xml").expect("static URL")
+    }
+
+    #[test]
+    fn sniffs_feeds_and_pages() {
+        assert_eq!(
+            sniff("<?xml version='1.0'?><!-- x --><rss>", None),
+            Sniffed::Feed
+        );
+        assert_eq!(sniff("<rdf:RDF xmlns:rdf='x'>", None), Sniffed::Feed);
+        assert_eq!(
+            sniff("<feed xmlns='http://www.w3.org/2005/Atom'>", None),
+            Sniffed::Feed
+        );
+        assert_eq!(
+            sniff("{\"version\": \"https://jsonfeed.org/version/1\"}", None),
+            Sniffed::Feed
+        );
+        assert_eq!(sniff("<!DOCTYPE html><html>", None), Sniffed::Html);
+        assert_eq!(sniff("<html>", Some("application/rss+xml")), Sniffed::Feed);
+    }
+
+    #[test]
+    fn rss_items_resolved_and_stripped() {
+        let rss = br#"<rss version="2.0"><channel><title>t</title>
+            <item><title>One &amp; two</title><link>/a/1</link>
+            <description>&lt;p&gt;Hello &lt;b&gt;world&lt;/b&gt;&lt;/p&gt;</description>
+            <pubDate>Wed, 17 Apr 2024 10:00:00 GMT</pubDate></item>
+            <item><title>dup</title><link>https://example.org/a/1</link></item>
+            </channel></rss>"#;
+        let entries = extract_feed(rss, None, &base()).expect("valid feed");
+        assert_eq!(entries.len(), 1);
+        assert_eq!(
+            entries[0].url.as_ref().map(Url::as_str),
+            Some("https://example.org/a/1")
+        );
+        assert_eq!(entries[0].title.as_deref(), Some("One & two"));
+        assert_eq!(entries[0].text, "Hello world");
+        assert!(entries[0].published.is_some());
+    }
+
+    #[test]
+    fn truncated_feed_keeps_complete_items() {
+        let rss = b"<rss version=\"2.0\"><channel><title>t</title>\
+            <item><title>first</title><link>https://example.org/1</link></item>\
+            <item><title>sec";
+        let entries = extract_feed(rss, None, &base()).expect("repairable");
+        assert_eq!(entries.len(), 1);
+    }
+
+    #[test]
+    fn garbage_is_broken_feed() {
+        let err = extract_feed(b"<rss><channel><item>", None, &base());
+        assert!(matches!(err, Err(ExtractError::BrokenFeed(_))));
+    }
+}

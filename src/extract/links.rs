@@ -1,0 +1,387 @@
+//! Listing pages → article links.
+//!
+//! With a `links` selector, every matched link (or the first link inside a
+//! matched element) is taken. Without one, links are discovered: same-site
+//! links whose anchor text reads like a headline and whose URL looks like an
+//! article (a dated path, a long slug, a numeric id), outside navigation,
+//! footers, breadcrumbs and pagination, and not pointing at tag, author,
+//! section, search or feed pages. URLs are absolute (resolved against
+//! `<base href>`), fragment-free, deduplicated, in document order.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use scraper::{ElementRef, Html, Selector};
+use url::Url;
+
+use super::{text, Entry};
+
+static ANCHORS: LazyLock<Selector> = LazyLock::new(|| {
+    Selector::parse("a[href]").expect("static selector in extract::links is valid CSS")
+});
+
+/// Elements (by tag, role, class or id) whose links are page furniture.
+const FURNITURE: &[&str] = &[
+    "nav",
+    "menu",
+    "footer",
+    "breadcrumb",
+    "pagination",
+    "pager",
+    "navbar",
+    "topbar",
+    "masthead",
+    "social",
+    "share",
+    "sharing",
+    "tags",
+    "tagcloud",
+    "skip",
+    "cookie",
+    "login",
+    "subscribe",
+];
+
+/// Path segments of pages that list articles rather than being one.
+const NON_ARTICLE_SEGMENTS: &[&str] = &[
+    "tag",
+    "tags",
+    "author",
+    "authors",
+    "category",
+    "categories",
+    "section",
+    "sections",
+    "topic",
+    "topics",
+    "page",
+    "search",
+    "login",
+    "signin",
+    "register",
+    "subscribe",
+    "account",
+    "about",
+    "contact",
+    "privacy",
+    "terms",
+    "feed",
+    "rss",
+    "newsletter",
+    "newsletters",
+    "profile",
+    "user",
+    "users",
+    "writer",
+    "writers",
+    "keyword",
+    "keywords",
+    "archive",
+    "live-tv",
+    "podcasts",
+    "videos",
+    "weather",
+    "cookies",
+    "cookie-policy",
+    "advertise",
+    "jobs",
+    "careers",
+    "sitemap",
+];
+
+/// File extensions that are never article pages.
+const NON_ARTICLE_EXTENSIONS: &[&str] = &[
+    ".jpg", ".jpeg", ".png", ".gif", ".webp", ".svg", ".pdf", ".xml", ".rss", ".zip", ".mp3",
+    ".mp4", ".css", ".js", ".json",
+];
+
+/// Anchor texts that are calls to action, not headlines.
+const GENERIC_TEXTS: &[&str] = &[
+    "read more",
+    "more",
+    "continue reading",
+    "lire la suite",
+    "lire plus",
+    "la suite",
+    "suite",
+    "المزيد",
+    "اقرأ المزيد",
+    "اقرأ أيضا",
+    "التفاصيل",
+    "next",
+    "previous",
+    "suivant",
+    "précédent",
+];
+
+/// Article links of a listing page, by `links` selector or discovery.
+#[must_use]
+///
+/// `base` is the document's base URL; without one only absolute links count
+/// and every host is taken for the page's own.
+pub fn extract_links(doc: &Html, base: Option<&Url>, links: Option<&Selector>) -> Vec<Entry> {
+    let anchors: Vec<ElementRef<'_>> = match links {
+        Some(sel) => doc
+            .select(sel)
+            .filter_map(|e| {
+                if e.value().name() == "a" && e.attr("href").is_some() {
+                    Some(e)
+                } else {
+                    e.select(&ANCHORS).next()
+                }
+            })
+            .collect(),
+        None => doc.select(&ANCHORS).collect(),
+    };
+    let mut order: Vec<Url> = Vec::new();
+    let mut titles: HashMap<Url, String> = HashMap::new();
+    for a in anchors {
+        let Some(url) = resolve(base, a.attr("href").unwrap_or_default()) else {
+            continue;
+        };
+        let title = text::collapse(&a.text().collect::<String>());
+        if links.is_none() && !is_discovered_article(&a, &url, &title, base) {
+            continue;
+        }
+        match titles.get_mut(&url) {
+            // Keep the most headline-like text: image links come first with no text.
+            Some(t) if t.chars().count() < title.chars().count() => *t = title,
+            Some(_) => {}
+            None => {
+                order.push(url.clone());
+                titles.insert(url, title);
+            }
+        }
+    }
+    order
+        .into_iter()
+        .map(|url| {
+            let title = titles.remove(&url).filter(|t| !t.is_empty());
+            Entry {
+                url: Some(url),
+                title,
+                published: None,
+                text: String::new(),
+            }
+        })
+        .collect()
+}
+
+/// Absolute http(s) URL without its fragment.
+fn resolve(base: Option<&Url>, href: &str) -> Option<Url> {
+    let mut url = match base {
+        Some(b) => b.join(href.trim()).ok()?,
+        None => Url::parse(href.trim()).ok()?,
+    };
+    if !matches!(url.scheme(), "http" | "https") {
+        return None;
+    }
+    url.set_fragment(None);
+    Some(url)
+}
+
+fn is_discovered_article(a: &ElementRef<'_>, url: &Url, title: &str, base: Option<&Url>) -> bool {
+    base.is_none_or(|b| same_site(url, b) && url.path() != b.path())
+        && headline_like(title)
+        && article_like(url)
+        && !in_furniture(a)
+}
+
+/// Same host, ignoring `www.` and allowing subdomains of the base's domain.
+fn same_site(url: &Url, base: &Url) -> bool {
+    let strip = |u: &Url| {
+        u.host_str()
+            .unwrap_or_default()
+            .trim_start_matches("www.")
+            .to_string()
+    };
+    let (h, b) = (strip(url), strip(base));
+    h == b || h.ends_with(&format!(".{b}")) || b.ends_with(&format!(".{h}"))
+}
+
+/// Reads like a headline: a few words, not a call to action.
+fn headline_like(title: &str) -> bool {
+    let words = title.split_whitespace().count();
+    let chars = title.chars().count();
+    let lower = title.to_lowercase();
+    (words >= 3 || chars >= 20)
+        && chars <= 300
+        && !GENERIC_TEXTS.contains(&lower.trim_end_matches(['.', '…', ' ', '›', '»']))
+}
+
+/// URL shape of an article: a date, a numeric id, or a long slug.
+#[must_use]
+pub fn article_like(url: &Url) -> bool {
+    let path = url.path().to_ascii_lowercase();
+    if NON_ARTICLE_EXTENSIONS.iter().any(|e| path.ends_with(e)) {
+        return false;
+    }
+    let segments: Vec<String> = url
+        .path_segments()
+        .map(|s| {
+            s.filter(|s| !s.is_empty())
+                .map(|s| percent_decode(s).to_lowercase())
+                .collect()
+        })
+        .unwrap_or_default();
+    if segments.is_empty()
+        || segments
+            .iter()
+            .any(|s| NON_ARTICLE_SEGMENTS.contains(&s.as_str()))
+        || url.query_pairs().any(|(k, _)| k == "page")
+    {
+        return false;
+    }
+    let has_date = segments
+        .windows(2)
+        .any(|w| is_year(&w[0]) && w[1].len() <= 2 && w[1].chars().all(|c| c.is_ascii_digit()))
+        || segments.iter().any(|s| contains_compact_date(s));
+    let has_id = segments.iter().any(|s| longest_digit_run(s) >= 5)
+        || url.query_pairs().any(|(k, v)| {
+            matches!(k.as_ref(), "id" | "p" | "story" | "article" | "articleid")
+                && v.chars().all(|c| c.is_ascii_digit())
+                && !v.is_empty()
+        });
+    let last = segments.last().map(String::as_str).unwrap_or_default();
+    let slug = last.trim_end_matches(".html").trim_end_matches(".htm");
+    let slug_words = slug.split(['-', '_']).filter(|w| !w.is_empty()).count();
+    let long_slug = slug_words >= 4 || (slug_words >= 3 && slug.chars().count() >= 20);
+    has_date || has_id || long_slug
+}
+
+fn is_year(s: &str) -> bool {
+    s.len() == 4 && s.starts_with(['1', '2']) && s.chars().all(|c| c.is_ascii_digit())
+}
+
+/// `2024-04-17` or `20240417` inside a segment.
+fn contains_compact_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.windows(10).any(|w| {
+        w[..4].iter().all(u8::is_ascii_digit)
+            && w[4] == b'-'
+            && w[5..7].iter().all(u8::is_ascii_digit)
+            && w[7] == b'-'
+            && w[8..].iter().all(u8::is_ascii_digit)
+            && (w[0] == b'1' || w[0] == b'2')
+    })
+}
+
+fn longest_digit_run(s: &str) -> usize {
+    s.split(|c: char| !c.is_ascii_digit())
+        .map(str::len)
+        .max()
+        .unwrap_or(0)
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                #[allow(clippy::cast_possible_truncation, reason = "two hex digits fit a byte")]
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Inside navigation, a footer, breadcrumbs, pagination or share bars.
+fn in_furniture(a: &ElementRef<'_>) -> bool {
+    a.ancestors().filter_map(ElementRef::wrap).any(|e| {
+        let el = e.value();
+        if matches!(el.name(), "nav" | "footer" | "menu") {
+            return true;
+        }
+        if let Some(role) = el.attr("role") {
+            if matches!(role, "navigation" | "contentinfo" | "menubar" | "menu") {
+                return true;
+            }
+        }
+        let names = el.attr("class").unwrap_or_default().to_ascii_lowercase()
+            + " "
+            + &el.attr("id").unwrap_or_default().to_ascii_lowercase();
+        names
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .any(|w| FURNITURE.contains(&w))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(s: &str) -> Url {
+        Url::parse(s).expect("test URL")
+    }
+
+    #[test]
+    fn article_shaped_urls() {
+        for (u, want) in [
+            ("https://x.org/news/2024/04/17/troops-leave", true),
+            ("https://x.org/news/20240417-troops", true),
+            ("https://x.org/news/123456", true),
+            ("https://x.org/story?id=98765", true),
+            ("https://x.org/world/us-troops-to-leave-niger", true),
+            ("https://x.org/world/%D8%A7%D9%86%D8%B3%D8%AD%D8%A7%D8%A8-%D8%A7%D9%84%D9%82%D9%88%D8%A7%D8%AA-%D9%85%D9%86-%D8%A7%D9%84%D9%86%D9%8A%D8%AC%D8%B1", true),
+            ("https://x.org/world/", false),
+            ("https://x.org/tag/niger-withdrawal-us-troops", false),
+            ("https://x.org/author/jane-doe-smith-jones", false),
+            ("https://x.org/news/page/2", false),
+            ("https://x.org/2024/04/17/photo.jpg", false),
+        ] {
+            assert_eq!(article_like(&url(u)), want, "{u}");
+        }
+    }
+
+    #[test]
+    fn discovery_skips_furniture_and_dedupes() {
+        let html = r#"<html><body>
+            <nav><a href="/news/2024/04/17/nav-story-headline-here">Nav story headline here now</a></nav>
+            <main>
+              <a href="/news/2024/04/17/troops-leave-niger"><img src=x></a>
+              <h2><a href="/news/2024/04/17/troops-leave-niger#c">US troops to leave Niger</a></h2>
+              <a href="https://other.org/news/2024/04/17/elsewhere-story">A story on another site</a>
+              <a href="/news/123456">Second story with an id</a>
+              <a href="/tag/niger">Niger news and more</a>
+              <a href="/news/654321">More</a>
+            </main>
+            <footer><a href="/about/2024/01/01/us">About us and our team</a></footer>
+            </body></html>"#;
+        let doc = Html::parse_document(html);
+        let got = extract_links(&doc, Some(&url("https://www.x.org/")), None);
+        let urls: Vec<&str> = got
+            .iter()
+            .filter_map(|e| e.url.as_ref().map(Url::as_str))
+            .collect();
+        assert_eq!(
+            urls,
+            [
+                "https://www.x.org/news/2024/04/17/troops-leave-niger",
+                "https://www.x.org/news/123456"
+            ]
+        );
+        assert_eq!(got[0].title.as_deref(), Some("US troops to leave Niger"));
+    }
+
+    #[test]
+    fn selector_takes_links_inside_matches() {
+        let doc = Html::parse_document(
+            "<div class=t><a href='a'>x</a></div><div class=t><a href='b'>y</a></div>",
+        );
+        let sel = Selector::parse("div.t").expect("valid selector");
+        let got = extract_links(&doc, Some(&url("https://x.org/list/")), Some(&sel));
+        assert_eq!(got.len(), 2);
+        assert_eq!(
+            got[1].url.as_ref().map(Url::as_str),
+            Some("https://x.org/list/b")
+        );
+    }
+}

@@ -1,0 +1,476 @@
+//! Page metadata: title, published time, language, canonical URL.
+//!
+//! Reads the signals publishers put in the page, strongest first: JSON-LD
+//! (`NewsArticle` & co.), Open Graph / `article:*` meta tags, common meta
+//! names, `<time datetime>`, then the visible `<h1>`/`<title>`. The body text
+//! is left to [`super::page`]; language detection from text lives here because
+//! it is the last fallback of the language signal.
+
+use std::sync::LazyLock;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use scraper::{ElementRef, Html, Selector};
+use url::Url;
+
+use super::text;
+
+/// What a page says about itself, before its body is extracted.
+#[derive(Debug, Clone, Default)]
+pub struct PageMeta {
+    /// Title with the site name trimmed.
+    pub title: Option<String>,
+    /// Publication time.
+    pub published: Option<DateTime<Utc>>,
+    /// Declared language as its primary subtag, lower-case (`ar`, `fr`, `en`).
+    pub lang: Option<String>,
+    /// `<link rel=canonical>`, absolute.
+    pub canonical: Option<Url>,
+    /// The page calls itself an article (`og:type` or JSON-LD `@type`).
+    pub says_article: bool,
+}
+
+fn selector(css: &str) -> Selector {
+    Selector::parse(css).expect("static selector in extract::meta is valid CSS")
+}
+
+static JSON_LD: LazyLock<Selector> =
+    LazyLock::new(|| selector(r#"script[type="application/ld+json"]"#));
+static META: LazyLock<Selector> = LazyLock::new(|| selector("meta[content]"));
+static CANONICAL: LazyLock<Selector> = LazyLock::new(|| selector("link[rel][href]"));
+static H1: LazyLock<Selector> = LazyLock::new(|| selector("h1"));
+static TITLE: LazyLock<Selector> = LazyLock::new(|| selector("title"));
+static TIME: LazyLock<Selector> = LazyLock::new(|| selector("time[datetime]"));
+static HTML: LazyLock<Selector> = LazyLock::new(|| selector("html[lang]"));
+static BASE: LazyLock<Selector> = LazyLock::new(|| selector("base[href]"));
+
+/// Meta names/properties that carry a publication time, best first.
+const DATE_META: &[&str] = &[
+    "article:published_time",
+    "og:published_time",
+    "datepublished",
+    "pubdate",
+    "publishdate",
+    "publish-date",
+    "publish_date",
+    "article.published",
+    "parsely-pub-date",
+    "sailthru.date",
+    "dc.date.issued",
+    "dcterms.issued",
+    "dc.date",
+    "dcterms.date",
+    "dcterms.created",
+    "date",
+];
+
+/// JSON-LD `@type`s that are articles.
+const ARTICLE_TYPES: &[&str] = &[
+    "Article",
+    "NewsArticle",
+    "ReportageNewsArticle",
+    "AnalysisNewsArticle",
+    "OpinionNewsArticle",
+    "BackgroundNewsArticle",
+    "BlogPosting",
+    "LiveBlogPosting",
+    "ScholarlyArticle",
+    "Report",
+];
+
+/// The document's base URL: `<base href>` resolved against `base`.
+#[must_use]
+pub fn document_base(doc: &Html, base: Option<&Url>) -> Option<Url> {
+    let href = doc.select(&BASE).next().and_then(|e| e.attr("href"));
+    match (base, href) {
+        (Some(b), Some(h)) => b.join(h.trim()).ok().or_else(|| Some(b.clone())),
+        (None, Some(h)) => Url::parse(h.trim()).ok(),
+        (b, None) => b.cloned(),
+    }
+}
+
+/// Reads every metadata signal of `doc`; `base` resolves the canonical link.
+#[must_use]
+pub fn read_meta(doc: &Html, base: Option<&Url>) -> PageMeta {
+    let metas = meta_map(doc);
+    let ld = json_ld_article(doc);
+    let site_name = metas.get("og:site_name").cloned();
+    let title = metas
+        .get("og:title")
+        .or_else(|| metas.get("twitter:title"))
+        .cloned()
+        .or_else(|| ld.as_ref().and_then(|v| str_field(v, "headline")))
+        .or_else(|| first_text(doc, &H1))
+        .or_else(|| first_text(doc, &TITLE))
+        .map(|t| trim_site_name(&text::collapse(&t), site_name.as_deref()))
+        .filter(|t| !t.is_empty());
+    let published = ld
+        .as_ref()
+        .and_then(|v| str_field(v, "datePublished"))
+        .and_then(|s| parse_date(&s))
+        .or_else(|| {
+            DATE_META
+                .iter()
+                .find_map(|k| metas.get(*k).and_then(|s| parse_date(s)))
+        })
+        .or_else(|| {
+            doc.select(&TIME)
+                .find_map(|t| t.attr("datetime").and_then(parse_date))
+        });
+    let lang = doc
+        .select(&HTML)
+        .next()
+        .and_then(|h| h.attr("lang"))
+        .or_else(|| metas.get("content-language").map(String::as_str))
+        .or_else(|| metas.get("og:locale").map(String::as_str))
+        .and_then(primary_subtag)
+        .or_else(|| {
+            ld.as_ref()
+                .and_then(|v| str_field(v, "inLanguage"))
+                .and_then(|l| primary_subtag(&l))
+        });
+    let says_article = ld.is_some() || metas.get("og:type").is_some_and(|t| t == "article");
+    PageMeta {
+        title,
+        published,
+        lang,
+        canonical: canonical_link(doc, base),
+        says_article,
+    }
+}
+
+/// `name`/`property`/`itemprop`/`http-equiv` (lower-case) → first `content`.
+fn meta_map(doc: &Html) -> std::collections::HashMap<String, String> {
+    let mut map = std::collections::HashMap::new();
+    for m in doc.select(&META) {
+        let Some(content) = m.attr("content").map(str::trim).filter(|c| !c.is_empty()) else {
+            continue;
+        };
+        for attr in ["property", "name", "itemprop", "http-equiv"] {
+            if let Some(key) = m.attr(attr) {
+                for k in key.split_whitespace() {
+                    map.entry(k.to_ascii_lowercase())
+                        .or_insert_with(|| content.to_string());
+                }
+            }
+        }
+    }
+    map
+}
+
+/// The first JSON-LD object whose `@type` is an article type.
+fn json_ld_article(doc: &Html) -> Option<serde_json::Value> {
+    doc.select(&JSON_LD).find_map(|script| {
+        let raw: String = script.text().collect();
+        let value: serde_json::Value = serde_json::from_str(raw.trim()).ok()?;
+        find_article(value, 0)
+    })
+}
+
+fn find_article(value: serde_json::Value, depth: usize) -> Option<serde_json::Value> {
+    if depth > 8 {
+        return None;
+    }
+    match value {
+        serde_json::Value::Array(items) => {
+            items.into_iter().find_map(|v| find_article(v, depth + 1))
+        }
+        serde_json::Value::Object(mut map) => {
+            let is_article = match map.get("@type") {
+                Some(serde_json::Value::String(t)) => ARTICLE_TYPES.contains(&t.as_str()),
+                Some(serde_json::Value::Array(ts)) => ts
+                    .iter()
+                    .any(|t| t.as_str().is_some_and(|t| ARTICLE_TYPES.contains(&t))),
+                _ => false,
+            };
+            if is_article {
+                return Some(serde_json::Value::Object(map));
+            }
+            map.remove("@graph")
+                .and_then(|g| find_article(g, depth + 1))
+        }
+        _ => None,
+    }
+}
+
+fn str_field(v: &serde_json::Value, key: &str) -> Option<String> {
+    match v.get(key)? {
+        serde_json::Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+        serde_json::Value::Array(a) => a.first()?.as_str().map(str::to_string),
+        _ => None,
+    }
+}
+
+fn first_text(doc: &Html, sel: &Selector) -> Option<String> {
+    doc.select(sel)
+        .map(|e: ElementRef<'_>| text::collapse(&e.text().collect::<String>()))
+        .find(|t| !t.is_empty())
+}
+
+fn canonical_link(doc: &Html, base: Option<&Url>) -> Option<Url> {
+    let link = doc.select(&CANONICAL).find(|l| {
+        l.attr("rel").is_some_and(|r| {
+            r.split_whitespace()
+                .any(|r| r.eq_ignore_ascii_case("canonical"))
+        })
+    })?;
+    let href = link.attr("href")?.trim();
+    let url = match base {
+        Some(b) => b.join(href).ok()?,
+        None => Url::parse(href).ok()?,
+    };
+    matches!(url.scheme(), "http" | "https").then_some(url)
+}
+
+/// Separators sites put between a story's title and their own name.
+const TITLE_SEPARATORS: &[&str] = &[
+    " | ", " - ", " – ", " — ", " :: ", " » ", " « ", " · ", " / ",
+];
+
+/// Drops the site name from a title: the segment equal to `og:site_name`, or
+/// else the short trailing (or leading) segment after a separator.
+#[must_use]
+pub fn trim_site_name(title: &str, site_name: Option<&str>) -> String {
+    let Some(sep) = TITLE_SEPARATORS.iter().find(|s| title.contains(**s)) else {
+        return title.to_string();
+    };
+    let parts: Vec<&str> = title.split(sep).map(str::trim).collect();
+    if let Some(site) = site_name.map(str::trim).filter(|s| !s.is_empty()) {
+        let kept: Vec<&str> = parts
+            .iter()
+            .copied()
+            .filter(|p| !p.eq_ignore_ascii_case(site))
+            .collect();
+        if kept.len() < parts.len() && !kept.is_empty() {
+            return kept.join(sep);
+        }
+    }
+    let words = |s: &str| s.split_whitespace().count();
+    let (head, tail) = title.rsplit_once(sep).unwrap_or((title, ""));
+    if words(head) >= 3 && words(tail) <= 4 {
+        return head.trim().to_string();
+    }
+    let (first, rest) = title.split_once(sep).unwrap_or((title, ""));
+    if words(first) <= 4 && words(rest) >= 3 {
+        return rest.trim().to_string();
+    }
+    title.to_string()
+}
+
+/// Parses the date formats found in meta tags and JSON-LD; times without a
+/// zone are taken as UTC, dates without a time as midnight UTC.
+#[must_use]
+pub fn parse_date(s: &str) -> Option<DateTime<Utc>> {
+    let s = s.trim();
+    if let Ok(d) = DateTime::parse_from_rfc3339(s) {
+        return Some(d.with_timezone(&Utc));
+    }
+    if let Ok(d) = DateTime::parse_from_rfc2822(s) {
+        return Some(d.with_timezone(&Utc));
+    }
+    for f in [
+        "%Y-%m-%dT%H:%M:%S%.f%z",
+        "%Y-%m-%d %H:%M:%S%.f%z",
+        "%Y-%m-%dT%H:%M%z",
+    ] {
+        if let Ok(d) = DateTime::parse_from_str(s, f) {
+            return Some(d.with_timezone(&Utc));
+        }
+    }
+    for f in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+    ] {
+        if let Ok(d) = NaiveDateTime::parse_from_str(s, f) {
+            return Some(d.and_utc());
+        }
+    }
+    for f in ["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d"] {
+        if let Ok(d) = NaiveDate::parse_from_str(s, f) {
+            return d.and_hms_opt(0, 0, 0).map(|d| d.and_utc());
+        }
+    }
+    None
+}
+
+/// `en-US` → `en`; rejects values that are not language tags.
+fn primary_subtag(tag: &str) -> Option<String> {
+    let primary = tag.trim().split(['-', '_']).next()?.to_ascii_lowercase();
+    ((2..=3).contains(&primary.len()) && primary.chars().all(|c| c.is_ascii_alphabetic()))
+        .then_some(primary)
+}
+
+/// Guesses the language of `text` from its script, and for Latin script from
+/// its most common function words. Good enough for ar/fr/en and neighbours.
+#[must_use]
+pub fn detect_lang(text: &str) -> Option<String> {
+    let (mut arabic, mut latin, mut cjk, mut kana, mut hangul, mut cyrillic, mut hebrew) =
+        (0usize, 0usize, 0usize, 0usize, 0usize, 0usize, 0usize);
+    for c in text.chars().take(5000) {
+        match c as u32 {
+            0x0600..=0x06FF | 0x0750..=0x077F | 0xFB50..=0xFDFF | 0xFE70..=0xFEFF => arabic += 1,
+            0x0590..=0x05FF => hebrew += 1,
+            0x0400..=0x04FF => cyrillic += 1,
+            0x3040..=0x30FF => kana += 1,
+            0xAC00..=0xD7AF => hangul += 1,
+            0x4E00..=0x9FFF => cjk += 1,
+            _ if c.is_alphabetic() && c.is_ascii() || ('\u{C0}'..='\u{24F}').contains(&c) => {
+                latin += 1;
+            }
+            _ => {}
+        }
+    }
+    let counts = [
+        (arabic, "ar"),
+        (hebrew, "he"),
+        (cyrillic, "ru"),
+        (kana + cjk / 4, "ja"),
+        (hangul, "ko"),
+        (cjk, "zh"),
+    ];
+    let (n, best) = counts.iter().copied().max_by_key(|(n, _)| *n)?;
+    if n > latin && n >= 10 {
+        return Some(best.to_string());
+    }
+    (latin >= 20).then(|| latin_lang(text).to_string())
+}
+
+fn latin_lang(text: &str) -> &'static str {
+    const WORDS: &[(&str, &[&str])] = &[
+        (
+            "en",
+            &[
+                "the", "and", "of", "to", "is", "that", "with", "for", "was", "on",
+            ],
+        ),
+        (
+            "fr",
+            &[
+                "le", "la", "les", "et", "des", "est", "une", "dans", "pour", "du", "qui",
+            ],
+        ),
+        (
+            "es",
+            &[
+                "el", "los", "las", "y", "que", "por", "una", "con", "para", "del",
+            ],
+        ),
+        (
+            "de",
+            &[
+                "der", "die", "und", "das", "ist", "nicht", "mit", "den", "von", "auf",
+            ],
+        ),
+        (
+            "pt",
+            &[
+                "o", "os", "e", "que", "não", "uma", "com", "para", "do", "da",
+            ],
+        ),
+        (
+            "it",
+            &[
+                "il", "gli", "e", "che", "non", "una", "con", "per", "della", "sono",
+            ],
+        ),
+    ];
+    let mut scores = [0usize; 6];
+    for w in text.split(|c: char| !c.is_alphabetic()).take(3000) {
+        let w = w.to_lowercase();
+        for (i, (_, list)) in WORDS.iter().enumerate() {
+            scores[i] += usize::from(list.contains(&w.as_str()));
+        }
+    }
+    let best = (0..WORDS.len()).max_by_key(|i| scores[*i]).unwrap_or(0);
+    WORDS[best].0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn titles_lose_site_name() {
+        for (t, site, want) in [
+            (
+                "US troops to leave Niger | Al Jazeera",
+                None,
+                "US troops to leave Niger",
+            ),
+            (
+                "Al Jazeera - US troops to leave Niger soon",
+                Some("Al Jazeera"),
+                "US troops to leave Niger soon",
+            ),
+            (
+                "Le Monde - Le retrait des troupes du Niger",
+                None,
+                "Le retrait des troupes du Niger",
+            ),
+            (
+                "انسحاب القوات الأمريكية من النيجر | الجزيرة نت",
+                None,
+                "انسحاب القوات الأمريكية من النيجر",
+            ),
+            ("Plain title", None, "Plain title"),
+        ] {
+            assert_eq!(trim_site_name(t, site), want);
+        }
+    }
+
+    #[test]
+    fn dates() {
+        for s in [
+            "2024-04-17T10:00:00Z",
+            "2024-04-17T12:00:00+02:00",
+            "2024-04-17T10:00:00.000+0000",
+            "2024-04-17 10:00:00",
+            "Wed, 17 Apr 2024 10:00:00 GMT",
+        ] {
+            assert_eq!(
+                parse_date(s).map(|d| d.to_rfc3339()).as_deref(),
+                Some("2024-04-17T10:00:00+00:00"),
+                "{s}"
+            );
+        }
+        assert!(parse_date("2024-04-17").is_some());
+        assert!(parse_date("yesterday").is_none());
+    }
+
+    #[test]
+    fn languages() {
+        assert_eq!(
+            detect_lang("أعلنت وزارة الدفاع الأمريكية عن انسحاب القوات من النيجر").as_deref(),
+            Some("ar")
+        );
+        assert_eq!(detect_lang("Le retrait des troupes américaines du Niger est une décision qui pèse dans la région").as_deref(), Some("fr"));
+        assert_eq!(
+            detect_lang(
+                "The withdrawal of the troops from Niger is a decision that was taken on Friday"
+            )
+            .as_deref(),
+            Some("en")
+        );
+        assert_eq!(detect_lang("12 34"), None);
+    }
+
+    #[test]
+    fn metadata_from_page() {
+        let doc = Html::parse_document(
+            r#"<html lang="ar-EG"><head><title>x | Site</title>
+            <link rel="canonical" href="/news/1">
+            <script type="application/ld+json">{"@graph":[{"@type":"NewsArticle","headline":"H","datePublished":"2024-04-17T10:00:00Z"}]}</script>
+            </head><body><h1>Other</h1></body></html>"#,
+        );
+        let base = Url::parse("https://example.org/a/b").expect("static URL");
+        let m = read_meta(&doc, Some(&base));
+        assert_eq!(m.title.as_deref(), Some("H"));
+        assert_eq!(m.lang.as_deref(), Some("ar"));
+        assert_eq!(
+            m.canonical.map(|u| u.to_string()).as_deref(),
+            Some("https://example.org/news/1")
+        );
+        assert!(m.published.is_some() && m.says_article);
+    }
+}

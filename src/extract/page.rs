@@ -1,0 +1,156 @@
+//! Article pages → body text.
+//!
+//! Automatic extraction is dom_smoothie, a port of Mozilla Readability that
+//! measured best of the Rust extractors on the readability corpus (see
+//! `docs/extract-notes.md`); it stays behind [`extract_body`] so it can be
+//! replaced. A source's `content` selector overrides it. Whatever produced
+//! the body, [`extract_body`] refuses to call boilerplate an article: too
+//! little text, or text that is mostly link anchors, is
+//! [`ExtractError::NoArticle`].
+
+use ego_tree::NodeRef;
+use scraper::{Html, Node, Selector};
+use url::Url;
+
+use super::{text, ExtractError};
+
+/// Fewer characters of body text than this is not an article (a teaser, an
+/// error page, a cookie wall). Short wire stories are still ~300 characters.
+pub const MIN_ARTICLE_CHARS: usize = 200;
+
+/// Share of body text inside links above which the "body" is a link list.
+const MAX_LINK_DENSITY: f64 = 0.5;
+
+/// Element nesting deeper than any real page; such documents are not handed
+/// to the readability port, whose tree walks recurse.
+pub const MAX_DEPTH: usize = 512;
+
+/// Element count above which a page is not an article page but a dump.
+const MAX_ELEMENTS: usize = 200_000;
+
+/// The article body of `doc` as plain text.
+///
+/// `html` is the decoded document `doc` was parsed from; `base` resolves
+/// relative links inside the readability port.
+///
+/// # Errors
+/// [`ExtractError::NoArticle`] when there is no article body.
+pub fn extract_body(
+    html: &str,
+    doc: &Html,
+    base: Option<&Url>,
+    content: Option<&Selector>,
+) -> Result<String, ExtractError> {
+    if let Some(sel) = content {
+        let parts: Vec<String> = doc
+            .select(sel)
+            .map(|e| text::node_text(*e))
+            .filter(|t| !t.is_empty())
+            .collect();
+        let body = parts.join("\n\n");
+        return if body.is_empty() {
+            Err(ExtractError::NoArticle)
+        } else {
+            Ok(body)
+        };
+    }
+    let (depth, elements) = tree_shape(doc);
+    if depth > MAX_DEPTH || elements > MAX_ELEMENTS {
+        tracing::debug!(depth, elements, "page too deep or too large for extraction");
+        return Err(ExtractError::NoArticle);
+    }
+    let url = base
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .map(Url::as_str);
+    let cfg = dom_smoothie::Config {
+        max_elements_to_parse: MAX_ELEMENTS,
+        ..dom_smoothie::Config::default()
+    };
+    let mut readability = dom_smoothie::Readability::new(html, url, Some(cfg))
+        .map_err(|_| ExtractError::NoArticle)?;
+    let article = readability.parse().map_err(|_| ExtractError::NoArticle)?;
+    let fragment = Html::parse_fragment(&article.content);
+    let body = text::node_text(fragment.tree.root());
+    let chars = body.chars().filter(|c| !c.is_whitespace()).count();
+    if chars < MIN_ARTICLE_CHARS || link_density(fragment.tree.root(), chars) > MAX_LINK_DENSITY {
+        return Err(ExtractError::NoArticle);
+    }
+    Ok(body)
+}
+
+/// Maximum element depth and element count, without recursion.
+fn tree_shape(doc: &Html) -> (usize, usize) {
+    let mut stack: Vec<(NodeRef<'_, Node>, usize)> = vec![(doc.tree.root(), 0)];
+    let (mut max_depth, mut elements) = (0, 0);
+    while let Some((node, depth)) = stack.pop() {
+        max_depth = max_depth.max(depth);
+        if depth > MAX_DEPTH {
+            // Deep enough to refuse; no need to walk the rest.
+            return (depth, elements);
+        }
+        for child in node.children() {
+            if child.value().is_element() {
+                elements += 1;
+                stack.push((child, depth + 1));
+            }
+        }
+    }
+    (max_depth, elements)
+}
+
+/// Share of non-space characters that sit inside `<a>` elements.
+fn link_density(root: NodeRef<'_, Node>, total_chars: usize) -> f64 {
+    if total_chars == 0 {
+        return 1.0;
+    }
+    let mut linked = 0usize;
+    let mut stack = vec![(root, false)];
+    while let Some((node, in_link)) = stack.pop() {
+        match node.value() {
+            Node::Text(t) if in_link => linked += t.chars().filter(|c| !c.is_whitespace()).count(),
+            Node::Element(e) => {
+                let in_link = in_link || e.name() == "a";
+                stack.extend(node.children().map(|c| (c, in_link)));
+            }
+            Node::Document | Node::Fragment => stack.extend(node.children().map(|c| (c, false))),
+            _ => {}
+        }
+    }
+    #[allow(clippy::cast_precision_loss, reason = "ratio of text lengths")]
+    let density = linked as f64 / total_chars as f64;
+    density
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(html: &str) -> Result<String, ExtractError> {
+        extract_body(html, &Html::parse_document(html), None, None)
+    }
+
+    #[test]
+    fn content_selector_overrides() {
+        let html = "<div class=a><p>one</p></div><div class=b><p>two</p></div>";
+        let doc = Html::parse_document(html);
+        let sel = Selector::parse("div.b").expect("valid selector");
+        assert_eq!(
+            extract_body(html, &doc, None, Some(&sel)).ok().as_deref(),
+            Some("two")
+        );
+        let none = Selector::parse("div.c").expect("valid selector");
+        assert!(matches!(
+            extract_body(html, &doc, None, Some(&none)),
+            Err(ExtractError::NoArticle)
+        ));
+    }
+
+    #[test]
+    fn link_lists_and_stubs_are_not_articles() {
+        let links: String = (0..40)
+            .map(|i| format!("<li><a href='/n/{i}'>A headline about the news number {i}</a></li>"))
+            .collect();
+        assert!(body(&format!("<html><body><ul>{links}</ul></body></html>")).is_err());
+        assert!(body("<html><body><p>Page not found.</p></body></html>").is_err());
+    }
+}

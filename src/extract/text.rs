@@ -1,0 +1,201 @@
+//! Markup → plain text, the one way every part of `extract` does it.
+//!
+//! Block elements (paragraphs, headings, list items, table cells…) become
+//! paragraphs separated by one blank line; `<br>` is a line break inside a
+//! paragraph; runs of whitespace collapse to one space; scripts, styles and
+//! other non-text elements are dropped. The walk is iterative so a document
+//! nested 100,000 levels deep cannot overflow the stack.
+
+use ego_tree::NodeRef;
+use scraper::{Html, Node};
+
+/// Elements whose text is never shown to a reader.
+const SKIPPED: &[&str] = &[
+    "script", "style", "noscript", "template", "head", "title", "svg", "math", "iframe", "object",
+    "button", "select", "textarea", "input", "canvas", "video", "audio",
+];
+
+/// Elements that start and end a paragraph.
+const BLOCKS: &[&str] = &[
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "body",
+    "caption",
+    "dd",
+    "details",
+    "dialog",
+    "div",
+    "dl",
+    "dt",
+    "fieldset",
+    "figcaption",
+    "figure",
+    "footer",
+    "form",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hgroup",
+    "hr",
+    "html",
+    "legend",
+    "li",
+    "main",
+    "nav",
+    "ol",
+    "p",
+    "pre",
+    "section",
+    "summary",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "tr",
+    "ul",
+];
+
+/// Accumulates text, collapsing whitespace and paragraph breaks as it goes.
+#[derive(Default)]
+struct TextBuilder {
+    out: String,
+    /// 0 = inside a line, 1 = after a line break, 2 = after a paragraph break.
+    pending_break: u8,
+    pending_space: bool,
+}
+
+impl TextBuilder {
+    fn text(&mut self, s: &str) {
+        for (i, word) in s.split(char::is_whitespace).enumerate() {
+            // Every piece after the first was preceded by whitespace.
+            if i > 0 {
+                self.pending_space = true;
+            }
+            if word.is_empty() {
+                continue;
+            }
+            if !self.out.is_empty() {
+                match self.pending_break {
+                    2 => self.out.push_str("\n\n"),
+                    1 => self.out.push('\n'),
+                    _ if self.pending_space => self.out.push(' '),
+                    _ => {}
+                }
+            }
+            self.pending_break = 0;
+            self.pending_space = false;
+            self.out.push_str(word);
+        }
+    }
+
+    fn line_break(&mut self) {
+        self.pending_break = self.pending_break.max(1);
+    }
+
+    fn paragraph_break(&mut self) {
+        self.pending_break = 2;
+    }
+}
+
+/// Plain text of a node and its descendants.
+#[must_use]
+pub fn node_text(node: NodeRef<'_, Node>) -> String {
+    let mut b = TextBuilder::default();
+    append_node(node, &mut b);
+    b.out
+}
+
+/// Plain text of an HTML fragment (feed summaries, extracted article HTML).
+#[must_use]
+pub fn html_fragment_text(html: &str) -> String {
+    if !html.contains('<') && !html.contains('&') {
+        let mut b = TextBuilder::default();
+        b.text(html);
+        return b.out;
+    }
+    let doc = Html::parse_fragment(html);
+    node_text(doc.tree.root())
+}
+
+/// Collapses whitespace in a short inline string (titles, anchor texts).
+#[must_use]
+pub fn collapse(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn append_node(root: NodeRef<'_, Node>, b: &mut TextBuilder) {
+    // (node, leaving): leaving = true marks the end of a block element.
+    let mut stack: Vec<(NodeRef<'_, Node>, bool)> = vec![(root, false)];
+    while let Some((node, leaving)) = stack.pop() {
+        if leaving {
+            b.paragraph_break();
+            continue;
+        }
+        match node.value() {
+            Node::Text(t) => b.text(t),
+            Node::Element(e) => {
+                let name = e.name();
+                if SKIPPED.contains(&name) {
+                    continue;
+                }
+                if name == "br" {
+                    b.line_break();
+                    continue;
+                }
+                if BLOCKS.contains(&name) {
+                    b.paragraph_break();
+                    stack.push((node, true));
+                }
+                push_children(node, &mut stack);
+            }
+            Node::Document | Node::Fragment => push_children(node, &mut stack),
+            _ => {}
+        }
+    }
+}
+
+fn push_children<'a>(node: NodeRef<'a, Node>, stack: &mut Vec<(NodeRef<'a, Node>, bool)>) {
+    let mut child = node.last_child();
+    while let Some(c) = child {
+        stack.push((c, false));
+        child = c.prev_sibling();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paragraphs_and_inline() {
+        let t = html_fragment_text(
+            "<h1>Title</h1><p>One <b>bold</b>\n word.</p><ul><li>a</li><li>b</li></ul><p>x<br>y</p>\
+             <script>var z;</script>",
+        );
+        assert_eq!(t, "Title\n\nOne bold word.\n\na\n\nb\n\nx\ny");
+    }
+
+    #[test]
+    fn entities_and_plain() {
+        assert_eq!(html_fragment_text("A &amp; B"), "A & B");
+        assert_eq!(html_fragment_text("  plain   text "), "plain text");
+    }
+
+    #[test]
+    fn deep_nesting_does_not_recurse() {
+        let html = format!(
+            "{}deep{}",
+            "<span>".repeat(50_000),
+            "</span>".repeat(50_000)
+        );
+        assert_eq!(html_fragment_text(&html), "deep");
+    }
+}
