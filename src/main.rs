@@ -8,6 +8,14 @@ use newswatch::cmd::{self, CmdError, Globals};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Run) {
+        // `newswatch extract … | head` should end quietly, like any Unix filter. The daemon
+        // keeps Rust's default (SIGPIPE ignored) so a closed socket is an error, not a death.
+        // SAFETY: called before any thread is spawned; resets one signal disposition.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+    }
     newswatch::log::init(cli.verbose as i8 - cli.quiet as i8);
     let globals = Globals {
         config: cli.config.clone(),
