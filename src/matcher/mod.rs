@@ -1,20 +1,63 @@
-//! Watchlist matching (STUB: replaced by the matcher work).
+//! Watchlist matching: decides which watchlists an article matches, where,
+//! and why (SPEC "Matching").
+//!
+//! [`Matcher::compile`] normalizes every term of every watchlist once and
+//! builds one Aho-Corasick automaton over all of them ([`scan`]). For an
+//! article, [`Matcher::find`] normalizes the title and body ([`normalize`]),
+//! cuts them into UAX #29 words, runs the automaton once per field and checks
+//! each raw hit against its term's context rule ([`term`]): Arabic proclitics,
+//! article and suffixes, French elision, English plurals and possessives. Hits
+//! map back to exact byte spans of the original text; [`snippet`] cuts the
+//! text shown in digests; [`Matcher::explain`] reports the whole decision.
+//!
+//! This module does no I/O. Reading the config (and turning a [`TermError`]
+//! into file:line:column) is `config`'s job; storing matches is `store`'s.
 
+mod explain;
+mod normalize;
+mod scan;
+mod snippet;
+mod term;
+
+use std::collections::{BTreeSet, HashMap};
 use std::ops::Range;
 
+pub use explain::{Decision, Explanation, NearMiss};
+pub use normalize::normalize;
+pub use snippet::SNIPPET_CHARS;
+
+use scan::{Automaton, Report, Stream};
+use term::{parse_term, Rule};
+
 /// The three term groups of a watchlist.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum TermGroup {
+    /// Any of these must match.
     Keywords,
+    /// When non-empty, one of these must match as well.
     Require,
+    /// None of these may match.
     Exclude,
+}
+
+impl std::fmt::Display for TermGroup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TermGroup::Keywords => "keywords",
+            TermGroup::Require => "require",
+            TermGroup::Exclude => "exclude",
+        })
+    }
 }
 
 /// A watchlist's terms, as written in the config.
 #[derive(Debug, Clone, Default)]
 pub struct WatchlistTerms {
+    /// Any of these.
     pub keywords: Vec<String>,
+    /// And, when non-empty, one of these.
     pub require: Vec<String>,
+    /// And none of these.
     pub exclude: Vec<String>,
 }
 
@@ -22,62 +65,287 @@ pub struct WatchlistTerms {
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{message}")]
 pub struct TermError {
+    /// Index of the watchlist in the slice given to [`Matcher::compile`].
     pub watchlist: usize,
+    /// The group holding the term.
     pub group: TermGroup,
+    /// Index of the term within its group.
     pub index: usize,
+    /// What is wrong, naming the term.
     pub message: String,
 }
 
+/// The part of an article a hit is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Field {
+    /// The title.
     Title,
+    /// The body text.
     Body,
+}
+
+impl std::fmt::Display for Field {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Field::Title => "title",
+            Field::Body => "body",
+        })
+    }
 }
 
 /// Text around a match; `highlights` are byte ranges into `text`, sorted, disjoint.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Snippet {
+    /// About [`SNIPPET_CHARS`] characters of whole words, whitespace runs
+    /// collapsed, `…` where the field text was cut.
     pub text: String,
+    /// Every occurrence of a matched term inside `text`.
     pub highlights: Vec<Range<usize>>,
 }
 
+/// One term's first occurrence in an article.
 #[derive(Debug, Clone)]
 pub struct TermHit {
     /// The term as written in the config.
     pub term: String,
+    /// The group of the term.
     pub group: TermGroup,
+    /// Where it was found (the title is searched before the body).
     pub field: Field,
     /// Byte range in the original field text.
     pub span: Range<usize>,
+    /// Text around the hit.
     pub snippet: Snippet,
 }
 
+/// A watchlist whose rule holds for an article.
 #[derive(Debug, Clone)]
 pub struct WatchlistMatch {
+    /// Index of the watchlist in the slice given to [`Matcher::compile`].
     pub watchlist: usize,
+    /// First occurrence of each matching keyword, then of each matching
+    /// require term, in config order.
     pub hits: Vec<TermHit>,
+    /// The snippet for the digest: around the first body hit, else the first
+    /// title hit.
     pub snippet: Snippet,
 }
 
-/// All watchlists compiled into one matcher.
 #[derive(Debug)]
-pub struct Matcher {}
+struct TermInfo {
+    watchlist: usize,
+    group: TermGroup,
+    text: String,
+    key: String,
+    rule: Rule,
+}
+
+#[derive(Debug, Default)]
+struct ListInfo {
+    keywords: Vec<u32>,
+    require: Vec<u32>,
+    exclude: Vec<u32>,
+}
+
+/// All watchlists compiled into one matcher. Immutable; share it freely
+/// (`Send + Sync`).
+#[derive(Debug)]
+pub struct Matcher {
+    automaton: Automaton,
+    /// For each check, the terms it decides.
+    check_terms: Vec<Vec<u32>>,
+    terms: Vec<TermInfo>,
+    lists: Vec<ListInfo>,
+}
+
+/// First occurrence of every term that matched in an article.
+pub(crate) type FirstHits = HashMap<u32, (Field, Range<usize>)>;
 
 impl Matcher {
+    /// Normalizes every term once and builds the automaton.
+    ///
     /// # Errors
-    /// Every term that cannot be honoured.
-    pub fn compile(_lists: &[WatchlistTerms]) -> Result<Matcher, Vec<TermError>> {
-        Ok(Matcher {})
+    /// One [`TermError`] per term that cannot be honoured: it normalizes to
+    /// no word at all, or its `*` is not a single final `*` after a word.
+    pub fn compile(lists: &[WatchlistTerms]) -> Result<Matcher, Vec<TermError>> {
+        let mut errors = Vec::new();
+        let mut terms = Vec::new();
+        let mut infos = Vec::with_capacity(lists.len());
+        let mut keys: Vec<String> = Vec::new();
+        let mut key_ids: HashMap<String, usize> = HashMap::new();
+        let mut pattern_checks: Vec<Vec<u32>> = Vec::new();
+        let mut check_ids: HashMap<(usize, Rule), u32> = HashMap::new();
+        let mut rules: Vec<Rule> = Vec::new();
+        let mut check_terms: Vec<Vec<u32>> = Vec::new();
+        for (watchlist, list) in lists.iter().enumerate() {
+            let mut info = ListInfo::default();
+            for (group, raw_terms) in [
+                (TermGroup::Keywords, &list.keywords),
+                (TermGroup::Require, &list.require),
+                (TermGroup::Exclude, &list.exclude),
+            ] {
+                for (index, raw) in raw_terms.iter().enumerate() {
+                    let parsed = match parse_term(raw) {
+                        Ok(p) => p,
+                        Err(message) => {
+                            errors.push(TermError { watchlist, group, index, message });
+                            continue;
+                        }
+                    };
+                    let pattern = *key_ids.entry(parsed.key.clone()).or_insert_with(|| {
+                        keys.push(parsed.key.clone());
+                        pattern_checks.push(Vec::new());
+                        keys.len() - 1
+                    });
+                    let check = *check_ids.entry((pattern, parsed.rule)).or_insert_with(|| {
+                        rules.push(parsed.rule);
+                        check_terms.push(Vec::new());
+                        let id = u32::try_from(rules.len() - 1).expect("fewer than 2^32 checks");
+                        pattern_checks[pattern].push(id);
+                        id
+                    });
+                    let id = u32::try_from(terms.len()).expect("fewer than 2^32 terms");
+                    check_terms[check as usize].push(id);
+                    terms.push(TermInfo {
+                        watchlist,
+                        group,
+                        text: raw.clone(),
+                        key: parsed.key,
+                        rule: parsed.rule,
+                    });
+                    match group {
+                        TermGroup::Keywords => info.keywords.push(id),
+                        TermGroup::Require => info.require.push(id),
+                        TermGroup::Exclude => info.exclude.push(id),
+                    }
+                }
+            }
+            infos.push(info);
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let automaton = Automaton::build(&keys, pattern_checks, rules).map_err(|e| {
+            vec![TermError {
+                watchlist: 0,
+                group: TermGroup::Keywords,
+                index: 0,
+                message: format!("the watchlist terms are too many to compile: {e}"),
+            }]
+        })?;
+        Ok(Matcher { automaton, check_terms, terms, lists: infos })
     }
 
-    pub fn find(&self, _title: &str, _body: &str) -> Vec<WatchlistMatch> {
-        Vec::new()
+    /// Number of watchlists compiled.
+    #[must_use]
+    pub fn watchlists(&self) -> usize {
+        self.lists.len()
+    }
+
+    /// Approximate heap bytes held by the compiled matcher.
+    #[must_use]
+    pub fn memory_usage(&self) -> usize {
+        let terms: usize = self
+            .terms
+            .iter()
+            .map(|t| std::mem::size_of::<TermInfo>() + t.text.capacity() + t.key.capacity())
+            .sum();
+        let checks: usize = self.check_terms.iter().map(|c| 24 + 4 * c.capacity()).sum();
+        self.automaton.memory_usage() + terms + 2 * checks + self.lists.len() * 72
+    }
+
+    /// The watchlists whose rule holds for this article, ascending by index.
+    #[must_use]
+    pub fn find(&self, title: &str, body: &str) -> Vec<WatchlistMatch> {
+        let (title_stream, body_stream) = (Stream::new(title), Stream::new(body));
+        let first = self.first_hits(&title_stream, &body_stream);
+        let touched: BTreeSet<usize> =
+            first.keys().map(|&t| self.terms[t as usize].watchlist).collect();
+        let texts = [title, body];
+        touched
+            .into_iter()
+            .filter(|&w| self.decide(w, &first) == Decision::Matched)
+            .map(|w| {
+                let list = &self.lists[w];
+                let hits: Vec<TermHit> = list
+                    .keywords
+                    .iter()
+                    .chain(&list.require)
+                    .filter_map(|&t| self.term_hit(w, t, &first, texts))
+                    .collect();
+                let lead = hits
+                    .iter()
+                    .filter(|h| h.field == Field::Body)
+                    .min_by_key(|h| h.span.start)
+                    .or_else(|| hits.iter().min_by_key(|h| h.span.start));
+                let snippet = lead.map(|h| h.snippet.clone()).unwrap_or_default();
+                WatchlistMatch { watchlist: w, hits, snippet }
+            })
+            .collect()
+    }
+
+    /// First occurrence of each matching term, title before body.
+    fn first_hits(&self, title: &Stream, body: &Stream) -> FirstHits {
+        let mut first = FirstHits::new();
+        for (field, stream) in [(Field::Title, title), (Field::Body, body)] {
+            self.automaton.scan(stream, Report::First, |check, s| {
+                let span = stream.original_span(s);
+                for &t in &self.check_terms[check as usize] {
+                    first.entry(t).or_insert_with(|| (field, span.clone()));
+                }
+            });
+        }
+        first
+    }
+
+    /// Applies a watchlist's rule to the terms found.
+    fn decide(&self, w: usize, first: &FirstHits) -> Decision {
+        let list = &self.lists[w];
+        let any = |ids: &[u32]| ids.iter().any(|t| first.contains_key(t));
+        if list.keywords.is_empty() || !any(&list.keywords) {
+            Decision::NoKeyword
+        } else if !list.require.is_empty() && !any(&list.require) {
+            Decision::RequireMissing
+        } else if any(&list.exclude) {
+            Decision::Excluded
+        } else {
+            Decision::Matched
+        }
+    }
+
+    fn term_hit(&self, w: usize, t: u32, first: &FirstHits, texts: [&str; 2]) -> Option<TermHit> {
+        let (field, span) = first.get(&t)?.clone();
+        let info = &self.terms[t as usize];
+        let text = texts[usize::from(field == Field::Body)];
+        Some(TermHit {
+            term: info.text.clone(),
+            group: info.group,
+            field,
+            snippet: self.snippet(w, text, span.clone(), info.group == TermGroup::Exclude),
+            span,
+        })
+    }
+
+    /// The snippet around `span`, highlighting every occurrence of the
+    /// watchlist's keyword and require terms (and exclude terms if asked).
+    fn snippet(&self, w: usize, text: &str, span: Range<usize>, with_exclude: bool) -> Snippet {
+        let window = snippet::window(text, span.clone());
+        let piece = &text[window.clone()];
+        let stream = Stream::new(piece);
+        let mut highlights = vec![span];
+        self.automaton.scan(&stream, Report::All, |check, s| {
+            let relevant = self.check_terms[check as usize].iter().any(|&t| {
+                let info = &self.terms[t as usize];
+                info.watchlist == w && (with_exclude || info.group != TermGroup::Exclude)
+            });
+            if relevant {
+                let r = stream.original_span(s);
+                highlights.push(window.start + r.start..window.start + r.end);
+            }
+        });
+        snippet::build(text, window, &highlights)
     }
 }
 
-impl Matcher {
-    /// STUB
-    pub fn explain(&self, _watchlist: usize, _title: &str, _body: &str) -> String {
-        todo!("matcher stub")
-    }
-}
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,213 @@
+//! Terms: parsing a configured term into its normalized key and the rules
+//! that decide whether the text around an occurrence of that key still makes
+//! a whole-word match (proclitics, article, suffixes, elision, plurals).
+
+use unicode_segmentation::UnicodeSegmentation;
+
+use super::normalize::{is_arabic, normalize};
+
+/// The Arabic article, transparent on both sides.
+const ARTICLE: &str = "\u{0627}\u{0644}";
+
+/// A term ready for the automaton.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ParsedTerm {
+    /// Normalized words joined by one space; the first word without the
+    /// Arabic article. This is the automaton pattern.
+    pub key: String,
+    /// How the text around an occurrence of `key` is judged.
+    pub rule: Rule,
+}
+
+/// Context rules of a term; terms with equal rules and keys share one check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct Rule {
+    /// The first word is Arabic: proclitic chains and the article may precede it.
+    pub arabic_start: bool,
+    /// What may follow the last word inside its text word.
+    pub end: End,
+}
+
+/// What may follow the last word of a term inside the same text word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum End {
+    /// `*`: anything.
+    Prefix,
+    /// Arabic word of three letters or more: the pronoun/plural suffixes.
+    ArabicSuffixes,
+    /// Short Arabic word: nothing.
+    Nothing,
+    /// Latin (and other) scripts: plural `s`, possessive `'s`; `es` too when
+    /// `sibilant` (the key ends in s, x, z, ch or sh).
+    Plural { sibilant: bool },
+}
+
+/// Parses one configured term.
+///
+/// # Errors
+/// A message saying why the term cannot be matched: it normalizes to no
+/// word, or its `*` is not a single final `*` directly after a word.
+pub(crate) fn parse_term(raw: &str) -> Result<ParsedTerm, String> {
+    let trimmed = raw.trim();
+    let (body, prefix) = match trimmed.strip_suffix('*') {
+        Some(rest) => (rest, true),
+        None => (trimmed, false),
+    };
+    if body.contains('*') {
+        return Err(format!(
+            "term {raw:?}: `*` is only allowed once, at the end of the term"
+        ));
+    }
+    let norm = normalize(body);
+    let mut words: Vec<(usize, &str)> = norm.unicode_word_indices().collect();
+    let Some(&(last_at, last)) = words.last() else {
+        return Err(if prefix && body.trim().is_empty() {
+            format!("term {raw:?}: `*` alone would match every word")
+        } else {
+            format!("term {raw:?}: has no letters or digits to match after normalization")
+        });
+    };
+    if prefix && last_at + last.len() != norm.len() {
+        return Err(format!(
+            "term {raw:?}: `*` must directly follow a letter or digit"
+        ));
+    }
+    let first = strip_article(words[0].1);
+    words[0].1 = first;
+    let last = words.last().map_or(first, |w| w.1);
+    let key = words.iter().map(|w| w.1).collect::<Vec<_>>().join(" ");
+    let end = if prefix {
+        End::Prefix
+    } else if last.chars().next().is_some_and(is_arabic) {
+        if last.chars().count() >= 3 {
+            End::ArabicSuffixes
+        } else {
+            End::Nothing
+        }
+    } else {
+        let sibilant = ["s", "x", "z", "ch", "sh"].iter().any(|e| last.ends_with(e));
+        End::Plural { sibilant }
+    };
+    let arabic_start = first.chars().next().is_some_and(is_arabic);
+    Ok(ParsedTerm { key, rule: Rule { arabic_start, end } })
+}
+
+/// `النيجر` → `نيجر`, but only when at least three letters remain, so short
+/// words such as `الله` keep their article.
+pub(crate) fn strip_article(word: &str) -> &str {
+    match word.strip_prefix(ARTICLE) {
+        Some(rest) if rest.chars().count() >= 3 => rest,
+        _ => word,
+    }
+}
+
+/// Arabic proclitic chains, normalized: conjunction (و ف), preposition
+/// (ب ك ل), article (ال), with ل + ال written لل.
+const PROCLITICS: [&str; 24] = [
+    "", "و", "ف", "ب", "ك", "ل", "وب", "وك", "ول", "فب", "فك", "فل", "ال", "وال", "فال", "بال",
+    "كال", "لل", "وبال", "وكال", "ولل", "فبال", "فكال", "فلل",
+];
+
+/// French elided articles and pronouns, before `'`, `’` or `ʼ`.
+const ELIDED: [&str; 13] = [
+    "l", "d", "j", "m", "n", "s", "t", "c", "qu", "jusqu", "lorsqu", "puisqu", "quoiqu",
+];
+
+/// Attached pronoun and plural suffixes (SPEC "Matching"), normalized.
+const SUFFIXES: [&str; 11] = [
+    "ه", "ها", "هم", "هما", "هن", "كم", "نا", "ات", "ان", "ين", "ون",
+];
+
+fn is_apostrophe(c: char) -> bool {
+    matches!(c, '\'' | '\u{2019}' | '\u{02BC}')
+}
+
+impl Rule {
+    /// May `before` (the part of the text word before the key) precede it?
+    pub fn start_ok(self, before: &str) -> bool {
+        if before.is_empty() {
+            return true;
+        }
+        if self.arabic_start {
+            return before.len() <= 8 && PROCLITICS.contains(&before);
+        }
+        let mut chars = before.chars();
+        match chars.next_back() {
+            Some(c) if is_apostrophe(c) => ELIDED.contains(&chars.as_str()),
+            _ => false,
+        }
+    }
+
+    /// May `after` (the rest of the text word after the key) follow it?
+    /// `after_is_teh_marbuta`: the word ends in a ه that was written ة.
+    pub fn end_ok(self, after: &str, after_is_teh_marbuta: bool) -> bool {
+        if after.is_empty() {
+            return true;
+        }
+        match self.end {
+            End::Prefix => true,
+            End::Nothing => false,
+            // A word-final ة is the feminine ending, never the pronoun ه.
+            End::ArabicSuffixes => {
+                after.len() <= 8
+                    && SUFFIXES.contains(&after)
+                    && !(after == "ه" && after_is_teh_marbuta)
+            }
+            End::Plural { sibilant } => {
+                let mut chars = after.chars();
+                match (chars.next(), chars.next(), chars.next()) {
+                    (Some('s'), None, _) => true,
+                    (Some(a), Some('s'), None) if is_apostrophe(a) => true,
+                    (Some('e'), Some('s'), None) => sibilant,
+                    _ => false,
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys() {
+        let cases = [
+            ("article_stripped", "النيجر", "نيجر"),
+            ("short_keeps_article", "الله", "الله"),
+            ("phrase", "سحب القوات", "سحب القوات"),
+            ("phrase_first_article", "القوات الأمريكية", "قوات الامريكيه"),
+            ("latin", " Niger Delta ", "niger delta"),
+            ("punctuation_between", "Niger–Benin", "niger benin"),
+            ("prefix", "withdraw*", "withdraw"),
+        ];
+        for (name, raw, key) in cases {
+            assert_eq!(parse_term(raw).expect(name).key, key, "case {name}");
+        }
+    }
+
+    #[test]
+    fn refused() {
+        for raw in ["", "   ", "*", " * ", "with*drawal", "a**", "niger *", "withdraw.*", "!!!", "\u{064E}\u{0640}"] {
+            assert!(parse_term(raw).is_err(), "{raw:?} should be refused");
+        }
+    }
+
+    #[test]
+    fn contexts() {
+        let niger = parse_term("النيجر").expect("valid").rule;
+        assert!(niger.start_ok("وال") && niger.start_ok("لل") && niger.start_ok("فبال"));
+        assert!(!niger.start_ok("x") && !niger.start_ok("ولا"));
+        let mali = parse_term("مالي").expect("valid").rule;
+        assert!(mali.end_ok("ين", false) && mali.end_ok("ه", false));
+        assert!(!mali.end_ok("ه", true) && !mali.end_ok("يه", false));
+        let short = parse_term("مع").expect("valid").rule;
+        assert!(!short.end_ok("ها", false));
+        let w = parse_term("withdrawal").expect("valid").rule;
+        assert!(w.end_ok("s", false) && w.end_ok("'s", false) && w.end_ok("’s", false));
+        assert!(!w.end_ok("es", false) && !w.end_ok("ly", false));
+        assert!(w.start_ok("l'") && w.start_ok("qu’") && !w.start_ok("x'"));
+        let bus = parse_term("bus").expect("valid").rule;
+        assert!(bus.end_ok("es", false));
+    }
+}

@@ -1,0 +1,93 @@
+//! Table of SPEC "Matching" examples; the larger tables live in
+//! `tests/matcher_cases.rs`.
+
+use super::*;
+
+fn matches(term: &str, text: &str) -> bool {
+    let lists = [WatchlistTerms { keywords: vec![term.to_owned()], ..Default::default() }];
+    let m = Matcher::compile(&lists).expect("valid term");
+    !m.find("", text).is_empty()
+}
+
+#[test]
+fn spec_examples() {
+    let cases = [
+        ("niger_word", "Niger", "leaving Niger now", true),
+        ("niger_not_nigeria", "Niger", "Nigeria votes", false),
+        ("niger_not_nigerian", "Niger", "Nigerian forces", false),
+        ("article_in_text", "نيجر", "عاصمة النيجر نيامي", true),
+        ("article_in_term", "النيجر", "جمهورية نيجر", true),
+        ("wa_al", "النيجر", "مالي والنيجر", true),
+        ("bi_al", "النيجر", "العلاقات بالنيجر", true),
+        ("li_l", "النيجر", "دعم للنيجر", true),
+        ("fa_al", "النيجر", "فالنيجر", true),
+        ("not_nigeria_ar", "النيجر", "زيارة إلى نيجيريا", false),
+        ("not_nigerian_ar", "النيجر", "القوات النيجيرية", false),
+        ("not_nigeriya", "النيجر", "النيجرية", false),
+        ("suffix_ha", "انسحاب", "انسحابها من البلاد", true),
+        ("suffix_iin", "مالي", "اللاجئين الماليين", true),
+        ("teh_marbuta_not_pronoun", "مالي", "أزمة مالية", false),
+        ("heh_pronoun", "مالي", "ميزانية ماليه", true),
+        ("plural", "withdrawal", "troop withdrawals", true),
+        ("possessive", "withdrawal", "the withdrawal's timing", true),
+        ("possessive_curly", "withdrawal", "the withdrawal’s timing", true),
+        ("other_form", "withdrawal", "withdrawn", false),
+        ("elision", "Agadez", "la base d'Agadez", true),
+        ("elision_curly", "Agadez", "l’Agadez", true),
+        ("phrase_punct", "سحب القوات", "سحب، القوات", true),
+        ("phrase_gap", "سحب القوات", "سحب بعض القوات", false),
+        ("prefix", "withdraw*", "withdrawing troops", true),
+        ("prefix_not_inside", "withdraw*", "withdrew", false),
+        ("accent", "café", "Le Cafe du Sahel", true),
+    ];
+    for (name, term, text, want) in cases {
+        assert_eq!(matches(term, text), want, "case {name}: {term:?} in {text:?}");
+    }
+}
+
+#[test]
+fn rule_require_exclude() {
+    let lists = [WatchlistTerms {
+        keywords: vec!["Niger".into()],
+        require: vec!["withdraw*".into()],
+        exclude: vec!["Niger Delta".into()],
+    }];
+    let m = Matcher::compile(&lists).expect("valid");
+    assert_eq!(m.find("Niger", "troops withdrawing").len(), 1);
+    assert!(m.find("Niger", "troops stay").is_empty());
+    assert!(m.find("Niger", "withdrawing from the Niger delta").is_empty());
+    let e = m.explain(0, "Niger", "troops stay");
+    assert_eq!(e.decision, Decision::RequireMissing);
+}
+
+#[test]
+fn spans_and_snippet() {
+    let lists = [WatchlistTerms { keywords: vec!["النيجر".into(), "Agadez".into()], ..Default::default() }];
+    let m = Matcher::compile(&lists).expect("valid");
+    let body = "قرب أغاديز في والنّيجر، near d’Agadez.";
+    let found = m.find("", body);
+    assert_eq!(found.len(), 1);
+    let hits = &found[0].hits;
+    assert_eq!(&body[hits[0].span.clone()], "والنّيجر");
+    assert_eq!(&body[hits[1].span.clone()], "d’Agadez");
+    let s = &found[0].snippet;
+    let marked: Vec<&str> = s.highlights.iter().map(|h| &s.text[h.clone()]).collect();
+    assert_eq!(marked, ["والنّيجر", "d’Agadez"]);
+}
+
+#[test]
+fn bad_terms_are_reported_with_position() {
+    let lists = [
+        WatchlistTerms { keywords: vec!["ok".into(), "*".into()], ..Default::default() },
+        WatchlistTerms { keywords: vec!["x".into()], exclude: vec!["a*b".into()], ..Default::default() },
+    ];
+    let errs = Matcher::compile(&lists).expect_err("two bad terms");
+    let at: Vec<(usize, TermGroup, usize)> = errs.iter().map(|e| (e.watchlist, e.group, e.index)).collect();
+    assert_eq!(at, [(0, TermGroup::Keywords, 1), (1, TermGroup::Exclude, 0)]);
+}
+
+#[test]
+fn matcher_is_shareable() {
+    fn assert_send_sync<T: Send + Sync + std::fmt::Debug>() {}
+    assert_send_sync::<Matcher>();
+}
