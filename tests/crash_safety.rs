@@ -1,6 +1,8 @@
 //! Crash safety: the real daemon is SIGKILLed at each step of delivery, restarted, and
 //! every match still reaches the inbox; a repeat, if any, carries the same Message-ID.
 
+#[path = "support/mime.rs"]
+mod mime;
 #[path = "support/smtp_sink.rs"]
 #[allow(dead_code, reason = "each test binary uses part of the sink")]
 mod smtp_sink;
@@ -30,7 +32,9 @@ async fn site() -> MockServer {
     );
     Mock::given(method("GET"))
         .and(path("/feed.xml"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(feed.into_bytes(), "application/rss+xml"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(feed.into_bytes(), "application/rss+xml"),
+        )
         .mount(&server)
         .await;
     server
@@ -48,9 +52,14 @@ fn write_config(dir: &Path, site: &str, smtp: std::net::SocketAddr) -> std::path
     p
 }
 
-fn spawn(config: &Path, failpoint: Option<&str>) -> (Child, mpsc::Receiver<String>) {
+fn spawn(config: &Path, failpoint: Option<&str>) -> (Guard, mpsc::Receiver<String>) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_newswatch"));
-    cmd.arg("--config").arg(config).arg("run").env("RUST_LOG", "newswatch=info").env_remove("NOTIFY_SOCKET").stderr(Stdio::piped());
+    cmd.arg("--config")
+        .arg(config)
+        .arg("run")
+        .env("RUST_LOG", "newswatch=info")
+        .env_remove("NOTIFY_SOCKET")
+        .stderr(Stdio::piped());
     match failpoint {
         Some(f) => cmd.env("NEWSWATCH_FAILPOINT", f),
         None => cmd.env_remove("NEWSWATCH_FAILPOINT"),
@@ -63,7 +72,7 @@ fn spawn(config: &Path, failpoint: Option<&str>) -> (Child, mpsc::Receiver<Strin
             let _ = tx.send(line);
         }
     });
-    (child, rx)
+    (Guard(child), rx)
 }
 
 fn wait_line(rx: &mpsc::Receiver<String>, needle: &str) {
@@ -80,13 +89,31 @@ fn wait_line(rx: &mpsc::Receiver<String>, needle: &str) {
     panic!("never saw {needle:?} in:\n{}", seen.join("\n"));
 }
 
+/// Kills the daemon if the test fails half-way, so no process outlives the test.
+struct Guard(Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 fn kill9(child: &mut Child) {
-    Command::new("kill").arg("-KILL").arg(child.id().to_string()).status().unwrap();
+    Command::new("kill")
+        .arg("-KILL")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
     child.wait().unwrap();
 }
 
 fn term(child: &mut Child) {
-    Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
+    Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
     let t = Instant::now();
     while child.try_wait().unwrap().is_none() {
         assert!(t.elapsed() < Duration::from_secs(10), "exit within 10 s");
@@ -95,7 +122,10 @@ fn term(child: &mut Child) {
 }
 
 fn message_id(data: &str) -> String {
-    data.lines().find_map(|l| l.strip_prefix("Message-ID: ")).unwrap_or_default().to_string()
+    data.lines()
+        .find_map(|l| l.strip_prefix("Message-ID: "))
+        .unwrap_or_default()
+        .to_string()
 }
 
 enum Crash {
@@ -109,7 +139,7 @@ async fn crash_then_recover(crash: Crash) {
     let dir = tempfile::tempdir().unwrap();
     let cfg = write_config(dir.path(), &server.uri(), sink.addr());
 
-    let (mut child, rx) = match crash {
+    let (mut first, rx) = match crash {
         Crash::At(fp) => {
             let (c, rx) = spawn(&cfg, Some(fp));
             wait_line(&rx, &format!("failpoint {fp} reached"));
@@ -121,7 +151,10 @@ async fn crash_then_recover(crash: Crash) {
             let store = Store::open(&dir.path().join("state").join("newswatch.db")).unwrap();
             let t = Instant::now();
             while store.queue_counts().unwrap().1 == 0 {
-                assert!(t.elapsed() < Duration::from_secs(20), "a digest was never recorded");
+                assert!(
+                    t.elapsed() < Duration::from_secs(20),
+                    "a digest was never recorded"
+                );
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
             // Give the transport time to reach DATA; the server never answers it.
@@ -129,24 +162,33 @@ async fn crash_then_recover(crash: Crash) {
             (c, rx)
         }
     };
-    kill9(&mut child);
+    kill9(&mut first.0);
     drop(rx);
     sink.hold_data(false);
 
-    let (mut child, _rx) = spawn(&cfg, None);
+    let (mut guard, _rx) = spawn(&cfg, None);
+    let child = &mut guard.0;
     let got = sink.wait_for(1, Duration::from_secs(20)).await;
     // Let the daemon settle: rescans and retries must not add a different message.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    term(&mut child);
-    let got = if sink.messages().len() > got.len() { sink.messages() } else { got };
+    term(child);
+    let got = if sink.messages().len() > got.len() {
+        sink.messages()
+    } else {
+        got
+    };
 
-    let all: String = got.iter().map(|m| m.data.clone()).collect();
+    let all: String = got.iter().map(|m| mime::decoded_text(&m.data)).collect();
     assert!(all.contains("Niger"), "the first story reached the inbox");
     assert!(all.contains("Agadez"), "the second story reached the inbox");
     let ids: std::collections::HashSet<String> = got.iter().map(|m| message_id(&m.data)).collect();
     assert_eq!(ids.len(), 1, "every copy has the same Message-ID: {ids:?}");
     let store = Store::open(&dir.path().join("state").join("newswatch.db")).unwrap();
-    assert_eq!(store.queue_counts().unwrap(), (0, 0, 0), "nothing pending or queued");
+    assert_eq!(
+        store.queue_counts().unwrap(),
+        (0, 0, 0),
+        "nothing pending or queued"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,6 +6,16 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+/// Kills the daemon if the test fails half-way, so no process outlives the test.
+struct Guard(Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 fn signal(child: &Child, sig: &str) {
     let ok = Command::new("kill")
         .arg(format!("-{sig}"))
@@ -58,19 +68,22 @@ fn sighup_reloads_and_sigterm_exits_zero() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("newswatch.toml");
     std::fs::write(&cfg, CONFIG).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_newswatch"))
-        .arg("--config")
-        .arg(&cfg)
-        .arg("--state-dir")
-        .arg(dir.path().join("state"))
-        .arg("run")
-        .env_remove("NOTIFY_SOCKET")
-        .env_remove("JOURNAL_STREAM")
-        .env("RUST_LOG", "newswatch=info")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let rx = lines(&mut child);
+    let mut guard = Guard(
+        Command::new(env!("CARGO_BIN_EXE_newswatch"))
+            .arg("--config")
+            .arg(&cfg)
+            .arg("--state-dir")
+            .arg(dir.path().join("state"))
+            .arg("run")
+            .env_remove("NOTIFY_SOCKET")
+            .env_remove("JOURNAL_STREAM")
+            .env("RUST_LOG", "newswatch=info")
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let child = &mut guard.0;
+    let rx = lines(child);
     let mut seen = Vec::new();
     wait_for(&rx, "newswatch running", &mut seen);
     assert!(
@@ -87,7 +100,7 @@ fn sighup_reloads_and_sigterm_exits_zero() {
     signal(&child, "HUP");
     wait_for(&rx, "timeout_secs", &mut seen);
     let log = seen.join("\n");
-    assert!(log.contains("unknown key `bogus`"), "{log}");
+    assert!(log.contains("unknown key `watchlist.0.bogus`"), "{log}");
     assert!(log.contains(&format!("{}:", cfg.display())), "{log}");
     assert!(
         child.try_wait().unwrap().is_none(),

@@ -2,6 +2,8 @@
 //! HTTP, follows feed items to their pages, matches, records in SQLite and mails digests to
 //! a real SMTP server on loopback.
 
+#[path = "support/mime.rs"]
+mod mime;
 #[path = "support/smtp_sink.rs"]
 #[allow(dead_code, reason = "each test binary uses part of the sink")]
 mod smtp_sink;
@@ -54,26 +56,106 @@ async fn site(extra_items: bool) -> MockServer {
     let recent = now - chrono::Duration::hours(1);
     let old = now - chrono::Duration::days(3);
     let published = recent.to_rfc3339_opts(SecondsFormat::Secs, true);
-    let page = |name: &str| fixture(name).replace("__PUBLISHED__", &published).replace("__BASE__", &base);
-    mount(&server, "/ar/pentagon-niger-withdrawal.html", page("seed-article-ar.html"), "text/html; charset=utf-8").await;
-    mount(&server, "/en/nigeria-security.html", page("nigeria-en.html"), "text/html; charset=utf-8").await;
-    mount(&server, "/en/dakar-port.html", page("sidebar-en.html"), "text/html; charset=utf-8").await;
-    mount(&server, "/en/old-niger-story.html", page("nigeria-en.html").replace("Nigeria's president", "Niger withdrawal: an old story"), "text/html").await;
+    let page = |name: &str| {
+        fixture(name)
+            .replace("__PUBLISHED__", &published)
+            .replace("__BASE__", &base)
+    };
+    mount(
+        &server,
+        "/ar/pentagon-niger-withdrawal.html",
+        page("seed-article-ar.html"),
+        "text/html; charset=utf-8",
+    )
+    .await;
+    mount(
+        &server,
+        "/en/nigeria-security.html",
+        page("nigeria-en.html"),
+        "text/html; charset=utf-8",
+    )
+    .await;
+    mount(
+        &server,
+        "/en/dakar-port.html",
+        page("sidebar-en.html"),
+        "text/html; charset=utf-8",
+    )
+    .await;
+    mount(
+        &server,
+        "/en/old-niger-story.html",
+        page("nigeria-en.html").replace("Nigeria's president", "Niger withdrawal: an old story"),
+        "text/html",
+    )
+    .await;
 
     let mut items = vec![
-        ("تقرير: محادثات في واشنطن", format!("{base}/ar/pentagon-niger-withdrawal.html"), "تفاصيل جديدة من البنتاغون", recent),
-        ("Nigeria's president meets governors", format!("{base}/en/nigeria-security.html"), "Security talks in Abuja", recent),
-        ("Senegal opens new port terminal", format!("{base}/en/dakar-port.html"), "Dakar port doubles capacity", recent),
-        ("Niger troops withdrawal, three days ago", format!("{base}/en/old-niger-story.html"), "Niger withdrawal", old),
+        (
+            "تقرير: محادثات في واشنطن",
+            format!("{base}/ar/pentagon-niger-withdrawal.html"),
+            "تفاصيل جديدة من البنتاغون",
+            recent,
+        ),
+        (
+            "Nigeria's president meets governors",
+            format!("{base}/en/nigeria-security.html"),
+            "Security talks in Abuja",
+            recent,
+        ),
+        (
+            "Senegal opens new port terminal",
+            format!("{base}/en/dakar-port.html"),
+            "Dakar port doubles capacity",
+            recent,
+        ),
+        (
+            "Niger troops withdrawal, three days ago",
+            format!("{base}/en/old-niger-story.html"),
+            "Niger withdrawal",
+            old,
+        ),
     ];
     if extra_items {
-        mount(&server, "/ar/agadez-base.html", page("seed-article-ar.html").replace(SEED_TITLE, "انسحاب القوات من قاعدة أغاديز").replace("فشلت واشنطن", "قالت مصادر إن واشنطن بدأت انسحابها من قاعدة أغاديز بعد أن فشلت"), "text/html; charset=utf-8").await;
-        items.push(("خبر عاجل", format!("{base}/ar/agadez-base.html"), "تفاصيل", now));
+        mount(
+            &server,
+            "/ar/agadez-base.html",
+            page("seed-article-ar.html")
+                .replace(SEED_TITLE, "انسحاب القوات من قاعدة أغاديز")
+                .replace(
+                    "فشلت واشنطن",
+                    "قالت مصادر إن واشنطن بدأت انسحابها من قاعدة أغاديز بعد أن فشلت",
+                ),
+            "text/html; charset=utf-8",
+        )
+        .await;
+        items.push((
+            "خبر عاجل",
+            format!("{base}/ar/agadez-base.html"),
+            "تفاصيل",
+            now,
+        ));
     }
-    let items1: Vec<(&str, &str, &str, _)> = items.iter().map(|(t, l, d, p)| (*t, l.as_str(), *d, *p)).collect();
+    let items1: Vec<(&str, &str, &str, _)> = items
+        .iter()
+        .map(|(t, l, d, p)| (*t, l.as_str(), *d, *p))
+        .collect();
     mount(&server, "/feed.xml", rss(&items1), "application/rss+xml").await;
-    let utm = format!("{base}/ar/pentagon-niger-withdrawal.html?utm_source=rss&utm_medium=feed&fbclid=abc#top");
-    mount(&server, "/other-feed.xml", rss(&[("Pentagon: talks", utm.as_str(), "from the other feed", recent)]), "application/rss+xml").await;
+    let utm = format!(
+        "{base}/ar/pentagon-niger-withdrawal.html?utm_source=rss&utm_medium=feed&fbclid=abc#top"
+    );
+    mount(
+        &server,
+        "/other-feed.xml",
+        rss(&[(
+            "Pentagon: talks",
+            utm.as_str(),
+            "from the other feed",
+            recent,
+        )]),
+        "application/rss+xml",
+    )
+    .await;
     server
 }
 
@@ -124,79 +206,24 @@ fn start(config: Config) -> Running {
     let loader: daemon::Loader = Arc::new(move || Config::load(&path));
     let (tx, rx) = mpsc::channel(4);
     let handle = tokio::spawn(async move {
-        daemon::run(Arc::new(config), store, loader, rx).await.expect("daemon runs");
+        daemon::run(Arc::new(config), store, loader, rx)
+            .await
+            .expect("daemon runs");
     });
     Running { tx, handle }
 }
 
 async fn stop(r: Running) {
     r.tx.send(Control::Shutdown).await.unwrap();
-    tokio::time::timeout(Duration::from_secs(10), r.handle).await.expect("daemon stops within 10 s").unwrap();
+    tokio::time::timeout(Duration::from_secs(10), r.handle)
+        .await
+        .expect("daemon stops within 10 s")
+        .unwrap();
 }
 
 fn header<'a>(data: &'a str, name: &str) -> Option<&'a str> {
-    data.lines().find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(": ")))
-}
-
-fn decoded_text(data: &str) -> String {
-    mail_body_text(data)
-}
-
-/// The message's parts decoded (base64 / quoted-printable / 8bit), concatenated.
-fn mail_body_text(data: &str) -> String {
-    let mut out = String::new();
-    for part in data.split("\r\n--") {
-        let Some((head, body)) = part.split_once("\r\n\r\n") else { continue };
-        let head_l = head.to_ascii_lowercase();
-        if head_l.contains("content-transfer-encoding: base64") {
-            let joined: String = body.lines().take_while(|l| !l.starts_with("--")).collect::<Vec<_>>().join("");
-            if let Some(bytes) = base64_decode(joined.trim()) {
-                out.push_str(&String::from_utf8_lossy(&bytes));
-            }
-        } else if head_l.contains("quoted-printable") {
-            out.push_str(&qp_decode(body));
-        } else {
-            out.push_str(body);
-        }
-        out.push('\n');
-    }
-    out
-}
-
-fn base64_decode(s: &str) -> Option<Vec<u8>> {
-    const T: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = Vec::new();
-    let mut buf = 0u32;
-    let mut bits = 0;
-    for c in s.bytes().filter(|c| !c.is_ascii_whitespace() && *c != b'=') {
-        let v = T.iter().position(|&t| t == c)? as u32;
-        buf = (buf << 6) | v;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((buf >> bits) as u8);
-        }
-    }
-    Some(out)
-}
-
-fn qp_decode(s: &str) -> String {
-    let mut out = Vec::new();
-    let b = s.replace("=\r\n", "");
-    let bytes = b.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'=' && i + 2 < bytes.len() {
-            if let Ok(v) = u8::from_str_radix(&b[i + 1..i + 3], 16) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    data.lines()
+        .find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(": ")))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -213,20 +240,36 @@ async fn seed_article_is_mailed_once_and_nothing_else() {
     let msg = &got[0];
     assert_eq!(msg.to, vec!["analyst@example.org".to_string()]);
     let subject = header(&msg.data, "Subject").unwrap_or_default();
-    assert!(subject.contains("niger") && subject.contains("1 new article"), "subject {subject:?}");
+    assert!(
+        subject.contains("niger") && subject.contains("1 new article"),
+        "subject {subject:?}"
+    );
     assert!(msg.data.contains("Auto-Submitted: auto-generated"));
-    let body = decoded_text(&msg.data);
-    assert!(body.contains(SEED_TITLE), "the seed article, titled from its page: {body}");
+    let body = mime::decoded_text(&msg.data);
+    assert!(
+        body.contains(SEED_TITLE),
+        "the seed article, titled from its page: {body}"
+    );
     assert!(body.contains("/ar/pentagon-niger-withdrawal.html"));
     assert!(!body.contains("utm_source"), "canonical URLs only");
     assert!(!body.contains("Nigeria"), "Niger must not match Nigeria");
-    assert!(!body.contains("Senegal") && !body.contains("Dakar"), "a term only in a sidebar must not match");
-    assert!(!body.contains("three days ago") && !body.contains("old story"), "backfill: old articles are baseline");
+    assert!(
+        !body.contains("Senegal") && !body.contains("Dakar"),
+        "a term only in a sidebar must not match"
+    );
+    assert!(
+        !body.contains("three days ago") && !body.contains("old story"),
+        "backfill: old articles are baseline"
+    );
 
     // Several more scans (every second) of both feeds mail nothing more.
     tokio::time::sleep(Duration::from_secs(3)).await;
     stop(d).await;
-    assert_eq!(sink.messages().len(), 1, "no duplicate from the utm_* URL or rescans");
+    assert_eq!(
+        sink.messages().len(),
+        1,
+        "no duplicate from the utm_* URL or rescans"
+    );
 
     // A restart mails nothing again.
     let d = start(config(dir.path(), &server.uri(), sink.addr()));
@@ -250,13 +293,20 @@ async fn unsent_digest_is_sent_after_smtp_comes_back_with_the_same_message_id() 
         if undelivered.iter().any(|u| u.3 >= 1) {
             break;
         }
-        assert!(tokio::time::Instant::now() < deadline, "the delivery was never attempted");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the delivery was never attempted"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let message_id = store.undelivered().unwrap()[0].1.clone();
     stop(d).await;
     assert!(sink.messages().is_empty());
-    assert_eq!(store.queue_counts().unwrap().1, 1, "still queued, nothing dropped");
+    assert_eq!(
+        store.queue_counts().unwrap().1,
+        1,
+        "still queued, nothing dropped"
+    );
 
     // SMTP is back: at start-up the undelivered digest goes out at once, same Message-ID.
     sink.fail_next(0, 451);
@@ -264,8 +314,11 @@ async fn unsent_digest_is_sent_after_smtp_comes_back_with_the_same_message_id() 
     let got = sink.wait_for(1, Duration::from_secs(20)).await;
     stop(d).await;
     assert_eq!(got.len(), 1);
-    assert_eq!(header(&got[0].data, "Message-ID"), Some(message_id.as_str()));
-    let body = decoded_text(&got[0].data);
+    assert_eq!(
+        header(&got[0].data, "Message-ID"),
+        Some(message_id.as_str())
+    );
+    let body = mime::decoded_text(&got[0].data);
     assert!(body.contains("أغاديز"), "{body}");
     assert!(body.contains(SEED_TITLE));
     assert_eq!(store.queue_counts().unwrap(), (0, 0, 0));
