@@ -45,6 +45,8 @@ fn every_error_is_reported_with_file_line_column() {
         format!("{p}:9:7: source \"a b\": url must be http or https"),
         format!("{p}:10:12: source \"a b\": schedule: cron line \"*/61 * * * *\": minute step must be 1-59, found 61"),
         format!("{p}:11:1: unknown key `source.0.colour`"),
+        format!("{p}:19:22: watchlist \"niger\": term \"***\": `*` is only allowed once"),
+        format!("{p}:19:29: watchlist \"niger\": term \"ـــ\": has no letters or digits to match after normalization"),
         format!("{p}:20:7: watchlist \"niger\": to: expected an email address"),
         format!("{p}:21:12: watchlist \"niger\": sources names unknown source \"aljazera-ar\" (did you mean \"aljazeera-ar\"?)"),
         format!("{p}:22:10: watchlist \"niger\": digest: cron line \"0 7 * * 9\": weekday must be 0-7"),
