@@ -23,6 +23,7 @@ pub fn build_digest(
             url: m.url.clone().unwrap_or_default(),
             source: m.source.clone(),
             published: m.published,
+            lang: m.lang.clone(),
             terms: m.terms.clone(),
             snippet: m.snippet.clone(),
             highlights: m
