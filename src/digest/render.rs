@@ -163,6 +163,17 @@ impl View {
     }
 }
 
+impl View {
+    /// Why the mail was sent; `name` is the watchlist name as the part shows it.
+    fn why(&self, name: &str) -> String {
+        if self.count == 0 {
+            format!("newswatch sent this because sources of the watchlist {name} changed health.")
+        } else {
+            format!("newswatch sent this because new articles matched the watchlist {name}.")
+        }
+    }
+}
+
 fn item_view(i: &DigestItem, tz: chrono_tz::Tz) -> ItemView {
     let url: String = i
         .url

@@ -10,10 +10,10 @@ const FONT: &str = "font-family:Arial,Helvetica,sans-serif;";
 const MUTED: &str = "color:#6b7280;font-size:12px;line-height:1.5;";
 const HIGHLIGHT: &str = "background-color:#fde68a;color:#111827;font-weight:bold;";
 
-/// Escape element text. `encode_safe` also escapes quotes and `/`, so the
-/// result is safe in any element context we use.
+/// Escape element text (`&`, `<`, `>`). Only ever used between tags, never
+/// in attributes, so quotes need no escaping and the snapshots stay readable.
 fn esc(s: &str) -> String {
-    html_escape::encode_safe(s).into_owned()
+    html_escape::encode_text(s).into_owned()
 }
 
 /// Escape a double-quoted attribute value.
@@ -160,8 +160,7 @@ fn push_footer(h: &mut String, v: &View) {
     let _ = writeln!(
         h,
         "<tr><td style=\"padding:14px 20px;{MUTED}border-top:1px solid #e5e7eb;\">\
-         newswatch sent this digest because it has new matches or source health notes \
-         for the watchlist &quot;<bdi>{}</bdi>&quot;.</td></tr>",
-        esc(&v.watchlist)
+         {}</td></tr>",
+        v.why(&format!("&quot;<bdi>{}</bdi>&quot;", esc(&v.watchlist)))
     );
 }

@@ -41,11 +41,7 @@ pub(super) fn render(v: &View) -> String {
 
     // "-- " is the usual signature separator; clients may fold what follows.
     out.push_str("\n-- \n");
-    let why = format!(
-        "newswatch sent this digest because it has new matches or source \
-         health notes for the watchlist \"{}\".",
-        v.watchlist
-    );
+    let why = v.why(&format!("\"{}\"", v.watchlist));
     push_wrapped(&mut out, &why, "", "");
     out
 }
