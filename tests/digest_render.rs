@@ -11,7 +11,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use newswatch::digest::render::{render_digest, Digest, DigestItem};
 
 fn at(d: u32, h: u32, m: u32) -> Option<DateTime<Utc>> {
-    Some(Utc.with_ymd_and_hms(2026, 11, d, h, m, 0).unwrap())
+    Utc.with_ymd_and_hms(2026, 11, d, h, m, 0).single()
 }
 
 /// Byte ranges of each occurrence of `needles` in `snippet`.

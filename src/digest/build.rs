@@ -6,6 +6,7 @@ use super::render::{Digest, DigestItem};
 use crate::store::{HealthNote, PendingMatch};
 
 /// The digest of `watchlist` for these pending matches and health notes.
+#[must_use]
 pub fn build_digest(
     watchlist: &str,
     pending: &[PendingMatch],

@@ -86,10 +86,10 @@ fn push_item(h: &mut String, item: &ItemView) {
         .as_ref()
         .map(|l| format!(" lang=\"{}\"", attr(l)))
         .unwrap_or_default();
-    let _ = write!(
+    let _ = writeln!(
         h,
         "<tr><td dir=\"{dir}\"{lang} style=\"padding:14px 20px;border-bottom:1px solid #f3f4f6;\
-         text-align:{align};\">\n"
+         text-align:{align};\">"
     );
     let title = match &item.href {
         Some(href) => format!(
