@@ -321,3 +321,30 @@ fn html_has_no_remote_resources() {
         assert!(!r.html.contains(bad), "{bad}");
     }
 }
+
+proptest::proptest! {
+    /// Any snippet with any ranges renders without panicking, the text part
+    /// stays within the width (URL lines aside) and no raw `<` from the web
+    /// reaches the HTML outside our own tags.
+    #[test]
+    fn never_panics_and_stays_narrow(
+        snippet in "[a-zé \u{64F}\u{627}-\u{64A}<>&\"\n\u{301}]{0,200}",
+        title in "[a-z \u{627}-\u{64A}<]{0,120}",
+        ranges in proptest::collection::vec((0usize..220, 0usize..220), 0..8),
+    ) {
+        let d = digest(vec![DigestItem {
+            title: title.clone(),
+            snippet: snippet.clone(),
+            highlights: ranges.into_iter().map(|(a, b)| a..b).collect(),
+            ..item("s", "t", at(3, 0))
+        }]);
+        let r = render_digest(&d);
+        let url = format!("  {}", d.items[0].url);
+        for line in r.text.lines().filter(|l| *l != url) {
+            proptest::prop_assert!(line.graphemes(true).count() <= TEXT_WIDTH, "{line:?}");
+        }
+        let body = &r.html[r.html.find("<body").unwrap()..];
+        let raw_lt = body.contains("<<") || body.contains("< ") || body.contains("<\u{627}");
+        proptest::prop_assert!(!raw_lt, "unescaped < in {}", body);
+    }
+}
