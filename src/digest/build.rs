@@ -6,6 +6,7 @@ use super::render::{Digest, DigestItem};
 use crate::store::{HealthNote, PendingMatch};
 
 /// The digest of `watchlist` for these pending matches and health notes.
+#[must_use]
 pub fn build_digest(
     watchlist: &str,
     pending: &[PendingMatch],
@@ -23,6 +24,7 @@ pub fn build_digest(
             url: m.url.clone().unwrap_or_default(),
             source: m.source.clone(),
             published: m.published,
+            lang: m.lang.clone(),
             terms: m.terms.clone(),
             snippet: m.snippet.clone(),
             highlights: m
