@@ -246,5 +246,71 @@ fn check_document(bytes: &[u8], content_type: Option<&str>) -> Result<(), Extrac
     if MAGIC.iter().any(|m| bytes.starts_with(m)) || (!utf16 && head.contains(&0)) {
         return Err(ExtractError::Unsupported("binary body".into()));
     }
+    if open_tag_depth(bytes, MAX_NESTING) > MAX_NESTING {
+        return Err(ExtractError::Unsupported(format!(
+            "markup nested more than {MAX_NESTING} levels deep"
+        )));
+    }
     Ok(())
+}
+
+/// Pages whose tags nest deeper than this are refused before parsing: an HTML parser's
+/// scope checks make such pages quadratic, and no real article needs them.
+pub const MAX_NESTING: usize = 2_000;
+
+/// A cheap, parser-free estimate of how deep `bytes`' tags nest, stopping once past
+/// `limit`. Void and implicitly closed elements (`br`, `p`, `li`, …) do not count.
+fn open_tag_depth(bytes: &[u8], limit: usize) -> usize {
+    const FLAT: &[&[u8]] = &[
+        b"area", b"base", b"br", b"col", b"embed", b"hr", b"img", b"input", b"link", b"meta",
+        b"param", b"source", b"track", b"wbr", b"p", b"li", b"td", b"th", b"tr", b"option", b"dd",
+        b"dt",
+    ];
+    let (mut depth, mut max) = (0usize, 0usize);
+    let mut rest = bytes;
+    while let Some(at) = rest.iter().position(|&b| b == b'<') {
+        rest = &rest[at + 1..];
+        match rest.first() {
+            Some(b'/') => depth = depth.saturating_sub(1),
+            Some(c) if c.is_ascii_alphabetic() => {
+                let name_len = rest
+                    .iter()
+                    .position(|b| !b.is_ascii_alphanumeric())
+                    .unwrap_or(rest.len());
+                let name = rest[..name_len].to_ascii_lowercase();
+                let end = rest.iter().position(|&b| b == b'>').unwrap_or(rest.len());
+                let self_closing = end > 0 && rest[end - 1] == b'/';
+                if !self_closing && !FLAT.contains(&name.as_slice()) {
+                    depth += 1;
+                    max = max.max(depth);
+                    if max > limit {
+                        break;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    max
+}
+
+#[cfg(test)]
+mod nesting_tests {
+    use super::*;
+
+    #[test]
+    fn depth_estimate() {
+        assert_eq!(
+            open_tag_depth(b"<html><body><div><p>a<br>b</div></body></html>", 100),
+            3
+        );
+        assert_eq!(
+            open_tag_depth(b"<ul><li>a<li>b<li>c</ul><img src=x/>", 100),
+            1
+        );
+        let deep = "<div>".repeat(10_000);
+        assert!(open_tag_depth(deep.as_bytes(), MAX_NESTING) > MAX_NESTING);
+        let flat = "<div>a</div>".repeat(100_000);
+        assert_eq!(open_tag_depth(flat.as_bytes(), MAX_NESTING), 1);
+    }
 }
