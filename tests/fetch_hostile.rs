@@ -154,7 +154,7 @@ fn article_html(title: &str, paragraphs: &[&str], lang: &str, meta_charset: bool
     };
     let mut body = String::new();
     for p in paragraphs {
-        let _ = write!(body, "<p>{p}</p>\n");
+        let _ = writeln!(body, "<p>{p}</p>");
     }
     format!(
         "<!DOCTYPE html>\n<html lang=\"{lang}\"><head>{charset}<title>{title}</title></head>\n<body><article><h1>{title}</h1>\n{body}</article></body></html>\n"
