@@ -126,7 +126,15 @@ fn next_ip() -> Ipv4Addr {
 impl Hostile {
     /// Bind the next free loopback address, port 0, and serve `handler`.
     pub async fn start(handler: impl Fn(&Request) -> Reply + Send + Sync + 'static) -> Self {
-        let listener = TcpListener::bind((next_ip(), 0))
+        Self::start_at(next_ip(), handler).await
+    }
+
+    /// Bind `ip`, port 0, and serve `handler` (benchmarks pick fixed hosts).
+    pub async fn start_at(
+        ip: Ipv4Addr,
+        handler: impl Fn(&Request) -> Reply + Send + Sync + 'static,
+    ) -> Self {
+        let listener = TcpListener::bind((ip, 0))
             .await
             .expect("binding a 127/8 address (Linux routes all of 127/8 to lo)");
         let addr = listener.local_addr().expect("bound socket has an address");
