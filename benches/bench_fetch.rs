@@ -117,6 +117,13 @@ async fn scan(dir: &Path, sources: &[(String, String)]) -> (Duration, u64, usize
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn newswatch");
+    // Drain stdout meanwhile: a full pipe would stall the child.
+    let mut stdout = child.stdout.take().expect("piped");
+    let reader = std::thread::spawn(move || {
+        let mut out = String::new();
+        std::io::Read::read_to_string(&mut stdout, &mut out).expect("read stdout");
+        out
+    });
     let pid = child.id();
     let mut peak = 0;
     while child.try_wait().expect("try_wait").is_none() {
@@ -124,8 +131,7 @@ async fn scan(dir: &Path, sources: &[(String, String)]) -> (Duration, u64, usize
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
     let took = t.elapsed();
-    let out = child.wait_with_output().expect("output");
-    let lines = String::from_utf8_lossy(&out.stdout).lines().count();
+    let lines = reader.join().expect("reader thread").lines().count();
     (took, peak, lines)
 }
 
