@@ -97,7 +97,7 @@ fn sighup_reloads_and_sigterm_exits_zero() {
         format!("{CONFIG}\nbogus = 1\n[http]\ntimeout_secs = 0\n"),
     )
     .unwrap();
-    signal(&child, "HUP");
+    signal(child, "HUP");
     wait_for(&rx, "timeout_secs", &mut seen);
     let log = seen.join("\n");
     assert!(log.contains("unknown key `watchlist.0.bogus`"), "{log}");
@@ -113,11 +113,11 @@ fn sighup_reloads_and_sigterm_exits_zero() {
         CONFIG.replace("[\"Niger\"]", "[\"Niger\", \"Agadez\"]"),
     )
     .unwrap();
-    signal(&child, "HUP");
+    signal(child, "HUP");
     wait_for(&rx, "config reloaded", &mut seen);
 
     let t = Instant::now();
-    signal(&child, "TERM");
+    signal(child, "TERM");
     let status = loop {
         if let Some(s) = child.try_wait().unwrap() {
             break s;

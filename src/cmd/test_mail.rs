@@ -34,7 +34,7 @@ pub async fn run(globals: &Globals, to: &str) -> Result<(), CmdError> {
     )
     .map_err(|e| CmdError::Runtime(e.into()))?;
     let reply = transport
-        .deliver(&config.mail.from, &rcpt.email.to_string(), &msg, &id)
+        .deliver(&config.mail.from, rcpt.email.as_ref(), &msg, &id)
         .await
         .map_err(|e| CmdError::Runtime(anyhow::anyhow!("test message not accepted: {e}")))?;
     println!("sent {id} to {to}: {reply}");

@@ -101,6 +101,10 @@ pub struct Source {
 }
 
 #[derive(Debug, Clone)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one per watchlist, built once at load; boxing buys nothing"
+)]
 pub enum DigestSchedule {
     Immediate,
     Cron(CronSpec),

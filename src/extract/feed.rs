@@ -152,7 +152,7 @@ fn convert(feed: model::Feed, base: &Url) -> Vec<Entry> {
 fn entry_url(item: &model::Entry, base: &Url) -> Option<Url> {
     let is_article = |l: &&model::Link| {
         matches!(l.rel.as_deref(), None | Some("alternate"))
-            && !l.media_type.as_deref().is_some_and(|m| !m.contains("html"))
+            && l.media_type.as_deref().is_none_or(|m| m.contains("html"))
     };
     let href = item
         .links

@@ -1,4 +1,8 @@
 //! Table tests for [`super::classify`], from hand-built heads (no server).
+#![allow(
+    clippy::type_complexity,
+    reason = "table rows read best with their shape written inline"
+)]
 
 use std::time::{Duration, SystemTime};
 

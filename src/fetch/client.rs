@@ -335,7 +335,7 @@ fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
     let mut source = Some(err);
     while let Some(e) = source {
         let text = e.to_string();
-        if parts.last().map_or(true, |last| !last.contains(&text)) {
+        if parts.last().is_none_or(|last| !last.contains(&text)) {
             parts.push(text);
         }
         source = e.source();

@@ -167,7 +167,7 @@ impl HostGate {
         if schedule
             .block
             .as_ref()
-            .map_or(true, |b| b.until < block.until)
+            .is_none_or(|b| b.until < block.until)
         {
             schedule.block = Some(block);
         }

@@ -150,6 +150,10 @@ pub(crate) fn build(text: &str, window: Range<usize>, highlights: &[Range<usize>
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::single_range_in_vec_init,
+    reason = "a slice of one highlight span, not a range to expand"
+)]
 mod tests {
     use super::*;
 

@@ -142,7 +142,7 @@ async fn session(sock: TcpStream, state: Arc<Mutex<State>>, mut hold: watch::Rec
         }
         let cmd = line.trim_end_matches(['\r', '\n']);
         let verb = cmd
-            .split(|c: char| c == ' ' || c == ':')
+            .split([' ', ':'])
             .next()
             .unwrap_or("")
             .to_ascii_uppercase();
