@@ -93,10 +93,12 @@ pub(crate) fn parse_term(raw: &str) -> Result<ParsedTerm, String> {
 }
 
 /// `النيجر` → `نيجر`, but only when at least three letters remain, so short
-/// words such as `الله` keep their article.
+/// words such as `الله` keep their article, and only before an Arabic letter:
+/// the key must still start with Arabic for the proclitic rule to apply to it
+/// (`ال2اا` stays whole, issue 3).
 pub(crate) fn strip_article(word: &str) -> &str {
     match word.strip_prefix(ARTICLE) {
-        Some(rest) if rest.chars().count() >= 3 => rest,
+        Some(rest) if rest.chars().count() >= 3 && rest.starts_with(is_arabic) => rest,
         _ => word,
     }
 }
