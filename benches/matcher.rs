@@ -45,7 +45,8 @@ unsafe impl GlobalAlloc for Counting {
         let p = unsafe { System.realloc(ptr, layout, new_size) };
         if !p.is_null() {
             if new_size >= layout.size() {
-                let now = LIVE.fetch_add(new_size - layout.size(), Ordering::Relaxed) + new_size - layout.size();
+                let now = LIVE.fetch_add(new_size - layout.size(), Ordering::Relaxed) + new_size
+                    - layout.size();
                 PEAK.fetch_max(now, Ordering::Relaxed);
             } else {
                 LIVE.fetch_sub(layout.size() - new_size, Ordering::Relaxed);
@@ -91,16 +92,88 @@ de la hausse des prix depuis la fermeture des frontières jusqu'à nouvel ordre.
 
 /// Place and actor names in the three languages; most are not in the texts.
 const NAMES: &[&str] = &[
-    "Niger", "Nigeria", "Mali", "Burkina Faso", "Tchad", "Chad", "Soudan", "Sudan", "Libya", "Libye",
-    "Algeria", "Algérie", "Sénégal", "Senegal", "Mauritanie", "Mauritania", "Cameroun", "Benin",
-    "Togo", "Ghana", "Niamey", "Bamako", "Ouagadougou", "N'Djamena", "Khartoum", "Tripoli", "Dakar",
-    "Agadez", "Tillabéri", "Diffa", "Zinder", "Tahoua", "Arlit", "Wagner", "Africa Corps", "ECOWAS",
-    "CEDEAO", "Bazoum", "Tiani", "Goïta", "Traoré", "AFRICOM", "Barkhane", "MINUSMA", "uranium",
-    "Orano", "النيجر", "نيامي", "أغاديز", "مالي", "باماكو", "تشاد", "السودان", "الخرطوم", "ليبيا",
-    "طرابلس", "الجزائر", "موريتانيا", "السنغال", "بوركينا فاسو", "واغادوغو", "فاغنر", "إيكواس",
-    "بازوم", "تياني", "اليورانيوم", "الساحل", "انسحاب", "سحب القوات", "الانقلاب", "المجلس العسكري",
-    "retrait", "retrait des troupes", "junte", "coup d'État", "withdraw*", "withdrawal", "junta",
-    "coup", "drone base", "انسحب*", "retir*",
+    "Niger",
+    "Nigeria",
+    "Mali",
+    "Burkina Faso",
+    "Tchad",
+    "Chad",
+    "Soudan",
+    "Sudan",
+    "Libya",
+    "Libye",
+    "Algeria",
+    "Algérie",
+    "Sénégal",
+    "Senegal",
+    "Mauritanie",
+    "Mauritania",
+    "Cameroun",
+    "Benin",
+    "Togo",
+    "Ghana",
+    "Niamey",
+    "Bamako",
+    "Ouagadougou",
+    "N'Djamena",
+    "Khartoum",
+    "Tripoli",
+    "Dakar",
+    "Agadez",
+    "Tillabéri",
+    "Diffa",
+    "Zinder",
+    "Tahoua",
+    "Arlit",
+    "Wagner",
+    "Africa Corps",
+    "ECOWAS",
+    "CEDEAO",
+    "Bazoum",
+    "Tiani",
+    "Goïta",
+    "Traoré",
+    "AFRICOM",
+    "Barkhane",
+    "MINUSMA",
+    "uranium",
+    "Orano",
+    "النيجر",
+    "نيامي",
+    "أغاديز",
+    "مالي",
+    "باماكو",
+    "تشاد",
+    "السودان",
+    "الخرطوم",
+    "ليبيا",
+    "طرابلس",
+    "الجزائر",
+    "موريتانيا",
+    "السنغال",
+    "بوركينا فاسو",
+    "واغادوغو",
+    "فاغنر",
+    "إيكواس",
+    "بازوم",
+    "تياني",
+    "اليورانيوم",
+    "الساحل",
+    "انسحاب",
+    "سحب القوات",
+    "الانقلاب",
+    "المجلس العسكري",
+    "retrait",
+    "retrait des troupes",
+    "junte",
+    "coup d'État",
+    "withdraw*",
+    "withdrawal",
+    "junta",
+    "coup",
+    "drone base",
+    "انسحب*",
+    "retir*",
 ];
 
 /// xorshift64*: the corpus and terms must be the same on every run.
@@ -132,9 +205,13 @@ const ARABIC_LETTERS: &[char] = &[
 
 fn pseudo_word(rng: &mut Rng) -> String {
     if rng.below(2) == 0 {
-        (0..2 + rng.below(3)).map(|_| *rng.pick(LATIN_SYLLABLES)).collect()
+        (0..2 + rng.below(3))
+            .map(|_| *rng.pick(LATIN_SYLLABLES))
+            .collect()
     } else {
-        (0..3 + rng.below(4)).map(|_| *rng.pick(ARABIC_LETTERS)).collect()
+        (0..3 + rng.below(4))
+            .map(|_| *rng.pick(ARABIC_LETTERS))
+            .collect()
     }
 }
 
@@ -200,7 +277,11 @@ fn terms(n: usize) -> Vec<String> {
         .collect();
     let mut out: Vec<String> = NAMES.iter().take(n).map(|s| (*s).to_owned()).collect();
     while out.len() < n {
-        let base = if rng.below(100) == 0 { (*rng.pick(&words)).to_owned() } else { pseudo_word(&mut rng) };
+        let base = if rng.below(100) == 0 {
+            (*rng.pick(&words)).to_owned()
+        } else {
+            pseudo_word(&mut rng)
+        };
         let term = match rng.below(10) {
             0 => format!("{base} {}", pseudo_word(&mut rng)),
             1 => format!("{}*", base.chars().take(5).collect::<String>()),
@@ -217,7 +298,10 @@ fn watchlists(terms: &[String]) -> Vec<WatchlistTerms> {
         .chunks(10)
         .enumerate()
         .map(|(i, chunk)| {
-            let mut list = WatchlistTerms { keywords: chunk.to_vec(), ..Default::default() };
+            let mut list = WatchlistTerms {
+                keywords: chunk.to_vec(),
+                ..Default::default()
+            };
             if i % 5 == 4 && chunk.len() > 2 {
                 list.keywords = chunk[..chunk.len() - 2].to_vec();
                 list.require = vec![chunk[chunk.len() - 2].clone()];
@@ -240,7 +324,10 @@ struct Row {
 
 fn run(n: usize, docs: &[(String, String)], mb: f64) -> Row {
     let lists = watchlists(&terms(n));
-    let (live0, _) = (LIVE.load(Ordering::Relaxed), PEAK.store(LIVE.load(Ordering::Relaxed), Ordering::Relaxed));
+    let (live0, _) = (
+        LIVE.load(Ordering::Relaxed),
+        PEAK.store(LIVE.load(Ordering::Relaxed), Ordering::Relaxed),
+    );
     let t = Instant::now();
     let matcher = Matcher::compile(&lists).expect("bench terms compile");
     let compile_ms = t.elapsed().as_secs_f64() * 1e3;
@@ -256,22 +343,39 @@ fn run(n: usize, docs: &[(String, String)], mb: f64) -> Row {
         matches += black_box(matcher.find(title, body)).len();
     }
     let secs = t.elapsed().as_secs_f64();
-    Row { terms: n, lists: lists.len(), mb_s: mb / secs, matches, heap, peak, compile_ms }
+    Row {
+        terms: n,
+        lists: lists.len(),
+        mb_s: mb / secs,
+        matches,
+        heap,
+        peak,
+        compile_ms,
+    }
 }
 
 fn main() {
-    let mb: usize = std::env::var("MATCHBENCH_MB").ok().and_then(|v| v.parse().ok()).unwrap_or(50);
+    let mb: usize = std::env::var("MATCHBENCH_MB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(50);
     let docs = corpus(mb * 1_000_000);
     let bytes: usize = docs.iter().map(|(t, b)| t.len() + b.len()).sum();
     let total_mb = bytes as f64 / 1e6;
-    println!("corpus: {} articles, {total_mb:.1} MB (ar/en/fr, deterministic)", docs.len());
+    println!(
+        "corpus: {} articles, {total_mb:.1} MB (ar/en/fr, deterministic)",
+        docs.len()
+    );
 
     let t = Instant::now();
     for (title, body) in &docs {
         black_box(normalize(title));
         black_box(normalize(body));
     }
-    println!("normalize alone: {:.0} MB/s", total_mb / t.elapsed().as_secs_f64());
+    println!(
+        "normalize alone: {:.0} MB/s",
+        total_mb / t.elapsed().as_secs_f64()
+    );
 
     println!();
     println!("| terms | watchlists | find MB/s | matched (article, watchlist) | compile ms | heap MB | peak MB during compile |");
@@ -295,5 +399,8 @@ fn main() {
     println!();
     println!("10,000 terms vs 10: {ratio:.2}× slower (target ≤ 2)");
     println!("1,000 terms: {:.0} MB/s (target ≥ 200)", rows[1].mb_s);
-    println!("10,000 terms: {:.1} MB heap (target ≤ 50)", rows[2].heap as f64 / 1e6);
+    println!(
+        "10,000 terms: {:.1} MB heap (target ≤ 50)",
+        rows[2].heap as f64 / 1e6
+    );
 }

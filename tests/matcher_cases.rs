@@ -17,9 +17,15 @@ use std::path::PathBuf;
 use newswatch::matcher::{normalize, Decision, Matcher, WatchlistTerms};
 
 fn fixture(name: &str) -> String {
-    let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests", "fixtures", "matching", name]
-        .iter()
-        .collect();
+    let path: PathBuf = [
+        env!("CARGO_MANIFEST_DIR"),
+        "tests",
+        "fixtures",
+        "matching",
+        name,
+    ]
+    .iter()
+    .collect();
     std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("reading fixture {}: {e}", path.display()))
 }
@@ -64,11 +70,17 @@ fn unescape(s: &str) -> String {
 /// Whether `term` matches `text`, checked in the body and in the title
 /// (the two must agree).
 fn matches(term: &str, text: &str) -> bool {
-    let lists = [WatchlistTerms { keywords: vec![term.to_owned()], ..Default::default() }];
+    let lists = [WatchlistTerms {
+        keywords: vec![term.to_owned()],
+        ..Default::default()
+    }];
     let m = Matcher::compile(&lists).unwrap_or_else(|e| panic!("term {term:?} refused: {e:?}"));
     let in_body = !m.find("", text).is_empty();
     let in_title = !m.find(text, "").is_empty();
-    assert_eq!(in_body, in_title, "title and body disagree for {term:?} in {text:?}");
+    assert_eq!(
+        in_body, in_title,
+        "title and body disagree for {term:?} in {text:?}"
+    );
     in_body
 }
 
@@ -78,7 +90,10 @@ fn run_match_file(name: &str) -> (usize, Vec<String>) {
     let mut count = 0;
     let mut failures = Vec::new();
     for (line, fields) in rows(&text) {
-        assert!(fields.len() >= 3, "{name}:{line}: want term, text, expected; found {fields:?}");
+        assert!(
+            fields.len() >= 3,
+            "{name}:{line}: want term, text, expected; found {fields:?}"
+        );
         let (term, body) = (unescape(fields[0]), unescape(fields[1]));
         let want = match fields[2] {
             "1" => true,
@@ -88,7 +103,9 @@ fn run_match_file(name: &str) -> (usize, Vec<String>) {
         count += 1;
         if matches(&term, &body) != want {
             let note = fields.get(3).copied().unwrap_or_default();
-            failures.push(format!("{name}:{line}: {term:?} in {body:?}: want {want} ({note})"));
+            failures.push(format!(
+                "{name}:{line}: {term:?} in {body:?}: want {want} ({note})"
+            ));
         }
     }
     (count, failures)
@@ -97,15 +114,28 @@ fn run_match_file(name: &str) -> (usize, Vec<String>) {
 #[test]
 fn shared_cases_tsv_every_row() {
     let (count, failures) = run_match_file("cases.tsv");
-    assert!(count >= 40, "cases.tsv has {count} rows, expected the whole file");
-    assert!(failures.is_empty(), "{} of {count} rows fail:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        count >= 40,
+        "cases.tsv has {count} rows, expected the whole file"
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {count} rows fail:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
 fn edge_cases_tsv_every_row() {
     let (count, failures) = run_match_file("edge-cases.tsv");
     assert!(count >= 100, "edge-cases.tsv has {count} rows");
-    assert!(failures.is_empty(), "{} of {count} rows fail:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {count} rows fail:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -114,7 +144,10 @@ fn arabic_normalization_corpus_rows() {
     let mut failures = Vec::new();
     let mut count = 0;
     for (line, f) in rows(&text).skip(1) {
-        assert!(f.len() >= 5, "arabic-normalization.tsv:{line}: too few columns");
+        assert!(
+            f.len() >= 5,
+            "arabic-normalization.tsv:{line}: too few columns"
+        );
         let (check, input, expected) = (f[0], f[3], f[4]);
         count += 1;
         let ok = match check {
@@ -132,7 +165,12 @@ fn arabic_normalization_corpus_rows() {
         }
     }
     assert!(count >= 50, "arabic-normalization.tsv has {count} rows");
-    assert!(failures.is_empty(), "{} of {count} rows fail:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {count} rows fail:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 /// The seed article must match the Niger watchlist through its Arabic terms
@@ -141,8 +179,12 @@ fn arabic_normalization_corpus_rows() {
 fn seed_article_matches_niger_watchlist() {
     let body = fixture("pentagon-niger-withdrawal-ar.txt");
     let lists = [WatchlistTerms {
-        keywords: ["Niger", "النيجر", "Agadez", "أغاديز"].map(String::from).to_vec(),
-        require: ["withdrawal", "انسحاب", "سحب القوات"].map(String::from).to_vec(),
+        keywords: ["Niger", "النيجر", "Agadez", "أغاديز"]
+            .map(String::from)
+            .to_vec(),
+        require: ["withdrawal", "انسحاب", "سحب القوات"]
+            .map(String::from)
+            .to_vec(),
         exclude: vec![],
     }];
     let m = Matcher::compile(&lists).expect("valid terms");
@@ -150,7 +192,11 @@ fn seed_article_matches_niger_watchlist() {
     assert_eq!(found.len(), 1, "the seed article matches");
     for hit in &found[0].hits {
         let word = &body[hit.span.clone()];
-        assert!(!word.contains("النيجيرية"), "{:?} hit the Nigerian forces: {word:?}", hit.term);
+        assert!(
+            !word.contains("النيجيرية"),
+            "{:?} hit the Nigerian forces: {word:?}",
+            hit.term
+        );
     }
 }
 
@@ -170,21 +216,141 @@ struct RuleCase {
 fn require_and_exclude_follow_the_same_rules() {
     use Decision::{Excluded, Matched, NoKeyword, RequireMissing};
     let cases = [
-        RuleCase { name: "require_elision", keywords: &["Niger"], require: &["Agadez"], exclude: &[], title: "Niger", body: "la base d’Agadez", want: Matched },
-        RuleCase { name: "require_plural", keywords: &["Niger"], require: &["withdrawal"], exclude: &[], title: "Niger", body: "troop withdrawals", want: Matched },
-        RuleCase { name: "require_not_other_word", keywords: &["Niger"], require: &["withdrawal"], exclude: &[], title: "Niger", body: "troops withdrawn", want: RequireMissing },
-        RuleCase { name: "require_arabic_proclitic", keywords: &["النيجر"], require: &["انسحاب"], exclude: &[], title: "النيجر", body: "بانسحابها", want: Matched },
-        RuleCase { name: "require_prefix", keywords: &["Niger"], require: &["withdraw*"], exclude: &[], title: "", body: "Niger: troops withdrawing", want: Matched },
-        RuleCase { name: "exclude_not_nigeria", keywords: &["Niger"], require: &[], exclude: &["Nigeria"], title: "Niger", body: "Nigerian officials", want: Matched },
-        RuleCase { name: "exclude_nigeria", keywords: &["Niger"], require: &[], exclude: &["Nigeria"], title: "Niger", body: "Nigeria's officials", want: Excluded },
-        RuleCase { name: "exclude_mali_not_financial", keywords: &["النيجر"], require: &[], exclude: &["مالي"], title: "النيجر", body: "أزمة مالية", want: Matched },
-        RuleCase { name: "exclude_mali_proclitic", keywords: &["النيجر"], require: &[], exclude: &["مالي"], title: "النيجر", body: "وفي مالي والنيجر", want: Excluded },
-        RuleCase { name: "exclude_arabic_nigeria", keywords: &["النيجر"], require: &[], exclude: &["نيجيريا"], title: "النيجر", body: "وبنيجيريا", want: Excluded },
-        RuleCase { name: "exclude_phrase_across_lines", keywords: &["Niger"], require: &[], exclude: &["Niger Delta"], title: "", body: "the Niger\nDelta", want: Excluded },
-        RuleCase { name: "exclude_prefix", keywords: &["Niger"], require: &[], exclude: &["football*"], title: "Niger", body: "footballers", want: Excluded },
-        RuleCase { name: "exclude_presentation_forms", keywords: &["Niger"], require: &[], exclude: &["مالي"], title: "Niger", body: "ﻣﺎﻟﻲ", want: Excluded },
-        RuleCase { name: "no_keyword", keywords: &["Niger"], require: &["Agadez"], exclude: &[], title: "Nigeria", body: "Agadez", want: NoKeyword },
-        RuleCase { name: "require_without_keyword", keywords: &["Niger"], require: &[], exclude: &[], title: "", body: "Nigerien", want: NoKeyword },
+        RuleCase {
+            name: "require_elision",
+            keywords: &["Niger"],
+            require: &["Agadez"],
+            exclude: &[],
+            title: "Niger",
+            body: "la base d’Agadez",
+            want: Matched,
+        },
+        RuleCase {
+            name: "require_plural",
+            keywords: &["Niger"],
+            require: &["withdrawal"],
+            exclude: &[],
+            title: "Niger",
+            body: "troop withdrawals",
+            want: Matched,
+        },
+        RuleCase {
+            name: "require_not_other_word",
+            keywords: &["Niger"],
+            require: &["withdrawal"],
+            exclude: &[],
+            title: "Niger",
+            body: "troops withdrawn",
+            want: RequireMissing,
+        },
+        RuleCase {
+            name: "require_arabic_proclitic",
+            keywords: &["النيجر"],
+            require: &["انسحاب"],
+            exclude: &[],
+            title: "النيجر",
+            body: "بانسحابها",
+            want: Matched,
+        },
+        RuleCase {
+            name: "require_prefix",
+            keywords: &["Niger"],
+            require: &["withdraw*"],
+            exclude: &[],
+            title: "",
+            body: "Niger: troops withdrawing",
+            want: Matched,
+        },
+        RuleCase {
+            name: "exclude_not_nigeria",
+            keywords: &["Niger"],
+            require: &[],
+            exclude: &["Nigeria"],
+            title: "Niger",
+            body: "Nigerian officials",
+            want: Matched,
+        },
+        RuleCase {
+            name: "exclude_nigeria",
+            keywords: &["Niger"],
+            require: &[],
+            exclude: &["Nigeria"],
+            title: "Niger",
+            body: "Nigeria's officials",
+            want: Excluded,
+        },
+        RuleCase {
+            name: "exclude_mali_not_financial",
+            keywords: &["النيجر"],
+            require: &[],
+            exclude: &["مالي"],
+            title: "النيجر",
+            body: "أزمة مالية",
+            want: Matched,
+        },
+        RuleCase {
+            name: "exclude_mali_proclitic",
+            keywords: &["النيجر"],
+            require: &[],
+            exclude: &["مالي"],
+            title: "النيجر",
+            body: "وفي مالي والنيجر",
+            want: Excluded,
+        },
+        RuleCase {
+            name: "exclude_arabic_nigeria",
+            keywords: &["النيجر"],
+            require: &[],
+            exclude: &["نيجيريا"],
+            title: "النيجر",
+            body: "وبنيجيريا",
+            want: Excluded,
+        },
+        RuleCase {
+            name: "exclude_phrase_across_lines",
+            keywords: &["Niger"],
+            require: &[],
+            exclude: &["Niger Delta"],
+            title: "",
+            body: "the Niger\nDelta",
+            want: Excluded,
+        },
+        RuleCase {
+            name: "exclude_prefix",
+            keywords: &["Niger"],
+            require: &[],
+            exclude: &["football*"],
+            title: "Niger",
+            body: "footballers",
+            want: Excluded,
+        },
+        RuleCase {
+            name: "exclude_presentation_forms",
+            keywords: &["Niger"],
+            require: &[],
+            exclude: &["مالي"],
+            title: "Niger",
+            body: "ﻣﺎﻟﻲ",
+            want: Excluded,
+        },
+        RuleCase {
+            name: "no_keyword",
+            keywords: &["Niger"],
+            require: &["Agadez"],
+            exclude: &[],
+            title: "Nigeria",
+            body: "Agadez",
+            want: NoKeyword,
+        },
+        RuleCase {
+            name: "require_without_keyword",
+            keywords: &["Niger"],
+            require: &[],
+            exclude: &[],
+            title: "",
+            body: "Nigerien",
+            want: NoKeyword,
+        },
     ];
     let mut failures = Vec::new();
     for c in cases {
@@ -198,7 +364,10 @@ fn require_and_exclude_follow_the_same_rules() {
         let got = m.explain(0, c.title, c.body).decision;
         let found = !m.find(c.title, c.body).is_empty();
         if got != c.want || found != (c.want == Matched) {
-            failures.push(format!("{}: want {:?}, explain says {got:?}, find says {found}", c.name, c.want));
+            failures.push(format!(
+                "{}: want {:?}, explain says {got:?}, find says {found}",
+                c.name, c.want
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));

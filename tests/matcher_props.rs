@@ -16,12 +16,88 @@ const CASES: u32 = 256;
 
 /// Characters that exercise the normalization and word rules.
 const SOUP: &[&str] = &[
-    "ا", "ل", "ن", "ي", "ج", "ر", "م", "ة", "ه", "و", "ب", "ف", "ك", "ت", "س", "ح", "أ", "إ", "آ",
-    "ٱ", "ى", "ئ", "ؤ", "ء", "ی", "ک", "ہ", "ۃ", "\u{064B}", "\u{064E}", "\u{0650}", "\u{0651}",
-    "\u{0652}", "\u{0670}", "\u{0640}", "ﻻ", "ﺍ", "ﻟ", "ﻨ", "ﺔ", "ﷲ", "ﷺ", "\u{FEFF}", "٢", "۱",
-    "a", "e", "N", "s", "'", "’", "ʼ", "＇", "Ｎ", "ｉ", "é", "e\u{0301}", "ß", "İ", "ﬁ", " ",
-    "  ", "\n", "\r\n", "\t", ",", ".", "—", "-", "*", "\u{200C}", "\u{200D}", "\u{200F}",
-    "\u{202E}", "\u{00AD}", "🇳🇪", "👍🏽", "\u{0300}", "\u{20DD}", "ᄀ", "中", "\u{10FFFF}",
+    "ا",
+    "ل",
+    "ن",
+    "ي",
+    "ج",
+    "ر",
+    "م",
+    "ة",
+    "ه",
+    "و",
+    "ب",
+    "ف",
+    "ك",
+    "ت",
+    "س",
+    "ح",
+    "أ",
+    "إ",
+    "آ",
+    "ٱ",
+    "ى",
+    "ئ",
+    "ؤ",
+    "ء",
+    "ی",
+    "ک",
+    "ہ",
+    "ۃ",
+    "\u{064B}",
+    "\u{064E}",
+    "\u{0650}",
+    "\u{0651}",
+    "\u{0652}",
+    "\u{0670}",
+    "\u{0640}",
+    "ﻻ",
+    "ﺍ",
+    "ﻟ",
+    "ﻨ",
+    "ﺔ",
+    "ﷲ",
+    "ﷺ",
+    "\u{FEFF}",
+    "٢",
+    "۱",
+    "a",
+    "e",
+    "N",
+    "s",
+    "'",
+    "’",
+    "ʼ",
+    "＇",
+    "Ｎ",
+    "ｉ",
+    "é",
+    "e\u{0301}",
+    "ß",
+    "İ",
+    "ﬁ",
+    " ",
+    "  ",
+    "\n",
+    "\r\n",
+    "\t",
+    ",",
+    ".",
+    "—",
+    "-",
+    "*",
+    "\u{200C}",
+    "\u{200D}",
+    "\u{200F}",
+    "\u{202E}",
+    "\u{00AD}",
+    "🇳🇪",
+    "👍🏽",
+    "\u{0300}",
+    "\u{20DD}",
+    "ᄀ",
+    "中",
+    "\u{10FFFF}",
 ];
 
 fn soup() -> impl Strategy<Value = String> {
@@ -36,8 +112,22 @@ fn any_text() -> impl Strategy<Value = String> {
 /// Arabic words that are valid terms (three letters or more, so suffixes
 /// apply too), including ones ending in ة and ones with hamza on alef.
 const ARABIC_WORDS: &[&str] = &[
-    "النيجر", "نيجر", "أغاديز", "انسحاب", "مالي", "مالية", "القوات", "الأمريكية", "إعلان", "آجن",
-    "مسألة", "مبدأ", "كابل", "يحيى", "قوة", "لاجئ",
+    "النيجر",
+    "نيجر",
+    "أغاديز",
+    "انسحاب",
+    "مالي",
+    "مالية",
+    "القوات",
+    "الأمريكية",
+    "إعلان",
+    "آجن",
+    "مسألة",
+    "مبدأ",
+    "كابل",
+    "يحيى",
+    "قوة",
+    "لاجئ",
 ];
 
 const PROCLITICS: &[&str] = &["", "و", "ب", "ل", "ف", "وب", "فب", "ك", "وك"];
@@ -45,7 +135,10 @@ const SUFFIXES: &[&str] = &["", "ها", "هم", "ات", "ين", "ون"];
 
 /// Harakat, tanween, shadda, sukun (U+064B–U+0652) and tatweel (U+0640).
 fn mark() -> impl Strategy<Value = char> {
-    prop_oneof![(0x064Bu32..=0x0652).prop_map(|c| char::from_u32(c).expect("haraka")), Just('\u{0640}')]
+    prop_oneof![
+        (0x064Bu32..=0x0652).prop_map(|c| char::from_u32(c).expect("haraka")),
+        Just('\u{0640}')
+    ]
 }
 
 /// `word` with `marks` inserted before the characters at the given indices.
@@ -58,14 +151,22 @@ fn with_marks(word: &str, marks: &[(usize, char)]) -> String {
         }
         out.push(*c);
     }
-    for (_, m) in marks.iter().filter(|(at, _)| at % (chars.len() + 1) == chars.len()) {
+    for (_, m) in marks
+        .iter()
+        .filter(|(at, _)| at % (chars.len() + 1) == chars.len())
+    {
         out.push(*m);
     }
     out
 }
 
 fn compile(keywords: Vec<String>, require: Vec<String>, exclude: Vec<String>) -> Option<Matcher> {
-    Matcher::compile(&[WatchlistTerms { keywords, require, exclude }]).ok()
+    Matcher::compile(&[WatchlistTerms {
+        keywords,
+        require,
+        exclude,
+    }])
+    .ok()
 }
 
 fn matches(term: &str, text: &str) -> bool {

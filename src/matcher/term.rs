@@ -85,11 +85,16 @@ pub(crate) fn parse_term(raw: &str) -> Result<ParsedTerm, String> {
             End::Nothing
         }
     } else {
-        let sibilant = ["s", "x", "z", "ch", "sh"].iter().any(|e| last.ends_with(e));
+        let sibilant = ["s", "x", "z", "ch", "sh"]
+            .iter()
+            .any(|e| last.ends_with(e));
         End::Plural { sibilant }
     };
     let arabic_start = first.chars().next().is_some_and(is_arabic);
-    Ok(ParsedTerm { key, rule: Rule { arabic_start, end } })
+    Ok(ParsedTerm {
+        key,
+        rule: Rule { arabic_start, end },
+    })
 }
 
 /// `النيجر` → `نيجر`, but only when at least three letters remain, so short
@@ -122,6 +127,29 @@ const SUFFIXES: [&str; 11] = [
 
 fn is_apostrophe(c: char) -> bool {
     matches!(c, '\'' | '\u{2019}' | '\u{02BC}')
+}
+
+/// Byte offsets in a normalized `word` where a term may start: 0, after each
+/// proclitic chain the word starts with, after an elided word and its
+/// apostrophe. A superset of the offsets [`Rule::start_ok`] accepts, so
+/// anchoring the automaton there finds every acceptable occurrence.
+pub(crate) fn possible_starts(word: &str) -> impl Iterator<Item = usize> + '_ {
+    let arabic = word.starts_with(is_arabic);
+    let proclitics = PROCLITICS[1..]
+        .iter()
+        .filter(move |p| arabic && word.starts_with(**p) && word.len() > p.len())
+        .map(|p| p.len());
+    let elision = if arabic {
+        None
+    } else {
+        word.char_indices()
+            .find(|&(_, c)| is_apostrophe(c))
+            .and_then(|(i, c)| {
+                let end = i + c.len_utf8();
+                (ELIDED.contains(&&word[..i]) && end < word.len()).then_some(end)
+            })
+    };
+    std::iter::once(0).chain(proclitics).chain(elision)
 }
 
 impl Rule {
@@ -190,7 +218,18 @@ mod tests {
 
     #[test]
     fn refused() {
-        for raw in ["", "   ", "*", " * ", "with*drawal", "a**", "niger *", "withdraw.*", "!!!", "\u{064E}\u{0640}"] {
+        for raw in [
+            "",
+            "   ",
+            "*",
+            " * ",
+            "with*drawal",
+            "a**",
+            "niger *",
+            "withdraw.*",
+            "!!!",
+            "\u{064E}\u{0640}",
+        ] {
             assert!(parse_term(raw).is_err(), "{raw:?} should be refused");
         }
     }
