@@ -12,6 +12,11 @@ pub async fn run(globals: &Globals, watchlist: &str, input: &str) -> Result<(), 
     let docs: Vec<(String, String)> =
         match extract_any(&bytes, content_type.as_deref(), url.as_ref()) {
             Ok(Extracted::Article(a)) => vec![(a.title.unwrap_or_default(), a.text)],
+            // A short plain-text file reads as a listing page with no links:
+            // explain its text rather than print nothing.
+            Ok(Extracted::Listing(entries)) if entries.is_empty() => {
+                vec![(String::new(), String::from_utf8_lossy(&bytes).into_owned())]
+            }
             Ok(Extracted::Feed(entries) | Extracted::Listing(entries)) => entries
                 .into_iter()
                 .map(|e| (e.title.unwrap_or_default(), e.text))

@@ -12,11 +12,12 @@
 use std::collections::HashSet;
 use std::ops::Range;
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use aho_corasick::automaton::OverlappingState;
+use aho_corasick::{AhoCorasick, AhoCorasickKind, Anchored, Input, MatchKind, StartKind};
 use unicode_segmentation::UnicodeSegmentation;
 
 use super::normalize::Normalized;
-use super::term::Rule;
+use super::term::{possible_starts, Rule};
 
 /// One word of the stream.
 #[derive(Debug, Clone, Copy)]
@@ -112,14 +113,18 @@ impl Automaton {
     ) -> Result<Automaton, aho_corasick::BuildError> {
         // Overlapping search needs standard semantics; a DFA is the fastest
         // automaton and stays within budget for tens of thousands of terms.
+        // Searches are anchored at the few places a term may start inside a
+        // word (see `starts`), so only anchored start states are needed.
         let dfa = AhoCorasick::builder()
             .match_kind(MatchKind::Standard)
+            .start_kind(StartKind::Anchored)
             .kind(Some(AhoCorasickKind::DFA))
             .build(keys);
         let ac = match dfa {
             Ok(ac) => ac,
             Err(_) => AhoCorasick::builder()
                 .match_kind(MatchKind::Standard)
+                .start_kind(StartKind::Anchored)
                 .build(keys)?,
         };
         Ok(Automaton {
@@ -135,13 +140,32 @@ impl Automaton {
     }
 
     /// Calls `visit(check, stream_range)` for the occurrences of every check
-    /// in `stream` whose context rule holds. The range covers the whole text
+    /// in `stream` whose context rule holds. The automaton runs anchored at
+    /// each offset of each word where a term may start (the word start, after
+    /// a proclitic chain, after an elision); hits are reported word by word. The range covers the whole text
     /// words (proclitics and suffixes included): highlighting part of an
     /// Arabic word would break its letter joining.
     pub fn scan(&self, stream: &Stream, report: Report, mut visit: impl FnMut(u32, Range<usize>)) {
         let mut seen = HashSet::new();
         let text = stream.text.as_str();
-        for m in self.ac.find_overlapping_iter(text) {
+        let mut hits = Vec::new();
+        for token in &stream.tokens {
+            let word = &text[token.s_start..token.s_start + token.len];
+            for at in possible_starts(word) {
+                let input = Input::new(text)
+                    .range(token.s_start + at..)
+                    .anchored(Anchored::Yes);
+                let mut state = OverlappingState::start();
+                loop {
+                    self.ac.find_overlapping(input.clone(), &mut state);
+                    match state.get_match() {
+                        Some(m) => hits.push(m),
+                        None => break,
+                    }
+                }
+            }
+        }
+        for m in hits {
             let checks = &self.pattern_checks[m.pattern().as_usize()];
             if report == Report::First && checks.iter().all(|c| seen.contains(c)) {
                 continue;

@@ -98,10 +98,12 @@ pub(crate) fn parse_term(raw: &str) -> Result<ParsedTerm, String> {
 }
 
 /// `النيجر` → `نيجر`, but only when at least three letters remain, so short
-/// words such as `الله` keep their article.
+/// words such as `الله` keep their article, and only before an Arabic letter:
+/// the key must still start with Arabic for the proclitic rule to apply to it
+/// (`ال2اا` stays whole, issue 3).
 pub(crate) fn strip_article(word: &str) -> &str {
     match word.strip_prefix(ARTICLE) {
-        Some(rest) if rest.chars().count() >= 3 => rest,
+        Some(rest) if rest.chars().count() >= 3 && rest.starts_with(is_arabic) => rest,
         _ => word,
     }
 }
@@ -125,6 +127,29 @@ const SUFFIXES: [&str; 11] = [
 
 fn is_apostrophe(c: char) -> bool {
     matches!(c, '\'' | '\u{2019}' | '\u{02BC}')
+}
+
+/// Byte offsets in a normalized `word` where a term may start: 0, after each
+/// proclitic chain the word starts with, after an elided word and its
+/// apostrophe. A superset of the offsets [`Rule::start_ok`] accepts, so
+/// anchoring the automaton there finds every acceptable occurrence.
+pub(crate) fn possible_starts(word: &str) -> impl Iterator<Item = usize> + '_ {
+    let arabic = word.starts_with(is_arabic);
+    let proclitics = PROCLITICS[1..]
+        .iter()
+        .filter(move |p| arabic && word.starts_with(**p) && word.len() > p.len())
+        .map(|p| p.len());
+    let elision = if arabic {
+        None
+    } else {
+        word.char_indices()
+            .find(|&(_, c)| is_apostrophe(c))
+            .and_then(|(i, c)| {
+                let end = i + c.len_utf8();
+                (ELIDED.contains(&&word[..i]) && end < word.len()).then_some(end)
+            })
+    };
+    std::iter::once(0).chain(proclitics).chain(elision)
 }
 
 impl Rule {

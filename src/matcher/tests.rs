@@ -116,6 +116,16 @@ fn bad_terms_are_reported_with_position() {
     );
 }
 
+/// Property test find: an article before a digit was stripped from the key,
+/// which then no longer started with Arabic, so the term lost the proclitic
+/// rule and did not match its own text.
+#[test]
+fn issue_3_article_before_digit() {
+    assert!(matches("أل٢اا", "أل٢اا"));
+    assert!(matches("ال16", "وال16"));
+    assert!(matches("النيجر", "والنيجر"));
+}
+
 #[test]
 fn matcher_is_shareable() {
     fn assert_send_sync<T: Send + Sync + std::fmt::Debug>() {}
