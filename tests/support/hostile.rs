@@ -294,6 +294,9 @@ async fn gzip_bomb(stream: &mut TcpStream, decompressed: u64) -> std::io::Result
     while left > 0 {
         let n = usize::try_from(left.min(zeros.len() as u64)).expect("at most 64 KiB");
         encoder.write_all(&zeros[..n])?;
+        // Sync-flush every chunk so the client sees data at once (a deflater
+        // otherwise buffers megabytes of zeros before emitting a block).
+        encoder.flush()?;
         left -= n as u64;
         let out = std::mem::take(encoder.get_mut());
         if !out.is_empty() {
