@@ -125,7 +125,10 @@ pub fn generate(dir: &Path) -> io::Result<()> {
     Ok(())
 }
 
-#[allow(dead_code, reason = "tests/docs.rs includes this file for its functions only")]
+#[allow(
+    dead_code,
+    reason = "tests/docs.rs includes this file for its functions only"
+)]
 fn main() -> std::process::ExitCode {
     let dir = std::env::args_os()
         .nth(1)

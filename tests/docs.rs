@@ -25,7 +25,10 @@ fn man_roff() -> String {
 #[test]
 fn man_page_mentions_every_subcommand_and_option() {
     let roff = man_roff();
-    assert!(roff.starts_with(".ie") || roff.contains(".TH newswatch 1"), "{roff}");
+    assert!(
+        roff.starts_with(".ie") || roff.contains(".TH newswatch 1"),
+        "{roff}"
+    );
     let subs = subcommands();
     assert_eq!(
         subs,
@@ -95,8 +98,18 @@ fn man_page_renders_without_warnings() {
     // groff may hyphenate or use Unicode hyphens; compare with those folded away.
     let text = strip_overstrike(&String::from_utf8_lossy(&out.stdout))
         .replace(['\u{2010}', '\u{2212}'], "-");
-    for heading in ["NAME", "SYNOPSIS", "OPTIONS", "SUBCOMMANDS", "SIGNALS", "FILES"] {
-        assert!(text.contains(heading), "rendered page lacks {heading}:\n{text}");
+    for heading in [
+        "NAME",
+        "SYNOPSIS",
+        "OPTIONS",
+        "SUBCOMMANDS",
+        "SIGNALS",
+        "FILES",
+    ] {
+        assert!(
+            text.contains(heading),
+            "rendered page lacks {heading}:\n{text}"
+        );
     }
     for sub in subcommands() {
         assert!(
