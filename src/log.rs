@@ -76,7 +76,10 @@ pub fn init(verbosity: i8) {
             .event_format(Journald)
             .try_init()
     } else {
-        builder.with_target(false).with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())).try_init()
+        builder
+            .with_target(false)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .try_init()
     };
     let _ = result;
 }

@@ -67,12 +67,20 @@ impl Matcher {
     /// If `watchlist` is not an index of the compiled watchlists.
     #[must_use]
     pub fn explain(&self, watchlist: usize, title: &str, body: &str) -> Explanation {
-        assert!(watchlist < self.lists.len(), "watchlist index {watchlist} out of range");
+        assert!(
+            watchlist < self.lists.len(),
+            "watchlist index {watchlist} out of range"
+        );
         let streams = [Stream::new(title), Stream::new(body)];
         let first = self.first_hits(&streams[0], &streams[1]);
         let list = &self.lists[watchlist];
-        let ids: Vec<u32> =
-            list.keywords.iter().chain(&list.require).chain(&list.exclude).copied().collect();
+        let ids: Vec<u32> = list
+            .keywords
+            .iter()
+            .chain(&list.require)
+            .chain(&list.exclude)
+            .copied()
+            .collect();
         let mut hits = Vec::new();
         let mut unmatched = Vec::new();
         let mut near_misses = Vec::new();
@@ -108,13 +116,20 @@ impl Matcher {
         let need = (key_len * 3).div_ceil(4).max(3);
         let mut seen = HashSet::new();
         let mut out = Vec::new();
-        for (stream, (field, text)) in streams.iter().zip([Field::Title, Field::Body].into_iter().zip(texts)) {
+        for (stream, (field, text)) in streams
+            .iter()
+            .zip([Field::Title, Field::Body].into_iter().zip(texts))
+        {
             for i in 0..stream.tokens.len() {
                 let word = stream.word(i);
                 let tok = stream.tokens[i];
                 let teh = tok.len >= 2 && stream.norm.is_teh_marbuta_at(tok.n_start + tok.len - 2);
                 let close = stems(word, info.rule.arabic_start).into_iter().any(|stem| {
-                    stem.chars().zip(key.chars()).take_while(|(a, b)| a == b).count() >= need
+                    stem.chars()
+                        .zip(key.chars())
+                        .take_while(|(a, b)| a == b)
+                        .count()
+                        >= need
                 }) && !Self::accepts(info, word, teh);
                 if close && seen.insert(word.to_owned()) {
                     let span = stream.original_span(tok.s_start..tok.s_start + tok.len);
@@ -171,16 +186,24 @@ fn stems(word: &str, arabic: bool) -> Vec<&str> {
 impl fmt::Display for Explanation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let verdict = match self.decision {
-            Decision::Matched => "MATCH: a keyword matched, the require rule holds, no exclude term matched",
+            Decision::Matched => {
+                "MATCH: a keyword matched, the require rule holds, no exclude term matched"
+            }
             Decision::NoKeyword => "NO MATCH: none of the keywords matched",
-            Decision::RequireMissing => "NO MATCH: a keyword matched, but none of the require terms",
+            Decision::RequireMissing => {
+                "NO MATCH: a keyword matched, but none of the require terms"
+            }
             Decision::Excluded => "NO MATCH: an exclude term matched",
         };
         writeln!(f, "{verdict}")?;
         for group in [TermGroup::Keywords, TermGroup::Require, TermGroup::Exclude] {
             let hits: Vec<&TermHit> = self.hits.iter().filter(|h| h.group == group).collect();
-            let missing: Vec<&String> =
-                self.unmatched.iter().filter(|(g, _)| *g == group).map(|(_, t)| t).collect();
+            let missing: Vec<&String> = self
+                .unmatched
+                .iter()
+                .filter(|(g, _)| *g == group)
+                .map(|(_, t)| t)
+                .collect();
             if hits.is_empty() && missing.is_empty() {
                 let why = match group {
                     TermGroup::Require => "none: any keyword is enough",
@@ -200,7 +223,11 @@ impl fmt::Display for Explanation {
             };
             writeln!(f, "\n{group}: {summary}")?;
             for h in hits {
-                writeln!(f, "  + {:?} in {} at bytes {}..{}", h.term, h.field, h.span.start, h.span.end)?;
+                writeln!(
+                    f,
+                    "  + {:?} in {} at bytes {}..{}",
+                    h.term, h.field, h.span.start, h.span.end
+                )?;
                 writeln!(f, "      {}", marked(&h.snippet))?;
             }
             for t in missing {
@@ -208,7 +235,10 @@ impl fmt::Display for Explanation {
             }
         }
         if !self.near_misses.is_empty() {
-            writeln!(f, "\nnear misses (share a term's first letters, but are other words):")?;
+            writeln!(
+                f,
+                "\nnear misses (share a term's first letters, but are other words):"
+            )?;
             for m in &self.near_misses {
                 writeln!(
                     f,

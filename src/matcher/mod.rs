@@ -188,7 +188,12 @@ impl Matcher {
                     let parsed = match parse_term(raw) {
                         Ok(p) => p,
                         Err(message) => {
-                            errors.push(TermError { watchlist, group, index, message });
+                            errors.push(TermError {
+                                watchlist,
+                                group,
+                                index,
+                                message,
+                            });
                             continue;
                         }
                     };
@@ -233,7 +238,12 @@ impl Matcher {
                 message: format!("the watchlist terms are too many to compile: {e}"),
             }]
         })?;
-        Ok(Matcher { automaton, check_terms, terms, lists: infos })
+        Ok(Matcher {
+            automaton,
+            check_terms,
+            terms,
+            lists: infos,
+        })
     }
 
     /// Number of watchlists compiled.
@@ -259,8 +269,10 @@ impl Matcher {
     pub fn find(&self, title: &str, body: &str) -> Vec<WatchlistMatch> {
         let (title_stream, body_stream) = (Stream::new(title), Stream::new(body));
         let first = self.first_hits(&title_stream, &body_stream);
-        let touched: BTreeSet<usize> =
-            first.keys().map(|&t| self.terms[t as usize].watchlist).collect();
+        let touched: BTreeSet<usize> = first
+            .keys()
+            .map(|&t| self.terms[t as usize].watchlist)
+            .collect();
         let texts = [title, body];
         touched
             .into_iter()
@@ -279,7 +291,11 @@ impl Matcher {
                     .min_by_key(|h| h.span.start)
                     .or_else(|| hits.iter().min_by_key(|h| h.span.start));
                 let snippet = lead.map(|h| h.snippet.clone()).unwrap_or_default();
-                WatchlistMatch { watchlist: w, hits, snippet }
+                WatchlistMatch {
+                    watchlist: w,
+                    hits,
+                    snippet,
+                }
             })
             .collect()
     }

@@ -39,18 +39,30 @@ struct Pushed {
 fn push_normalized(c: char, out: &mut String) -> Pushed {
     if c.is_ascii() {
         out.push(c.to_ascii_lowercase());
-        return Pushed { chars: 1, teh_marbuta: false };
+        return Pushed {
+            chars: 1,
+            teh_marbuta: false,
+        };
     }
     if let Some(mapped) = map_arabic(c) {
         return match mapped {
             Some(m) => {
                 out.push(m);
-                Pushed { chars: 1, teh_marbuta: is_teh_marbuta(c) }
+                Pushed {
+                    chars: 1,
+                    teh_marbuta: is_teh_marbuta(c),
+                }
             }
-            None => Pushed { chars: 0, teh_marbuta: false },
+            None => Pushed {
+                chars: 0,
+                teh_marbuta: false,
+            },
         };
     }
-    let mut pushed = Pushed { chars: 0, teh_marbuta: false };
+    let mut pushed = Pushed {
+        chars: 0,
+        teh_marbuta: false,
+    };
     decompose_compatible(c, |d| {
         for f in std::iter::once(d).default_case_fold() {
             decompose_compatible(f, |g| {
@@ -147,13 +159,22 @@ impl Normalized {
             let n_end = text.len();
             let o_end = o_start + c.len_utf8();
             if pushed.chars != 1 || n_end - n_start != o_end - o_start {
-                blocks.push(Block { n_start, n_end, o_start, o_end });
+                blocks.push(Block {
+                    n_start,
+                    n_end,
+                    o_start,
+                    o_end,
+                });
             }
             if pushed.teh_marbuta {
                 teh_marbuta.push(n_end - '\u{0647}'.len_utf8());
             }
         }
-        Normalized { text, blocks, teh_marbuta }
+        Normalized {
+            text,
+            blocks,
+            teh_marbuta,
+        }
     }
 
     /// Whether the character at normalized offset `n` is a ه written as ة.

@@ -47,7 +47,11 @@ impl Stream {
             if !text.is_empty() {
                 text.push(' ');
             }
-            tokens.push(Token { s_start: text.len(), n_start, len: word.len() });
+            tokens.push(Token {
+                s_start: text.len(),
+                n_start,
+                len: word.len(),
+            });
             text.push_str(word);
         }
         Stream { norm, text, tokens }
@@ -55,7 +59,9 @@ impl Stream {
 
     /// Index of the token containing stream offset `s`.
     fn token_at(&self, s: usize) -> usize {
-        self.tokens.partition_point(|t| t.s_start <= s).saturating_sub(1)
+        self.tokens
+            .partition_point(|t| t.s_start <= s)
+            .saturating_sub(1)
     }
 
     /// Byte range in the original text of the stream range `s`.
@@ -112,9 +118,15 @@ impl Automaton {
             .build(keys);
         let ac = match dfa {
             Ok(ac) => ac,
-            Err(_) => AhoCorasick::builder().match_kind(MatchKind::Standard).build(keys)?,
+            Err(_) => AhoCorasick::builder()
+                .match_kind(MatchKind::Standard)
+                .build(keys)?,
         };
-        Ok(Automaton { ac, pattern_checks, rules })
+        Ok(Automaton {
+            ac,
+            pattern_checks,
+            rules,
+        })
     }
 
     /// Heap bytes held by the automaton itself.

@@ -59,7 +59,10 @@ pub(crate) fn window(text: &str, span: Range<usize>) -> Range<usize> {
                 let ws = raw_start + i;
                 ws + text[ws..].len() - text[ws..].trim_start().len()
             })
-            .map_or_else(|| next_boundary(text, raw_start, span.start), |s| s.min(span.start))
+            .map_or_else(
+                || next_boundary(text, raw_start, span.start),
+                |s| s.min(span.start),
+            )
     };
     let end = if raw_end == text.len() || text[raw_end..].starts_with(char::is_whitespace) {
         raw_end
@@ -140,7 +143,10 @@ pub(crate) fn build(text: &str, window: Range<usize>, highlights: &[Range<usize>
             _ => merged.push(r),
         }
     }
-    Snippet { text: out, highlights: merged }
+    Snippet {
+        text: out,
+        highlights: merged,
+    }
 }
 
 #[cfg(test)]
@@ -153,7 +159,11 @@ mod tests {
         let at = text.find("Niger").expect("present");
         let w = window(&text, at..at + 5);
         let s = build(&text, w, &[at..at + 5]);
-        assert!(s.text.starts_with("… word") && s.text.ends_with("more …"), "{}", s.text);
+        assert!(
+            s.text.starts_with("… word") && s.text.ends_with("more …"),
+            "{}",
+            s.text
+        );
         let n = s.text.chars().count();
         assert!((190..=215).contains(&n), "{n}");
         assert_eq!(&s.text[s.highlights[0].clone()], "Niger");

@@ -85,11 +85,16 @@ pub(crate) fn parse_term(raw: &str) -> Result<ParsedTerm, String> {
             End::Nothing
         }
     } else {
-        let sibilant = ["s", "x", "z", "ch", "sh"].iter().any(|e| last.ends_with(e));
+        let sibilant = ["s", "x", "z", "ch", "sh"]
+            .iter()
+            .any(|e| last.ends_with(e));
         End::Plural { sibilant }
     };
     let arabic_start = first.chars().next().is_some_and(is_arabic);
-    Ok(ParsedTerm { key, rule: Rule { arabic_start, end } })
+    Ok(ParsedTerm {
+        key,
+        rule: Rule { arabic_start, end },
+    })
 }
 
 /// `النيجر` → `نيجر`, but only when at least three letters remain, so short
@@ -188,7 +193,18 @@ mod tests {
 
     #[test]
     fn refused() {
-        for raw in ["", "   ", "*", " * ", "with*drawal", "a**", "niger *", "withdraw.*", "!!!", "\u{064E}\u{0640}"] {
+        for raw in [
+            "",
+            "   ",
+            "*",
+            " * ",
+            "with*drawal",
+            "a**",
+            "niger *",
+            "withdraw.*",
+            "!!!",
+            "\u{064E}\u{0640}",
+        ] {
             assert!(parse_term(raw).is_err(), "{raw:?} should be refused");
         }
     }

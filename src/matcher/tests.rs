@@ -4,7 +4,10 @@
 use super::*;
 
 fn matches(term: &str, text: &str) -> bool {
-    let lists = [WatchlistTerms { keywords: vec![term.to_owned()], ..Default::default() }];
+    let lists = [WatchlistTerms {
+        keywords: vec![term.to_owned()],
+        ..Default::default()
+    }];
     let m = Matcher::compile(&lists).expect("valid term");
     !m.find("", text).is_empty()
 }
@@ -30,7 +33,12 @@ fn spec_examples() {
         ("heh_pronoun", "مالي", "ميزانية ماليه", true),
         ("plural", "withdrawal", "troop withdrawals", true),
         ("possessive", "withdrawal", "the withdrawal's timing", true),
-        ("possessive_curly", "withdrawal", "the withdrawal’s timing", true),
+        (
+            "possessive_curly",
+            "withdrawal",
+            "the withdrawal’s timing",
+            true,
+        ),
         ("other_form", "withdrawal", "withdrawn", false),
         ("elision", "Agadez", "la base d'Agadez", true),
         ("elision_curly", "Agadez", "l’Agadez", true),
@@ -41,7 +49,11 @@ fn spec_examples() {
         ("accent", "café", "Le Cafe du Sahel", true),
     ];
     for (name, term, text, want) in cases {
-        assert_eq!(matches(term, text), want, "case {name}: {term:?} in {text:?}");
+        assert_eq!(
+            matches(term, text),
+            want,
+            "case {name}: {term:?} in {text:?}"
+        );
     }
 }
 
@@ -55,14 +67,19 @@ fn rule_require_exclude() {
     let m = Matcher::compile(&lists).expect("valid");
     assert_eq!(m.find("Niger", "troops withdrawing").len(), 1);
     assert!(m.find("Niger", "troops stay").is_empty());
-    assert!(m.find("Niger", "withdrawing from the Niger delta").is_empty());
+    assert!(m
+        .find("Niger", "withdrawing from the Niger delta")
+        .is_empty());
     let e = m.explain(0, "Niger", "troops stay");
     assert_eq!(e.decision, Decision::RequireMissing);
 }
 
 #[test]
 fn spans_and_snippet() {
-    let lists = [WatchlistTerms { keywords: vec!["النيجر".into(), "Agadez".into()], ..Default::default() }];
+    let lists = [WatchlistTerms {
+        keywords: vec!["النيجر".into(), "Agadez".into()],
+        ..Default::default()
+    }];
     let m = Matcher::compile(&lists).expect("valid");
     let body = "قرب أغاديز في والنّيجر، near d’Agadez.";
     let found = m.find("", body);
@@ -78,12 +95,25 @@ fn spans_and_snippet() {
 #[test]
 fn bad_terms_are_reported_with_position() {
     let lists = [
-        WatchlistTerms { keywords: vec!["ok".into(), "*".into()], ..Default::default() },
-        WatchlistTerms { keywords: vec!["x".into()], exclude: vec!["a*b".into()], ..Default::default() },
+        WatchlistTerms {
+            keywords: vec!["ok".into(), "*".into()],
+            ..Default::default()
+        },
+        WatchlistTerms {
+            keywords: vec!["x".into()],
+            exclude: vec!["a*b".into()],
+            ..Default::default()
+        },
     ];
     let errs = Matcher::compile(&lists).expect_err("two bad terms");
-    let at: Vec<(usize, TermGroup, usize)> = errs.iter().map(|e| (e.watchlist, e.group, e.index)).collect();
-    assert_eq!(at, [(0, TermGroup::Keywords, 1), (1, TermGroup::Exclude, 0)]);
+    let at: Vec<(usize, TermGroup, usize)> = errs
+        .iter()
+        .map(|e| (e.watchlist, e.group, e.index))
+        .collect();
+    assert_eq!(
+        at,
+        [(0, TermGroup::Keywords, 1), (1, TermGroup::Exclude, 0)]
+    );
 }
 
 #[test]
