@@ -3,7 +3,8 @@
 //!
 //! The scheduler sleeps until the earliest next fire time or a control message, then
 //! recomputes (like mini-redis `purge_expired_tasks`). Control messages come in through a
-//! channel so tests drive the same loop without signals.
+//! channel so tests drive the same loop without signals; [`watch_config`] is one more sender,
+//! turning an edit of the config file into a reload.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -27,6 +28,12 @@ use crate::systemd;
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(8);
 /// Never sleep longer than this, so clock jumps are noticed.
 const MAX_SLEEP: Duration = Duration::from_secs(60);
+
+/// How often [`watch_config`] looks at the config file.
+pub const CONFIG_POLL: Duration = Duration::from_secs(2);
+/// A changed config file is reloaded once it has been left alone this long, so an editor's
+/// save in several writes (or a write-then-rename) is read once, complete.
+pub const CONFIG_QUIET: Duration = Duration::from_millis(500);
 
 /// What the outside world can ask of a running daemon.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -204,6 +211,46 @@ pub async fn run(
     }
     info!("stopped");
     Ok(())
+}
+
+/// What identifies one version of the config file: `None` while it is missing.
+type FileStamp = Option<(std::time::SystemTime, u64, u64)>;
+
+fn stamp(path: &std::path::Path) -> FileStamp {
+    use std::os::unix::fs::MetadataExt as _;
+    let m = std::fs::metadata(path).ok()?;
+    Some((m.modified().ok()?, m.len(), m.ino()))
+}
+
+/// Sends `Control::Reload` when the file at `path` changes: polled every [`CONFIG_POLL`]
+/// (no inotify: a poll costs one `stat` and survives editors that replace the file), and sent
+/// once the file has been unchanged for [`CONFIG_QUIET`]. Returns when `tx` is closed.
+pub async fn watch_config(path: std::path::PathBuf, tx: mpsc::Sender<Control>) {
+    let mut seen = stamp(&path);
+    loop {
+        tokio::time::sleep(CONFIG_POLL).await;
+        if tx.is_closed() {
+            return;
+        }
+        let mut now = stamp(&path);
+        if now == seen {
+            continue;
+        }
+        // Debounce: wait for a quiet period with no further change.
+        loop {
+            tokio::time::sleep(CONFIG_QUIET).await;
+            let again = stamp(&path);
+            if again == now {
+                break;
+            }
+            now = again;
+        }
+        seen = now;
+        info!(path = %path.display(), "config file changed on disk");
+        if tx.send(Control::Reload).await.is_err() {
+            return;
+        }
+    }
 }
 
 fn reload(cfg: &Config, loader: &Loader) -> Result<(Arc<Config>, Fetcher, Transport), Vec<String>> {

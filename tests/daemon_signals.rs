@@ -146,3 +146,54 @@ fn run_refuses_an_invalid_config_with_exit_2() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains(&format!("{}:3:7", cfg.display())), "{err}");
 }
+
+#[test]
+fn config_edit_on_disk_reloads_without_a_signal() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("newswatch.toml");
+    std::fs::write(&cfg, CONFIG).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_newswatch"))
+        .arg("--config")
+        .arg(&cfg)
+        .arg("--state-dir")
+        .arg(dir.path().join("state"))
+        .arg("run")
+        .env_remove("NOTIFY_SOCKET")
+        .env_remove("JOURNAL_STREAM")
+        .env("RUST_LOG", "newswatch=info")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let rx = lines(&mut child);
+    let mut seen = Vec::new();
+    wait_for(&rx, "newswatch running", &mut seen);
+
+    // An editor that writes in two steps: one reload, of the finished file.
+    let t = Instant::now();
+    std::fs::write(&cfg, format!("{CONFIG}\n# half")).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    std::fs::write(
+        &cfg,
+        CONFIG.replace("[\"Niger\"]", "[\"Niger\", \"Agadez\"]"),
+    )
+    .unwrap();
+    wait_for(&rx, "config reloaded", &mut seen);
+    assert!(
+        t.elapsed() < Duration::from_secs(5),
+        "reloaded {:?} after the edit; polls every 2 s plus 0.5 s of quiet",
+        t.elapsed()
+    );
+    // A broken edit is logged with its location; the daemon keeps running.
+    std::fs::write(&cfg, format!("{CONFIG}\nbogus = 1\n")).unwrap();
+    wait_for(&rx, "unknown key `watchlist.0.bogus`", &mut seen);
+    assert!(child.try_wait().unwrap().is_none());
+    let log = seen.join("\n");
+    assert_eq!(
+        log.matches("config reloaded").count(),
+        1,
+        "one reload per edit:\n{log}"
+    );
+
+    signal(&child, "TERM");
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+}

@@ -1,4 +1,4 @@
-//! `newswatch run`: the daemon, wired to signals.
+//! `newswatch run`: the daemon, wired to signals and to changes of the config file.
 
 use std::sync::Arc;
 
@@ -25,6 +25,7 @@ pub async fn run(globals: &Globals) -> Result<(), CmdError> {
     let mut term = signal(SignalKind::terminate()).map_err(|e| CmdError::Runtime(e.into()))?;
     let mut int = signal(SignalKind::interrupt()).map_err(|e| CmdError::Runtime(e.into()))?;
     let mut hup = signal(SignalKind::hangup()).map_err(|e| CmdError::Runtime(e.into()))?;
+    tokio::spawn(daemon::watch_config(globals.config_path(), tx.clone()));
     tokio::spawn(async move {
         loop {
             let msg = tokio::select! {
