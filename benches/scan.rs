@@ -130,12 +130,15 @@ async fn main() {
     let cfg = config(dir.path(), &server.uri(), "0 0 * * *");
 
     for run in 0..3 {
+        // Output to a file, not a pipe: a pipe nobody reads fills up and stalls the scan.
+        let out_path = dir.path().join(format!("scan-{run}.jsonl"));
+        let out_file = std::fs::File::create(&out_path).unwrap();
         let t = Instant::now();
         let mut child = Command::new(&bin)
             .arg("--config")
             .arg(&cfg)
             .args(["-q", "scan", "--dry-run", "--json"])
-            .stdout(Stdio::piped())
+            .stdout(Stdio::from(out_file))
             .spawn()
             .unwrap();
         let pid = child.id();
@@ -144,9 +147,8 @@ async fn main() {
             peak = peak.max(rss_kb(pid).0);
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
-        let out = child.wait_with_output().unwrap();
         let secs = t.elapsed().as_secs_f64();
-        let lines = String::from_utf8_lossy(&out.stdout).lines().count();
+        let lines = std::fs::read_to_string(&out_path).unwrap().lines().count();
         let articles = FEEDS * PER_FEED;
         println!(
             "scan --dry-run run {run}: {articles} articles in {secs:.2} s = {:.0} articles/s; {lines} matches; peak RSS {:.1} MB",
