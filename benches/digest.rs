@@ -44,7 +44,7 @@ fn digest() -> Digest {
                 source: format!("source-{}", i % 13),
                 published: Some(base + chrono::Duration::minutes(i as i64)),
                 terms: vec![term.to_string()],
-                highlights: vec![at..at + term.len()],
+                highlights: std::iter::once(at..at + term.len()).collect(),
                 snippet,
                 lang: None,
             }

@@ -383,7 +383,9 @@ async fn silent_hosts_time_out_without_delaying_others() {
     for (report, took) in [(&silent_r, silent_t), (&mute_r, mute_t)] {
         h.assert_failed(report, "timed out");
         assert!(
-            took >= Duration::from_millis(950) && took < Duration::from_millis(1500),
+            // The bound has slack for a loaded 2-core CI machine (seen once: 2.03 s while
+            // other test binaries compiled); a fetch that ignored the timeout would hang.
+            took >= Duration::from_millis(950) && took < Duration::from_millis(3000),
             "{}: took {took:?}, timeout is 1 s",
             report.source
         );
