@@ -4,13 +4,35 @@ use std::time::Duration;
 
 use sd_notify::NotifyState;
 
+/// Sends one notify datagram. The send never blocks: if the manager stopped reading and
+/// its queue is full, the message is dropped (and logged at debug) rather than stalling the
+/// scheduler loop, which would also stop the watchdog pings that tell systemd we hang.
 fn send(states: &[NotifyState<'_>]) {
-    if std::env::var_os("NOTIFY_SOCKET").is_none() {
+    let Some(path) = std::env::var_os("NOTIFY_SOCKET") else {
         return;
-    }
-    if let Err(e) = sd_notify::notify(false, states) {
+    };
+    let msg: String = states.iter().map(|s| format!("{s}\n")).collect();
+    if let Err(e) = send_nonblocking(&path, msg.as_bytes()) {
         tracing::debug!(error = %e, "sd_notify failed");
     }
+}
+
+fn send_nonblocking(path: &std::ffi::OsStr, msg: &[u8]) -> std::io::Result<()> {
+    use std::os::linux::net::SocketAddrExt;
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::net::{SocketAddr, UnixDatagram};
+
+    let sock = UnixDatagram::unbound()?;
+    sock.set_nonblocking(true)?;
+    match path.as_bytes().strip_prefix(b"@") {
+        Some(abstract_name) => {
+            sock.send_to_addr(msg, &SocketAddr::from_abstract_name(abstract_name)?)?;
+        }
+        None => {
+            sock.send_to(msg, path)?;
+        }
+    }
+    Ok(())
 }
 
 /// READY=1: the config is valid and the database open.
@@ -65,6 +87,23 @@ fn watchdog_from(usec: Option<&str>, pid: Option<&str>, me: u32) -> Option<Durat
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_full_notify_queue_never_blocks() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("notify");
+        let _listener = std::os::unix::net::UnixDatagram::bind(&path).unwrap();
+        // Nobody reads: the queue fills after a few datagrams; later sends must fail fast.
+        let t = std::time::Instant::now();
+        let mut failed = 0;
+        for _ in 0..1000 {
+            if send_nonblocking(path.as_os_str(), b"WATCHDOG=1\n").is_err() {
+                failed += 1;
+            }
+        }
+        assert!(failed > 0, "the queue should have filled");
+        assert!(t.elapsed() < Duration::from_secs(2));
+    }
 
     #[test]
     fn watchdog_env_is_read_like_libsystemd() {
