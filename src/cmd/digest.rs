@@ -54,16 +54,33 @@ pub async fn run(globals: &Globals, names: &[String], send: bool) -> Result<(), 
             .map_err(|e| CmdError::Runtime(e.into()))?;
         let Some(p) = preview else { continue };
         any = true;
-        let wl = &config.watchlists[i];
-        let to: Vec<String> = wl.to.iter().map(ToString::to_string).collect();
-        println!("From: {}", config.mail.from);
-        println!("To: {}", to.join(", "));
-        println!("Subject: {}", p.rendered.subject);
-        println!();
-        println!("{}", p.rendered.text);
+        print!("{}", preview_text(&p.message, &p.rendered));
     }
     if !any {
         eprintln!("no pending matches: nothing would be mailed");
     }
     Ok(())
+}
+
+/// The message as it would be mailed: its header block exactly as composed (Message-ID and
+/// Date are assigned again when the digest is recorded), then the plain-text part as the
+/// reader sees it. The HTML part is the same content; its size is given.
+fn preview_text(message: &[u8], rendered: &crate::digest::render::Rendered) -> String {
+    let raw = String::from_utf8_lossy(message);
+    let head = raw.split("\r\n\r\n").next().unwrap_or_default();
+    let mut out = String::new();
+    for line in head.split("\r\n") {
+        out.push_str(line);
+        out.push('\n');
+    }
+    out.push('\n');
+    out.push_str(&rendered.text);
+    if !rendered.text.ends_with('\n') {
+        out.push('\n');
+    }
+    out.push_str(&format!(
+        "\n[text/html alternative part: {} bytes; `digest --send` with the file transport writes the whole message to the outbox]\n\n",
+        rendered.html.len()
+    ));
+    out
 }
