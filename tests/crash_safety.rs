@@ -1,18 +1,20 @@
 //! Crash safety: the real daemon is SIGKILLed at each step of delivery, restarted, and
 //! every match still reaches the inbox; a repeat, if any, carries the same Message-ID.
 
+#[path = "support/daemon.rs"]
+mod daemon;
 #[path = "support/mime.rs"]
 mod mime;
 #[path = "support/smtp_sink.rs"]
 #[allow(dead_code, reason = "each test binary uses part of the sink")]
 mod smtp_sink;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use daemon::{exits_within, run_command, signal, stderr_lines, Guard};
 use newswatch::store::Store;
 use smtp_sink::SmtpSink;
 use wiremock::matchers::{method, path};
@@ -53,25 +55,14 @@ fn write_config(dir: &Path, site: &str, smtp: std::net::SocketAddr) -> std::path
 }
 
 fn spawn(config: &Path, failpoint: Option<&str>) -> (Guard, mpsc::Receiver<String>) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_newswatch"));
-    cmd.arg("--config")
-        .arg(config)
-        .arg("run")
-        .env("RUST_LOG", "newswatch=info")
-        .env_remove("NOTIFY_SOCKET")
-        .stderr(Stdio::piped());
+    let state = config.parent().unwrap().join("state");
+    let mut cmd = run_command(config, &state);
     match failpoint {
         Some(f) => cmd.env("NEWSWATCH_FAILPOINT", f),
         None => cmd.env_remove("NEWSWATCH_FAILPOINT"),
     };
     let mut child = cmd.spawn().unwrap();
-    let (tx, rx) = mpsc::channel();
-    let err = child.stderr.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(err).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
+    let rx = stderr_lines(&mut child);
     (Guard(child), rx)
 }
 
@@ -89,36 +80,14 @@ fn wait_line(rx: &mpsc::Receiver<String>, needle: &str) {
     panic!("never saw {needle:?} in:\n{}", seen.join("\n"));
 }
 
-/// Kills the daemon if the test fails half-way, so no process outlives the test.
-struct Guard(Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 fn kill9(child: &mut Child) {
-    Command::new("kill")
-        .arg("-KILL")
-        .arg(child.id().to_string())
-        .status()
-        .unwrap();
+    signal(child, "KILL");
     child.wait().unwrap();
 }
 
 fn term(child: &mut Child) {
-    Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().to_string())
-        .status()
-        .unwrap();
-    let t = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        assert!(t.elapsed() < Duration::from_secs(10), "exit within 10 s");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    signal(child, "TERM");
+    exits_within(child, Duration::from_secs(10));
 }
 
 fn message_id(data: &str) -> String {
@@ -148,6 +117,8 @@ async fn crash_then_recover(crash: Crash) {
         Crash::WhileServerHoldsData => {
             sink.hold_data(true);
             let (c, rx) = spawn(&cfg, None);
+            // Open the database only once the daemon has created it.
+            wait_line(&rx, "newswatch running");
             let store = Store::open(&dir.path().join("state").join("newswatch.db")).unwrap();
             let t = Instant::now();
             while store.queue_counts().unwrap().1 == 0 {

@@ -1,43 +1,14 @@
 //! The real binary as a daemon: SIGHUP reloads (an invalid config keeps the old one),
 //! SIGTERM exits 0 within 10 seconds.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+#[path = "support/daemon.rs"]
+mod daemon;
+
+use std::process::Command;
+
+use daemon::{exits_within, run_command, signal, stderr_lines, Guard};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
-
-/// Kills the daemon if the test fails half-way, so no process outlives the test.
-struct Guard(Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn signal(child: &Child, sig: &str) {
-    let ok = Command::new("kill")
-        .arg(format!("-{sig}"))
-        .arg(child.id().to_string())
-        .status()
-        .unwrap();
-    assert!(ok.success());
-}
-
-/// Collects stderr lines in the background.
-fn lines(child: &mut Child) -> mpsc::Receiver<String> {
-    let (tx, rx) = mpsc::channel();
-    let err = child.stderr.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(err).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                return;
-            }
-        }
-    });
-    rx
-}
 
 fn wait_for(rx: &mpsc::Receiver<String>, needle: &str, seen: &mut Vec<String>) {
     let deadline = Instant::now() + Duration::from_secs(15);
@@ -69,21 +40,12 @@ fn sighup_reloads_and_sigterm_exits_zero() {
     let cfg = dir.path().join("newswatch.toml");
     std::fs::write(&cfg, CONFIG).unwrap();
     let mut guard = Guard(
-        Command::new(env!("CARGO_BIN_EXE_newswatch"))
-            .arg("--config")
-            .arg(&cfg)
-            .arg("--state-dir")
-            .arg(dir.path().join("state"))
-            .arg("run")
-            .env_remove("NOTIFY_SOCKET")
-            .env_remove("JOURNAL_STREAM")
-            .env("RUST_LOG", "newswatch=info")
-            .stderr(Stdio::piped())
+        run_command(&cfg, &dir.path().join("state"))
             .spawn()
             .unwrap(),
     );
     let child = &mut guard.0;
-    let rx = lines(child);
+    let rx = stderr_lines(child);
     let mut seen = Vec::new();
     wait_for(&rx, "newswatch running", &mut seen);
     assert!(
@@ -116,19 +78,8 @@ fn sighup_reloads_and_sigterm_exits_zero() {
     signal(child, "HUP");
     wait_for(&rx, "config reloaded", &mut seen);
 
-    let t = Instant::now();
     signal(child, "TERM");
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(
-            t.elapsed() < Duration::from_secs(10),
-            "must exit within 10 s of SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    assert_eq!(status.code(), Some(0));
+    assert_eq!(exits_within(child, Duration::from_secs(10)).code(), Some(0));
 }
 
 #[test]
@@ -152,19 +103,13 @@ fn config_edit_on_disk_reloads_without_a_signal() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("newswatch.toml");
     std::fs::write(&cfg, CONFIG).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_newswatch"))
-        .arg("--config")
-        .arg(&cfg)
-        .arg("--state-dir")
-        .arg(dir.path().join("state"))
-        .arg("run")
-        .env_remove("NOTIFY_SOCKET")
-        .env_remove("JOURNAL_STREAM")
-        .env("RUST_LOG", "newswatch=info")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let rx = lines(&mut child);
+    let mut guard = Guard(
+        run_command(&cfg, &dir.path().join("state"))
+            .spawn()
+            .unwrap(),
+    );
+    let child = &mut guard.0;
+    let rx = stderr_lines(child);
     let mut seen = Vec::new();
     wait_for(&rx, "newswatch running", &mut seen);
 
@@ -194,6 +139,6 @@ fn config_edit_on_disk_reloads_without_a_signal() {
         "one reload per edit:\n{log}"
     );
 
-    signal(&child, "TERM");
-    assert_eq!(child.wait().unwrap().code(), Some(0));
+    signal(child, "TERM");
+    assert_eq!(exits_within(child, Duration::from_secs(10)).code(), Some(0));
 }

@@ -5,14 +5,19 @@
 //! which is logged with file:line:column while the daemon keeps running), and STOPPING=1 then
 //! exit 0 within 10 s on SIGTERM.
 
-use std::io::{BufRead, BufReader, Read, Write};
+#[path = "support/daemon.rs"]
+mod daemon;
+
+use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::os::unix::net::UnixDatagram;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
+
+use daemon::{exits_within, run_command, signal, stderr_lines, Guard};
 
 const RSS: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0"><channel><title>t</title><link>http://127.0.0.1/</link><description>d</description>
@@ -149,28 +154,6 @@ impl Notify {
     }
 }
 
-fn kill(child: &Child, sig: &str) {
-    let ok = Command::new("kill")
-        .arg(format!("-{sig}"))
-        .arg(child.id().to_string())
-        .status()
-        .unwrap();
-    assert!(ok.success());
-}
-
-fn stderr_lines(child: &mut Child) -> mpsc::Receiver<String> {
-    let (tx, rx) = mpsc::channel();
-    let err = child.stderr.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(err).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                return;
-            }
-        }
-    });
-    rx
-}
-
 fn monotonic_usec() -> u64 {
     let mut ts = libc::timespec {
         tv_sec: 0,
@@ -221,21 +204,16 @@ fn notify_protocol_ready_watchdog_reload_stop() {
     let mut n = Notify::bind(&sock);
     let state = dir.path().join("state");
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_newswatch"))
-        .arg("--config")
-        .arg(&cfg)
-        .arg("--state-dir")
-        .arg(&state)
-        .arg("run")
-        .env("NOTIFY_SOCKET", &sock)
-        .env("WATCHDOG_USEC", "400000")
-        .env_remove("WATCHDOG_PID")
-        .env_remove("JOURNAL_STREAM")
-        .env("RUST_LOG", "newswatch=info")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let err = stderr_lines(&mut child);
+    let mut guard = Guard(
+        run_command(&cfg, &state)
+            .env("NOTIFY_SOCKET", &sock)
+            .env("WATCHDOG_USEC", "400000")
+            .env_remove("WATCHDOG_PID")
+            .spawn()
+            .unwrap(),
+    );
+    let child = &mut guard.0;
+    let err = stderr_lines(child);
 
     // READY=1 comes first, with a STATUS=, and only once the database exists.
     let ready = n.wait("READY=1", |m| m.has("READY=1"));
@@ -259,7 +237,7 @@ fn notify_protocol_ready_watchdog_reload_stop() {
 
     // SIGHUP with a valid config: RELOADING=1 with MONOTONIC_USEC=, then READY=1.
     let before = monotonic_usec();
-    kill(&child, "HUP");
+    signal(child, "HUP");
     let reloading = n.wait("RELOADING=1", |m| m.has("RELOADING=1"));
     let after = monotonic_usec();
     let usec: u64 = n.log[reloading]
@@ -276,7 +254,7 @@ fn notify_protocol_ready_watchdog_reload_stop() {
     // SIGHUP with a broken config: logged with file:line:column, the old config keeps
     // running, the daemon is READY again and the watchdog keeps pinging.
     std::fs::write(&cfg, format!("{}\nbogus = 1\n", config(port))).unwrap();
-    kill(&child, "HUP");
+    signal(child, "HUP");
     n.wait("RELOADING=1 (broken config)", |m| m.has("RELOADING=1"));
     n.wait("READY=1 after a failed reload", |m| m.has("READY=1"));
     let prefix = format!("{}:", cfg.display());
@@ -312,20 +290,9 @@ fn notify_protocol_ready_watchdog_reload_stop() {
     assert_watchdog(&n, window, 3);
 
     // SIGTERM: STOPPING=1, exit 0 within 10 s.
-    let t = Instant::now();
-    kill(&child, "TERM");
+    signal(child, "TERM");
     n.wait("STOPPING=1", |m| m.has("STOPPING=1"));
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(
-            t.elapsed() < Duration::from_secs(10),
-            "must exit within 10 s of SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    assert_eq!(status.code(), Some(0));
+    assert_eq!(exits_within(child, Duration::from_secs(10)).code(), Some(0));
 }
 
 #[test]
@@ -337,22 +304,19 @@ fn no_watchdog_pings_for_another_pid() {
     std::fs::write(&cfg, config(port)).unwrap();
     let sock = dir.path().join("notify.sock");
     let mut n = Notify::bind(&sock);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_newswatch"))
-        .arg("--config")
-        .arg(&cfg)
-        .arg("--state-dir")
-        .arg(dir.path().join("state"))
-        .arg("run")
-        .env("NOTIFY_SOCKET", &sock)
-        .env("WATCHDOG_USEC", "400000")
-        .env("WATCHDOG_PID", "1")
-        .env_remove("JOURNAL_STREAM")
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut guard = Guard(
+        run_command(&cfg, &dir.path().join("state"))
+            .env("NOTIFY_SOCKET", &sock)
+            .env("WATCHDOG_USEC", "400000")
+            .env("WATCHDOG_PID", "1")
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let child = &mut guard.0;
     n.wait("READY=1", |m| m.has("READY=1"));
     n.drain_for(Duration::from_millis(800));
-    kill(&child, "TERM");
+    signal(child, "TERM");
     n.wait("STOPPING=1", |m| m.has("STOPPING=1"));
     assert!(child.wait().unwrap().success());
     assert!(
