@@ -50,7 +50,7 @@ fn eml_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn preview_then_send_once() {
+async fn preview_then_send_once_one_digest_per_watchlist() {
     let server = site().await;
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("newswatch.toml");
@@ -59,7 +59,8 @@ async fn preview_then_send_once() {
         format!(
             "state_dir = \"{}\"\n[http]\nper_host_delay_ms = 0\nrespect_robots = false\n[mail]\nfrom = \"newswatch <nw@example.org>\"\ntransport = \"file\"\n\
              [[source]]\nname = \"wire\"\nurl = \"{}/feed.xml\"\nfollow = false\n\
-             [[watchlist]]\nname = \"niger\"\nkeywords = [\"Niger\", \"النيجر\"]\nto = [\"analyst@example.org\"]\n",
+             [[watchlist]]\nname = \"niger\"\nkeywords = [\"Niger\", \"النيجر\"]\nto = [\"analyst@example.org\"]\n\
+             [[watchlist]]\nname = \"troops\"\nkeywords = [\"withdrawal\"]\nto = [\"analyst@example.org\"]\n",
             dir.path().join("state").display(),
             server.uri()
         ),
@@ -97,21 +98,44 @@ async fn preview_then_send_once() {
         "a preview records and sends nothing"
     );
 
+    assert!(
+        text.contains("Subject: [newswatch] troops: 1 new article(s)"),
+        "a second watchlist with the same recipient has its own digest: {text}"
+    );
+
     let send = newswatch(&cfg, &["digest", "--send"]);
     assert!(
         send.status.success(),
         "{}",
         String::from_utf8_lossy(&send.stderr)
     );
+    let sent = eml_files(&outbox);
     assert_eq!(
-        eml_files(&outbox).len(),
-        1,
-        "one message for the one recipient"
+        sent.len(),
+        2,
+        "one message per watchlist, though both go to one reader"
+    );
+    let subjects: Vec<String> = sent
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .filter_map(|m| {
+            m.lines()
+                .find(|l| l.starts_with("Subject: "))
+                .map(str::to_owned)
+        })
+        .collect();
+    assert!(
+        subjects.iter().any(|s| s.contains("niger: 2 new")),
+        "{subjects:?}"
+    );
+    assert!(
+        subjects.iter().any(|s| s.contains("troops: 1 new")),
+        "{subjects:?}"
     );
 
     let again = newswatch(&cfg, &["digest", "--send"]);
     assert!(again.status.success());
-    assert_eq!(eml_files(&outbox).len(), 1, "nothing is mailed twice");
+    assert_eq!(eml_files(&outbox).len(), 2, "nothing is mailed twice");
     let preview = newswatch(&cfg, &["digest"]);
     assert!(preview.stdout.is_empty(), "nothing pending after sending");
 }
