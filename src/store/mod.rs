@@ -57,12 +57,15 @@ impl Store {
             })?;
         }
         let conn = Connection::open(path)?;
+        // First, so that another process creating the same database waits instead of failing.
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         // The outbox must survive a power cut: full sync on every commit.
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        conn.execute_batch(schema::SCHEMA)?;
+        // One transaction for the whole schema: one sync instead of one per statement
+        // (a fresh start was ~140 ms of fsyncs), and never a half-created schema.
+        conn.execute_batch(&format!("BEGIN IMMEDIATE;\n{}\nCOMMIT;", schema::SCHEMA))?;
         let found: Option<i64> = conn
             .query_row(
                 "SELECT value FROM meta WHERE key = 'schema_version'",
