@@ -267,16 +267,10 @@ impl Matcher {
     /// The watchlists whose rule holds for this article, ascending by index.
     #[must_use]
     pub fn find(&self, title: &str, body: &str) -> Vec<WatchlistMatch> {
-        let (title_stream, body_stream) = (Stream::new(title), Stream::new(body));
-        let first = self.first_hits(&title_stream, &body_stream);
-        let touched: BTreeSet<usize> = first
-            .keys()
-            .map(|&t| self.terms[t as usize].watchlist)
-            .collect();
+        let (first, matched) = self.decided(title, body);
         let texts = [title, body];
-        touched
+        matched
             .into_iter()
-            .filter(|&w| self.decide(w, &first) == Decision::Matched)
             .map(|w| {
                 let list = &self.lists[w];
                 let hits: Vec<TermHit> = list
@@ -298,6 +292,28 @@ impl Matcher {
                 }
             })
             .collect()
+    }
+
+    /// The watchlists whose rule holds for this article, ascending, without the terms'
+    /// spans and snippets that [`Matcher::find`] adds: the matching cost alone.
+    #[must_use]
+    pub fn matching_watchlists(&self, title: &str, body: &str) -> Vec<usize> {
+        self.decided(title, body).1
+    }
+
+    /// First hits of every term, and the watchlists whose rule holds.
+    fn decided(&self, title: &str, body: &str) -> (FirstHits, Vec<usize>) {
+        let (title_stream, body_stream) = (Stream::new(title), Stream::new(body));
+        let first = self.first_hits(&title_stream, &body_stream);
+        let touched: BTreeSet<usize> = first
+            .keys()
+            .map(|&t| self.terms[t as usize].watchlist)
+            .collect();
+        let matched = touched
+            .into_iter()
+            .filter(|&w| self.decide(w, &first) == Decision::Matched)
+            .collect();
+        (first, matched)
     }
 
     /// First occurrence of each matching term, title before body.
