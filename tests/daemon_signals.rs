@@ -34,8 +34,14 @@ keywords = ["Niger"]
 to = ["a@example.org"]
 "#;
 
-#[test]
-fn sighup_reloads_and_sigterm_exits_zero() {
+/// The daemon on [`CONFIG`] in a temp dir, once it logged that it runs.
+fn start() -> (
+    tempfile::TempDir,
+    std::path::PathBuf,
+    Guard,
+    mpsc::Receiver<String>,
+    Vec<String>,
+) {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("newswatch.toml");
     std::fs::write(&cfg, CONFIG).unwrap();
@@ -44,10 +50,16 @@ fn sighup_reloads_and_sigterm_exits_zero() {
             .spawn()
             .unwrap(),
     );
-    let child = &mut guard.0;
-    let rx = stderr_lines(child);
+    let rx = stderr_lines(&mut guard.0);
     let mut seen = Vec::new();
     wait_for(&rx, "newswatch running", &mut seen);
+    (dir, cfg, guard, rx, seen)
+}
+
+#[test]
+fn sighup_reloads_and_sigterm_exits_zero() {
+    let (dir, cfg, mut guard, rx, mut seen) = start();
+    let child = &mut guard.0;
     assert!(
         dir.path().join("state").join("newswatch.db").exists(),
         "--state-dir is honoured"
@@ -100,18 +112,8 @@ fn run_refuses_an_invalid_config_with_exit_2() {
 
 #[test]
 fn config_edit_on_disk_reloads_without_a_signal() {
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("newswatch.toml");
-    std::fs::write(&cfg, CONFIG).unwrap();
-    let mut guard = Guard(
-        run_command(&cfg, &dir.path().join("state"))
-            .spawn()
-            .unwrap(),
-    );
+    let (_dir, cfg, mut guard, rx, mut seen) = start();
     let child = &mut guard.0;
-    let rx = stderr_lines(child);
-    let mut seen = Vec::new();
-    wait_for(&rx, "newswatch running", &mut seen);
 
     // An editor that writes in two steps: one reload, of the finished file.
     let t = Instant::now();
