@@ -171,6 +171,12 @@ pub async fn scan_source(
             fetched.status,
             now,
         )?;
+        let ttl = extract::feed_ttl_minutes(&fetched.body);
+        if let Some(floor) = crate::fetch::refetch_floor(fetched.max_age, ttl) {
+            let until = now + chrono::Duration::from_std(floor).unwrap_or_default();
+            store.set_refetch_floor(&source.name, until)?;
+            debug!(source = %source.name, until = %until, "server asks not to refetch before");
+        }
         let new = report.matches.iter().filter(|m| m.new).count();
         info!(
             articles = report.articles,

@@ -776,3 +776,53 @@ async fn one_scan_over_hostile_hosts_still_matches_the_good_ones() {
     }
     assert_eq!(sources.len(), 2 + hostile.len());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_age_and_feed_ttl_are_floors_on_the_schedule() {
+    let feed = rss(&[(
+        "Niger junta talks continue",
+        "http://example.org/a/1",
+        "Niamey",
+    )]);
+    let with_ttl = feed.replace("<channel>", "<channel><ttl>90</ttl>");
+    let server = Hostile::start(move |r: &Request| match r.path.as_str() {
+        "/cached.xml" => response(
+            200,
+            &[
+                ("Content-Type", "application/rss+xml"),
+                ("Cache-Control", "public, max-age=3600"),
+            ],
+            feed.as_bytes(),
+        ),
+        "/ttl.xml" => ok("application/rss+xml", with_ttl.clone()),
+        "/plain.xml" => ok("application/rss+xml", feed.clone()),
+        _ => not_found(),
+    })
+    .await;
+    let h = Harness::new(
+        "per_host_delay_ms = 0\n",
+        &[
+            source("cached", &server.url("/cached.xml"), ""),
+            source("ttl", &server.url("/ttl.xml"), ""),
+            source("plain", &server.url("/plain.xml"), ""),
+        ],
+    );
+    let before = Utc::now();
+    for name in ["cached", "ttl", "plain"] {
+        assert_matched_good(&h.scan(name).await);
+    }
+    let not_before = |name: &str| h.store.source_state(name).unwrap().retry_at;
+    let cached = not_before("cached").expect("max-age sets a floor");
+    assert!(cached >= before + chrono::Duration::minutes(59), "{cached}");
+    assert!(
+        cached <= Utc::now() + chrono::Duration::minutes(61),
+        "{cached}"
+    );
+    let ttl = not_before("ttl").expect("<ttl> sets a floor");
+    assert!(ttl >= before + chrono::Duration::minutes(89), "{ttl}");
+    assert_eq!(
+        not_before("plain"),
+        None,
+        "no hint, no floor: the cron decides"
+    );
+}

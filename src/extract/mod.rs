@@ -84,6 +84,25 @@ pub enum Extracted {
     Article(Article),
 }
 
+/// An RSS feed's `<ttl>` (minutes it may be cached), if the document declares one in its
+/// first 64 KiB. Any other document: `None`.
+#[must_use]
+pub fn feed_ttl_minutes(bytes: &[u8]) -> Option<u64> {
+    let head = &bytes[..bytes.len().min(64 * 1024)];
+    let at = head
+        .windows(5)
+        .position(|w| w.eq_ignore_ascii_case(b"<ttl>"))?
+        + 5;
+    let digits: Vec<u8> = head[at..]
+        .iter()
+        .copied()
+        .skip_while(u8::is_ascii_whitespace)
+        .take_while(u8::is_ascii_digit)
+        .take(9)
+        .collect();
+    std::str::from_utf8(&digits).ok()?.parse().ok()
+}
+
 /// Why a document yielded nothing.
 #[derive(Debug, thiserror::Error)]
 pub enum ExtractError {
@@ -297,6 +316,19 @@ fn open_tag_depth(bytes: &[u8], limit: usize) -> usize {
 #[cfg(test)]
 mod nesting_tests {
     use super::*;
+
+    #[test]
+    fn feed_ttl() {
+        let rss = b"<rss><channel><title>t</title><ttl> 90 </ttl><item/></channel></rss>";
+        assert_eq!(feed_ttl_minutes(rss), Some(90));
+        assert_eq!(
+            feed_ttl_minutes(b"<rss><channel><TTL>5</TTL></channel></rss>"),
+            Some(5)
+        );
+        assert_eq!(feed_ttl_minutes(b"<rss><channel></channel></rss>"), None);
+        assert_eq!(feed_ttl_minutes(b"<rss><ttl>soon</ttl></rss>"), None);
+        assert_eq!(feed_ttl_minutes(b""), None);
+    }
 
     #[test]
     fn depth_estimate() {

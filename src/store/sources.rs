@@ -115,6 +115,19 @@ impl Store {
         Ok(change)
     }
 
+    /// After a success: the source is not fetched again before `until` (the server's
+    /// `Cache-Control: max-age` or the feed's `<ttl>`), whatever its cron says.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub fn set_refetch_floor(&self, name: &str, until: DateTime<Utc>) -> Result<(), StoreError> {
+        self.conn().execute(
+            "UPDATE sources SET retry_at = ?2 WHERE name = ?1 AND (retry_at IS NULL OR retry_at < ?2)",
+            params![name, ts(until)],
+        )?;
+        Ok(())
+    }
+
     /// Records a failed fetch; `retry_at` is the back-off the caller chose. Returns
     /// `Failing` the first time the source has failed for [`FAILING_AFTER`].
     ///
