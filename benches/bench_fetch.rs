@@ -79,17 +79,6 @@ async fn throughput(urls: &[Url]) -> (f64, usize) {
     (t.elapsed().as_secs_f64(), fetched)
 }
 
-/// `VmHWM` of a live process in kB.
-fn vm_hwm_kb(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
 /// Writes a config with these (name, url) sources and runs `scan --dry-run --json` on it:
 /// (wall time, peak RSS kB, match lines).
 async fn scan(dir: &Path, sources: &[(String, String)]) -> (Duration, u64, usize) {
@@ -127,7 +116,7 @@ async fn scan(dir: &Path, sources: &[(String, String)]) -> (Duration, u64, usize
     let pid = child.id();
     let mut peak = 0;
     while child.try_wait().expect("try_wait").is_none() {
-        peak = peak.max(vm_hwm_kb(pid));
+        peak = peak.max(hostile::vm_hwm_kb(pid));
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
     let took = t.elapsed();

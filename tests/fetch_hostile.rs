@@ -615,21 +615,6 @@ async fn redirect_loop_stops_after_five_redirects() {
     assert!(took < Duration::from_millis(900), "{took:?}");
 }
 
-/// `VmHWM` (peak resident set) of a process in kB, 0 once it is gone.
-///
-/// Not `wait4`'s `ru_maxrss`: Linux carries the high-water mark of the mm replaced at
-/// `execve` into it, and std spawns with `CLONE_VM`, so that figure includes this (test)
-/// process's own RSS.
-fn vm_hwm_kb(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
 /// Runs the binary; returns exit code, stdout, peak RSS (kB, sampled every 2 ms) and time.
 fn newswatch(config: &std::path::Path, args: &[&str]) -> (i32, String, u64, Duration) {
     use std::io::Read as _;
@@ -653,7 +638,7 @@ fn newswatch(config: &std::path::Path, args: &[&str]) -> (i32, String, u64, Dura
     let mut peak = 0;
     // The zombie keeps /proc/<pid>/status readable until it is reaped below.
     while child.try_wait().expect("try_wait").is_none() {
-        peak = peak.max(vm_hwm_kb(pid));
+        peak = peak.max(hostile::vm_hwm_kb(pid));
         std::thread::sleep(Duration::from_millis(2));
     }
     let status = child.wait().expect("wait");

@@ -27,6 +27,12 @@ fn from() -> Mailbox {
     "newswatch@example.org".parse().unwrap()
 }
 
+/// Delivers [`MESSAGE`] to `to` through `t`.
+async fn send(t: &Transport, to: &str) -> Result<String, newswatch::mail::MailError> {
+    t.deliver(&from(), to, MESSAGE.as_bytes(), "<m1@example.org>")
+        .await
+}
+
 const MESSAGE: &str =
     "Subject: t\r\nMessage-ID: <m1@example.org>\r\n\r\nline one\r\n.starts with a dot\r\n";
 
@@ -34,15 +40,7 @@ const MESSAGE: &str =
 async fn accepted_message_arrives_intact() {
     let sink = SmtpSink::start().await;
     let t = transport(&sink);
-    let answer = t
-        .deliver(
-            &from(),
-            "reader@example.org",
-            MESSAGE.as_bytes(),
-            "<m1@example.org>",
-        )
-        .await
-        .expect("accepted");
+    let answer = send(&t, "reader@example.org").await.expect("accepted");
     assert!(
         answer.starts_with("250"),
         "server answer reported: {answer}"
@@ -63,25 +61,14 @@ async fn temporary_refusal_is_not_permanent() {
     let sink = SmtpSink::start().await;
     sink.fail_next(1, 451);
     let t = transport(&sink);
-    let err = t
-        .deliver(
-            &from(),
-            "reader@example.org",
-            MESSAGE.as_bytes(),
-            "<m1@example.org>",
-        )
+    let err = send(&t, "reader@example.org")
         .await
         .expect_err("451 refuses");
     assert!(!err.permanent, "{err}");
     assert!(sink.messages().is_empty());
-    t.deliver(
-        &from(),
-        "reader@example.org",
-        MESSAGE.as_bytes(),
-        "<m1@example.org>",
-    )
-    .await
-    .expect("the retry goes through");
+    send(&t, "reader@example.org")
+        .await
+        .expect("the retry goes through");
     assert_eq!(sink.messages().len(), 1);
 }
 
@@ -90,24 +77,11 @@ async fn unknown_recipient_is_permanent() {
     let sink = SmtpSink::start().await;
     sink.reject_rcpt("gone@example.org", 550);
     let t = transport(&sink);
-    let err = t
-        .deliver(
-            &from(),
-            "gone@example.org",
-            MESSAGE.as_bytes(),
-            "<m1@example.org>",
-        )
-        .await
-        .expect_err("550 on RCPT");
+    let err = send(&t, "gone@example.org").await.expect_err("550 on RCPT");
     assert!(err.permanent, "{err}");
-    t.deliver(
-        &from(),
-        "reader@example.org",
-        MESSAGE.as_bytes(),
-        "<m1@example.org>",
-    )
-    .await
-    .expect("other recipients still get it");
+    send(&t, "reader@example.org")
+        .await
+        .expect("other recipients still get it");
     assert_eq!(sink.messages().len(), 1);
 }
 
@@ -116,18 +90,10 @@ async fn connection_cut_during_data_is_retryable() {
     let sink = SmtpSink::start().await;
     sink.close_mid_data(1);
     let t = transport(&sink);
-    let err = tokio::time::timeout(
-        Duration::from_secs(10),
-        t.deliver(
-            &from(),
-            "reader@example.org",
-            MESSAGE.as_bytes(),
-            "<m1@example.org>",
-        ),
-    )
-    .await
-    .expect("a dropped connection is noticed at once")
-    .expect_err("cut off");
+    let err = tokio::time::timeout(Duration::from_secs(10), send(&t, "reader@example.org"))
+        .await
+        .expect("a dropped connection is noticed at once")
+        .expect_err("cut off");
     assert!(!err.permanent, "{err}");
     assert!(sink.messages().is_empty());
 }

@@ -296,10 +296,10 @@ fn open_tag_depth(bytes: &[u8], limit: usize) -> usize {
                     .iter()
                     .position(|b| !b.is_ascii_alphanumeric())
                     .unwrap_or(rest.len());
-                let name = rest[..name_len].to_ascii_lowercase();
+                let name = &rest[..name_len];
                 let end = rest.iter().position(|&b| b == b'>').unwrap_or(rest.len());
                 let self_closing = end > 0 && rest[end - 1] == b'/';
-                if !self_closing && !FLAT.contains(&name.as_slice()) {
+                if !self_closing && !FLAT.iter().any(|f| f.eq_ignore_ascii_case(name)) {
                     depth += 1;
                     max = max.max(depth);
                     if max > limit {
