@@ -6,7 +6,7 @@ use std::fmt;
 use std::ops::Range;
 
 use super::normalize::is_arabic;
-use super::scan::Stream;
+use super::stream::Stream;
 use super::term::strip_article;
 use super::{Field, Matcher, TermGroup, TermHit};
 
@@ -72,7 +72,8 @@ impl Matcher {
             "watchlist index {watchlist} out of range"
         );
         let streams = [Stream::new(title), Stream::new(body)];
-        let first = self.first_hits(&streams[0], &streams[1]);
+        let all = self.all_hits(&streams[0], &streams[1]);
+        let first = all.first_hits(self);
         let list = &self.lists[watchlist];
         let ids: Vec<u32> = list
             .keywords
@@ -85,7 +86,7 @@ impl Matcher {
         let mut unmatched = Vec::new();
         let mut near_misses = Vec::new();
         for &t in &ids {
-            match self.term_hit(watchlist, t, &first, [title, body]) {
+            match self.term_hit(watchlist, t, &first, &all, [title, body]) {
                 Some(hit) => hits.push(hit),
                 None => {
                     let info = &self.terms[t as usize];
@@ -123,7 +124,7 @@ impl Matcher {
             for i in 0..stream.tokens.len() {
                 let word = stream.word(i);
                 let tok = stream.tokens[i];
-                let teh = tok.len >= 2 && stream.norm.is_teh_marbuta_at(tok.n_start + tok.len - 2);
+                let teh = tok.len >= 2 && stream.is_teh_marbuta_at(tok.s_start + tok.len - 2);
                 let close = stems(word, info.rule.arabic_start).into_iter().any(|stem| {
                     stem.chars()
                         .zip(key.chars())

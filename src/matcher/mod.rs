@@ -17,6 +17,7 @@ mod explain;
 mod normalize;
 mod scan;
 mod snippet;
+mod stream;
 mod term;
 
 use std::collections::{BTreeSet, HashMap};
@@ -26,7 +27,8 @@ pub use explain::{Decision, Explanation, NearMiss};
 pub use normalize::normalize;
 pub use snippet::SNIPPET_CHARS;
 
-use scan::{Automaton, Report, Stream};
+use scan::{Automaton, Report};
+use stream::Stream;
 use term::{parse_term, Rule};
 
 /// The three term groups of a watchlist.
@@ -246,6 +248,15 @@ impl Matcher {
         })
     }
 
+    /// Normalizes `text` and cuts it into words, returning the number of
+    /// words: the part of [`Matcher::find`] that does not depend on the terms.
+    /// For benchmarks.
+    #[doc(hidden)]
+    #[must_use]
+    pub fn count_words(text: &str) -> usize {
+        Stream::new(text).tokens.len()
+    }
+
     /// Number of watchlists compiled.
     #[must_use]
     pub fn watchlists(&self) -> usize {
@@ -267,7 +278,9 @@ impl Matcher {
     /// The watchlists whose rule holds for this article, ascending by index.
     #[must_use]
     pub fn find(&self, title: &str, body: &str) -> Vec<WatchlistMatch> {
-        let (first, matched) = self.decided(title, body);
+        let all = self.all_hits(&Stream::new(title), &Stream::new(body));
+        let first = all.first_hits(self);
+        let matched = self.matched(&first);
         let texts = [title, body];
         matched
             .into_iter()
@@ -277,7 +290,7 @@ impl Matcher {
                     .keywords
                     .iter()
                     .chain(&list.require)
-                    .filter_map(|&t| self.term_hit(w, t, &first, texts))
+                    .filter_map(|&t| self.term_hit(w, t, &first, &all, texts))
                     .collect();
                 let lead = hits
                     .iter()
@@ -305,15 +318,31 @@ impl Matcher {
     fn decided(&self, title: &str, body: &str) -> (FirstHits, Vec<usize>) {
         let (title_stream, body_stream) = (Stream::new(title), Stream::new(body));
         let first = self.first_hits(&title_stream, &body_stream);
+        let matched = self.matched(&first);
+        (first, matched)
+    }
+
+    /// The watchlists whose rule holds, given the terms found; ascending.
+    fn matched(&self, first: &FirstHits) -> Vec<usize> {
         let touched: BTreeSet<usize> = first
             .keys()
             .map(|&t| self.terms[t as usize].watchlist)
             .collect();
-        let matched = touched
+        touched
             .into_iter()
-            .filter(|&w| self.decide(w, &first) == Decision::Matched)
-            .collect();
-        (first, matched)
+            .filter(|&w| self.decide(w, first) == Decision::Matched)
+            .collect()
+    }
+
+    /// Every accepted occurrence of every check, per field, in text order.
+    fn all_hits(&self, title: &Stream, body: &Stream) -> AllHits {
+        let mut all = AllHits::default();
+        for (i, stream) in [title, body].into_iter().enumerate() {
+            self.automaton.scan(stream, Report::All, |check, s| {
+                all.fields[i].push((check, stream.original_span(s)));
+            });
+        }
+        all
     }
 
     /// First occurrence of each matching term, title before body.
@@ -345,37 +374,77 @@ impl Matcher {
         }
     }
 
-    fn term_hit(&self, w: usize, t: u32, first: &FirstHits, texts: [&str; 2]) -> Option<TermHit> {
+    fn term_hit(
+        &self,
+        w: usize,
+        t: u32,
+        first: &FirstHits,
+        all: &AllHits,
+        texts: [&str; 2],
+    ) -> Option<TermHit> {
         let (field, span) = first.get(&t)?.clone();
         let info = &self.terms[t as usize];
-        let text = texts[usize::from(field == Field::Body)];
+        let i = usize::from(field == Field::Body);
+        let with_exclude = info.group == TermGroup::Exclude;
         Some(TermHit {
             term: info.text.clone(),
             group: info.group,
             field,
-            snippet: self.snippet(w, text, span.clone(), info.group == TermGroup::Exclude),
+            snippet: self.snippet(w, texts[i], &all.fields[i], span.clone(), with_exclude),
             span,
         })
     }
 
     /// The snippet around `span`, highlighting every occurrence of the
-    /// watchlist's keyword and require terms (and exclude terms if asked).
-    fn snippet(&self, w: usize, text: &str, span: Range<usize>, with_exclude: bool) -> Snippet {
+    /// watchlist's keyword and require terms (and exclude terms if asked)
+    /// that lies wholly inside it; `hits` are the field's occurrences.
+    fn snippet(
+        &self,
+        w: usize,
+        text: &str,
+        hits: &[(u32, Range<usize>)],
+        span: Range<usize>,
+        with_exclude: bool,
+    ) -> Snippet {
         let window = snippet::window(text, span.clone());
-        let piece = &text[window.clone()];
-        let stream = Stream::new(piece);
         let mut highlights = vec![span];
-        self.automaton.scan(&stream, Report::All, |check, s| {
-            let relevant = self.check_terms[check as usize].iter().any(|&t| {
-                let info = &self.terms[t as usize];
-                info.watchlist == w && (with_exclude || info.group != TermGroup::Exclude)
-            });
+        let from = hits.partition_point(|(_, r)| r.start < window.start);
+        for (check, r) in hits[from..]
+            .iter()
+            .take_while(|(_, r)| r.start < window.end)
+        {
+            let relevant = r.end <= window.end
+                && self.check_terms[*check as usize].iter().any(|&t| {
+                    let info = &self.terms[t as usize];
+                    info.watchlist == w && (with_exclude || info.group != TermGroup::Exclude)
+                });
             if relevant {
-                let r = stream.original_span(s);
-                highlights.push(window.start + r.start..window.start + r.end);
+                highlights.push(r.clone());
             }
-        });
+        }
         snippet::build(text, window, &highlights)
+    }
+}
+
+/// Every accepted occurrence in an article: for the title, then the body,
+/// `(check, original span)` in text order.
+#[derive(Debug, Default)]
+pub(crate) struct AllHits {
+    fields: [Vec<(u32, Range<usize>)>; 2],
+}
+
+impl AllHits {
+    /// First occurrence of each term, title before body.
+    fn first_hits(&self, m: &Matcher) -> FirstHits {
+        let mut first = FirstHits::new();
+        for (field, hits) in [Field::Title, Field::Body].into_iter().zip(&self.fields) {
+            for (check, span) in hits {
+                for &t in &m.check_terms[*check as usize] {
+                    first.entry(t).or_insert_with(|| (field, span.clone()));
+                }
+            }
+        }
+        first
     }
 }
 

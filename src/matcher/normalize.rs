@@ -19,11 +19,32 @@ use unicode_normalization::char::{decompose_compatible, is_combining_mark};
 /// `normalize(&normalize(s)) == normalize(s)`.
 #[must_use]
 pub fn normalize(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        push_normalized(c, &mut out);
+    Normalized::new(s).text
+}
+
+/// Length of the run at the start of `s` that normalizes to itself up to
+/// ASCII case: ASCII, and the Arabic letters the table keeps as they are.
+fn identity_run(s: &[u8]) -> usize {
+    let mut i = 0;
+    while let Some(&b) = s.get(i) {
+        if b.is_ascii() {
+            i += 1;
+        } else if is_arabic_identity(b, s.get(i + 1).copied()) {
+            i += 2;
+        } else {
+            break;
+        }
     }
-    out
+    i
+}
+
+/// Whether the two bytes `b0 b1` encode an Arabic letter that the table keeps
+/// as it is (U+0621, U+0627–U+0628, U+062A–U+063A, U+0641–U+0648, U+064A).
+pub(crate) fn is_arabic_identity(b0: u8, b1: Option<u8>) -> bool {
+    matches!(
+        (b0, b1),
+        (0xD8, Some(0xA1 | 0xA7 | 0xA8 | 0xAA..=0xBA)) | (0xD9, Some(0x81..=0x88 | 0x8A))
+    )
 }
 
 /// What one original character turned into.
@@ -82,7 +103,7 @@ fn push_normalized(c: char, out: &mut String) -> Pushed {
     pushed
 }
 
-fn is_teh_marbuta(c: char) -> bool {
+pub(crate) fn is_teh_marbuta(c: char) -> bool {
     matches!(c, '\u{0629}' | '\u{06C3}')
 }
 
@@ -99,7 +120,7 @@ fn is_removed(c: char) -> bool {
 /// The Arabic-block table. `None`: not decided here (use the general path);
 /// `Some(None)`: removed; `Some(Some(c))`: mapped (or kept) as `c`.
 #[allow(clippy::option_option, reason = "three outcomes, private helper")]
-fn map_arabic(c: char) -> Option<Option<char>> {
+pub(crate) fn map_arabic(c: char) -> Option<Option<char>> {
     let cp = u32::from(c);
     if !(0x0600..=0x06FF).contains(&cp) {
         return None;
@@ -126,13 +147,49 @@ pub(crate) fn is_arabic(c: char) -> bool {
     matches!(u32::from(c), 0x0600..=0x06FF | 0x0750..=0x077F | 0x08A0..=0x08FF)
 }
 
-/// One original character whose normalized form is not a same-length copy.
+/// One original character whose normalized form is not a same-length copy
+/// (or, in a [`super::stream::Stream`], the gap between two words).
 #[derive(Debug, Clone, Copy)]
-struct Block {
-    n_start: usize,
-    n_end: usize,
-    o_start: usize,
-    o_end: usize,
+pub(crate) struct Block {
+    pub n_start: usize,
+    pub n_end: usize,
+    pub o_start: usize,
+    pub o_end: usize,
+}
+
+/// The way from offsets in a derived text back to the original: the spans
+/// that were not copied 1:1, sorted by `n_start` (at equal `n_start`, removed
+/// characters come before the one that produced text). Between blocks, text
+/// was copied byte for byte.
+#[derive(Debug, Default)]
+pub(crate) struct OffsetMap {
+    pub blocks: Vec<Block>,
+}
+
+impl OffsetMap {
+    /// Original offset where the derived character at `n` starts (leading
+    /// removed characters such as bidi marks are skipped).
+    pub fn start_in_original(&self, n: usize) -> usize {
+        let i = self.blocks.partition_point(|b| b.n_start <= n);
+        match i.checked_sub(1).map(|j| self.blocks[j]) {
+            None => n,
+            Some(b) if n < b.n_end => b.o_start,
+            Some(b) => b.o_end + (n - b.n_end),
+        }
+    }
+
+    /// Original offset where derived text ending at `n` ends; trailing
+    /// removed characters (harakat, tatweel) stay with the word they follow.
+    pub fn end_in_original(&self, n: usize) -> usize {
+        let i = self
+            .blocks
+            .partition_point(|b| b.n_start < n || (b.n_start == n && b.n_end == n));
+        match i.checked_sub(1).map(|j| self.blocks[j]) {
+            None => n,
+            Some(b) if n < b.n_end => b.o_end,
+            Some(b) => b.o_end + (n - b.n_end),
+        }
+    }
 }
 
 /// A normalized text with the way back to the original.
@@ -140,11 +197,10 @@ struct Block {
 pub(crate) struct Normalized {
     /// The normalized text.
     pub text: String,
-    /// Characters that were not copied 1:1, sorted by `n_start` (at equal
-    /// `n_start`, removed characters come before the one that produced text).
-    blocks: Vec<Block>,
+    /// Normalized offsets → original offsets.
+    pub map: OffsetMap,
     /// Normalized offsets of every ه that was a ة, ascending.
-    teh_marbuta: Vec<usize>,
+    pub teh_marbuta: Vec<usize>,
 }
 
 impl Normalized {
@@ -153,7 +209,20 @@ impl Normalized {
         let mut text = String::with_capacity(original.len());
         let mut blocks = Vec::new();
         let mut teh_marbuta = Vec::new();
-        for (o_start, c) in original.char_indices() {
+        let bytes = original.as_bytes();
+        let mut o_start = 0;
+        while o_start < bytes.len() {
+            // Runs that normalize to themselves are copied in bulk (ASCII
+            // lower-cased): same length, so no map entry is needed.
+            let run = identity_run(&bytes[o_start..]);
+            if run > 0 {
+                let n_start = text.len();
+                text.push_str(&original[o_start..o_start + run]);
+                text[n_start..].make_ascii_lowercase();
+                o_start += run;
+                continue;
+            }
+            let c = original[o_start..].chars().next().expect("not at the end");
             let n_start = text.len();
             let pushed = push_normalized(c, &mut text);
             let n_end = text.len();
@@ -169,41 +238,31 @@ impl Normalized {
             if pushed.teh_marbuta {
                 teh_marbuta.push(n_end - '\u{0647}'.len_utf8());
             }
+            o_start = o_end;
         }
         Normalized {
             text,
-            blocks,
+            map: OffsetMap { blocks },
             teh_marbuta,
         }
     }
 
     /// Whether the character at normalized offset `n` is a ه written as ة.
+    #[cfg(test)]
     pub fn is_teh_marbuta_at(&self, n: usize) -> bool {
         self.teh_marbuta.binary_search(&n).is_ok()
     }
 
-    /// Original offset where the normalized character at `n` starts (leading
-    /// removed characters such as bidi marks are skipped).
+    /// See [`OffsetMap::start_in_original`].
+    #[cfg(test)]
     pub fn start_in_original(&self, n: usize) -> usize {
-        let i = self.blocks.partition_point(|b| b.n_start <= n);
-        match i.checked_sub(1).map(|j| self.blocks[j]) {
-            None => n,
-            Some(b) if n < b.n_end => b.o_start,
-            Some(b) => b.o_end + (n - b.n_end),
-        }
+        self.map.start_in_original(n)
     }
 
-    /// Original offset where normalized text ending at `n` ends; trailing
-    /// removed characters (harakat, tatweel) stay with the word they follow.
+    /// See [`OffsetMap::end_in_original`].
+    #[cfg(test)]
     pub fn end_in_original(&self, n: usize) -> usize {
-        let i = self
-            .blocks
-            .partition_point(|b| b.n_start < n || (b.n_start == n && b.n_end == n));
-        match i.checked_sub(1).map(|j| self.blocks[j]) {
-            None => n,
-            Some(b) if n < b.n_end => b.o_end,
-            Some(b) => b.o_end + (n - b.n_end),
-        }
+        self.map.end_in_original(n)
     }
 }
 
@@ -240,6 +299,16 @@ mod tests {
         ];
         for (name, input, want) in cases {
             assert_eq!(normalize(input), want, "case {name}");
+        }
+    }
+
+    #[test]
+    fn identity_run_is_the_table_identity() {
+        for cp in 0x0600..=0x06FF_u32 {
+            let c = char::from_u32(cp).expect("BMP");
+            let bytes = c.to_string();
+            let identity = map_arabic(c) == Some(Some(c));
+            assert_eq!(identity_run(bytes.as_bytes()) > 0, identity, "U+{cp:04X}");
         }
     }
 

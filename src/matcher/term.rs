@@ -133,23 +133,94 @@ fn is_apostrophe(c: char) -> bool {
 /// proclitic chain the word starts with, after an elided word and its
 /// apostrophe. A superset of the offsets [`Rule::start_ok`] accepts, so
 /// anchoring the automaton there finds every acceptable occurrence.
-pub(crate) fn possible_starts(word: &str) -> impl Iterator<Item = usize> + '_ {
-    let arabic = word.starts_with(is_arabic);
-    let proclitics = PROCLITICS[1..]
+///
+/// The chains of [`PROCLITICS`] are a conjunction (و ف) or none, then one of
+/// ب ك (each optionally followed by ال), ل, لل, ال or none; this walks that
+/// grammar on bytes rather than trying all 24 chains.
+pub(crate) fn possible_starts(word: &str) -> Starts {
+    let w = word.as_bytes();
+    let mut out = Starts::default();
+    out.push(0);
+    let at = |i: usize, letter: &str| w.get(i..i + letter.len()) == Some(letter.as_bytes());
+    if word.starts_with(is_arabic) {
+        let conj = usize::from(at(0, WAW) || at(0, FEH)) * 2;
+        for h in [0, conj] {
+            if h > 0 {
+                out.push(h);
+            }
+            if at(h, BEH) || at(h, KAF) {
+                out.push(h + 2);
+                if at(h + 2, ARTICLE) {
+                    out.push(h + 6);
+                }
+            } else if at(h, LAM) {
+                out.push(h + 2);
+                if at(h + 2, LAM) {
+                    out.push(h + 4);
+                }
+            } else if at(h, ARTICLE) {
+                out.push(h + 4);
+            }
+            if conj == 0 {
+                break;
+            }
+        }
+    } else if let Some(i) = w
         .iter()
-        .filter(move |p| arabic && word.starts_with(**p) && word.len() > p.len())
-        .map(|p| p.len());
-    let elision = if arabic {
-        None
-    } else {
-        word.char_indices()
-            .find(|&(_, c)| is_apostrophe(c))
-            .and_then(|(i, c)| {
-                let end = i + c.len_utf8();
-                (ELIDED.contains(&&word[..i]) && end < word.len()).then_some(end)
-            })
-    };
-    std::iter::once(0).chain(proclitics).chain(elision)
+        .take(8)
+        .position(|&b| matches!(b, b'\'' | 0xE2 | 0xCA))
+    {
+        let apostrophe = word[i..].chars().next().filter(|&c| is_apostrophe(c));
+        if let Some(c) = apostrophe {
+            let end = i + c.len_utf8();
+            if ELIDED.contains(&&word[..i]) {
+                out.push(end);
+            }
+        }
+    }
+    out.retain_below(w.len());
+    out
+}
+
+const WAW: &str = "\u{0648}";
+const FEH: &str = "\u{0641}";
+const BEH: &str = "\u{0628}";
+const KAF: &str = "\u{0643}";
+const LAM: &str = "\u{0644}";
+
+/// At most six start offsets, without allocating.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Starts {
+    offsets: [usize; 6],
+    len: usize,
+}
+
+impl Starts {
+    fn push(&mut self, at: usize) {
+        self.offsets[self.len] = at;
+        self.len += 1;
+    }
+
+    /// Keeps 0 and the offsets strictly inside a word of `len` bytes.
+    fn retain_below(&mut self, len: usize) {
+        let mut kept = 0;
+        for i in 0..self.len {
+            if self.offsets[i] == 0 || self.offsets[i] < len {
+                self.offsets[kept] = self.offsets[i];
+                kept += 1;
+            }
+        }
+        self.len = kept;
+    }
+}
+
+impl IntoIterator for Starts {
+    type Item = usize;
+    type IntoIter = std::iter::Take<std::array::IntoIter<usize, 6>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.offsets.into_iter().take(self.len)
+    }
 }
 
 impl Rule {
@@ -231,6 +302,58 @@ mod tests {
             "\u{064E}\u{0640}",
         ] {
             assert!(parse_term(raw).is_err(), "{raw:?} should be refused");
+        }
+    }
+
+    /// The grammar walk finds exactly the chains of the list (and elisions).
+    #[test]
+    fn possible_starts_are_the_listed_chains() {
+        let reference = |word: &str| -> Vec<usize> {
+            let arabic = word.starts_with(is_arabic);
+            let mut v: Vec<usize> = std::iter::once(0)
+                .chain(
+                    PROCLITICS[1..]
+                        .iter()
+                        .filter(|p| arabic && word.starts_with(**p) && word.len() > p.len())
+                        .map(|p| p.len()),
+                )
+                .collect();
+            if !arabic {
+                if let Some((i, c)) = word.char_indices().find(|&(_, c)| is_apostrophe(c)) {
+                    let end = i + c.len_utf8();
+                    if ELIDED.contains(&&word[..i]) && end < word.len() {
+                        v.push(end);
+                    }
+                }
+            }
+            v.sort_unstable();
+            v
+        };
+        let letters = ["و", "ف", "ب", "ك", "ل", "ا", "ن", "ي"];
+        let mut words = vec![
+            "l'etat".to_owned(),
+            "qu’il".to_owned(),
+            "jusqu'".to_owned(),
+            "lorsqu\u{2bc}on".to_owned(),
+            "x'y".to_owned(),
+            "niger".to_owned(),
+            String::new(),
+        ];
+        for a in letters {
+            for b in letters {
+                for c in letters {
+                    for d in ["", "ل", "ا"] {
+                        for e in ["", "نيجر"] {
+                            words.push(format!("{a}{b}{c}{d}{e}"));
+                        }
+                    }
+                }
+            }
+        }
+        for word in words {
+            let mut got: Vec<usize> = possible_starts(&word).into_iter().collect();
+            got.sort_unstable();
+            assert_eq!(got, reference(&word), "{word:?}");
         }
     }
 

@@ -1,0 +1,578 @@
+//! The token stream the automaton runs over: the normalized text's UAX #29
+//! words joined by single spaces, with the way back to the original text.
+//!
+//! Building it is most of the cost of matching, so it is done in one pass
+//! over the original text. Each whitespace-separated chunk takes a fast path
+//! when it is made only of characters whose normalization and word-break
+//! class are simple (ASCII letters and digits, Latin-1 letters that fold to
+//! one ASCII letter, Arabic letters, harakat and digits, and the common
+//! punctuation); any other chunk is normalized by [`Normalized`] and cut by
+//! `unicode-segmentation`, as every chunk used to be. The result is the same
+//! either way: tests compare the two on arbitrary input. Chunks can be
+//! handled on their own because UAX #29 always breaks at ASCII whitespace,
+//! which normalization leaves in place.
+
+use std::ops::Range;
+use std::sync::OnceLock;
+
+use unicode_segmentation::UnicodeSegmentation;
+
+use super::normalize::{is_arabic_identity, map_arabic, normalize, Block, Normalized, OffsetMap};
+
+/// One word of the stream.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Token {
+    /// Offset in the stream.
+    pub s_start: usize,
+    /// Length in bytes.
+    pub len: usize,
+}
+
+/// A normalized document cut into words.
+#[derive(Debug, Default)]
+pub(crate) struct Stream {
+    /// The normalized words joined by single spaces.
+    pub text: String,
+    /// The words, in order.
+    pub tokens: Vec<Token>,
+    /// Stream offsets → original offsets; each separator is a block standing
+    /// for the whole gap between two words.
+    map: OffsetMap,
+    /// Stream offsets of every ه that was a ة, ascending.
+    teh_marbuta: Vec<usize>,
+}
+
+impl Stream {
+    /// Normalizes `original` and cuts it into words.
+    pub fn new(original: &str) -> Stream {
+        let mut b = Builder {
+            s: Stream {
+                text: String::with_capacity(original.len()),
+                ..Stream::default()
+            },
+            gap_start: 0,
+            word_end: 0,
+            in_word: false,
+        };
+        let bytes = original.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i].is_ascii_whitespace() {
+                i += 1;
+                continue;
+            }
+            let mark = b.mark();
+            i = match b.fast_chunk(original, i) {
+                Ok(end) => end,
+                Err(stuck) => {
+                    let end = bytes[stuck..]
+                        .iter()
+                        .position(u8::is_ascii_whitespace)
+                        .map_or(bytes.len(), |n| stuck + n);
+                    b.rollback(mark);
+                    b.slow_chunk(original, i, end);
+                    end
+                }
+            };
+        }
+        b.s
+    }
+
+    /// Index of the token containing stream offset `s`.
+    pub fn token_at(&self, s: usize) -> usize {
+        self.tokens
+            .partition_point(|t| t.s_start <= s)
+            .saturating_sub(1)
+    }
+
+    /// Byte range in the original text of the stream range `s`.
+    pub fn original_span(&self, s: Range<usize>) -> Range<usize> {
+        self.map.start_in_original(s.start)..self.map.end_in_original(s.end)
+    }
+
+    /// The normalized text of token `i`.
+    pub fn word(&self, i: usize) -> &str {
+        let t = self.tokens[i];
+        &self.text[t.s_start..t.s_start + t.len]
+    }
+
+    /// Whether the character at stream offset `s` is a ه written as ة.
+    pub fn is_teh_marbuta_at(&self, s: usize) -> bool {
+        self.teh_marbuta.binary_search(&s).is_ok()
+    }
+}
+
+/// What a word character is, for the joining rules of UAX #29.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Letter,
+    Digit,
+}
+
+/// How the fast path treats one original character.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Class {
+    /// Normalizes to this word character (ASCII or a two-byte Arabic letter).
+    Word(char, Kind),
+    /// Removed by normalization (harakat, tatweel).
+    Removed,
+    /// Always a word break (WB "Other"): brackets, dashes, quotes, `؟`.
+    Break,
+    /// Joins two letters (MidLetter), two digits (MidNum), or either
+    /// (MidNumLet, Single_Quote) when it stands between them (WB6/7, WB11/12).
+    Mid { letters: bool, digits: bool },
+    /// Anything else: the chunk takes the slow path.
+    Other,
+}
+
+/// The class of the Arabic-block character U+0600 + `i` and of the Latin-1
+/// character U+00C0 + `i`, computed once from the normalization itself.
+struct Tables {
+    arabic: [Class; 256],
+    latin: [Class; 64],
+}
+
+fn tables() -> &'static Tables {
+    static TABLES: OnceLock<Tables> = OnceLock::new();
+    TABLES.get_or_init(|| {
+        let mut arabic = [Class::Other; 256];
+        for (i, class) in arabic.iter_mut().enumerate() {
+            let c = char::from_u32(0x0600 + u32::try_from(i).expect("< 256")).expect("BMP");
+            *class = match (c, map_arabic(c)) {
+                ('\u{060C}', _) => Class::Mid {
+                    letters: false,
+                    digits: true,
+                },
+                ('\u{061B}' | '\u{061F}', _) => Class::Break,
+                (_, Some(None)) => Class::Removed,
+                (_, Some(Some(m))) if m.is_ascii_digit() => Class::Word(m, Kind::Digit),
+                (_, Some(Some(m))) if matches!(u32::from(m), 0x0621..=0x063A | 0x0641..=0x064A) => {
+                    Class::Word(m, Kind::Letter)
+                }
+                _ => Class::Other,
+            };
+        }
+        let mut latin = [Class::Other; 64];
+        for (i, class) in latin.iter_mut().enumerate() {
+            let c = char::from_u32(0xC0 + u32::try_from(i).expect("< 64")).expect("Latin-1");
+            let n = normalize(&c.to_string());
+            let mut chars = n.chars();
+            if let (Some(m), None) = (chars.next(), chars.next()) {
+                if m.is_ascii_lowercase() {
+                    *class = Class::Word(m, Kind::Letter);
+                }
+            }
+        }
+        Tables { arabic, latin }
+    })
+}
+
+/// The class of the character at `bytes[i..]` and its length in bytes.
+fn classify(bytes: &[u8], i: usize, t: &Tables) -> (Class, usize) {
+    let b = bytes[i];
+    let next = bytes.get(i + 1).copied().unwrap_or(0);
+    match b {
+        b'a'..=b'z' | b'A'..=b'Z' => (Class::Word(char::from(b), Kind::Letter), 1),
+        b'0'..=b'9' => (Class::Word(char::from(b), Kind::Digit), 1),
+        b'.' | b'\'' => (
+            Class::Mid {
+                letters: true,
+                digits: true,
+            },
+            1,
+        ),
+        b':' => (
+            Class::Mid {
+                letters: true,
+                digits: false,
+            },
+            1,
+        ),
+        b',' | b';' => (
+            Class::Mid {
+                letters: false,
+                digits: true,
+            },
+            1,
+        ),
+        // `_` joins words (ExtendNumLet); `"` joins Hebrew letters.
+        b'_' | b'"' => (Class::Other, 1),
+        _ if b.is_ascii_punctuation() => (Class::Break, 1),
+        0xC3 if (0x80..0xC0).contains(&next) => (t.latin[usize::from(next - 0x80)], 2),
+        0xD8..=0xDB if (0x80..0xC0).contains(&next) => {
+            let i = (usize::from(b - 0xD8) << 6) | usize::from(next - 0x80);
+            (t.arabic[i], 2)
+        }
+        0xC2 if matches!(next, 0xAB | 0xBB) => (Class::Break, 2), // « »
+        0xE2 if next == 0x80 => match bytes.get(i + 2) {
+            // – — “ ” …
+            Some(0x93 | 0x94 | 0x9C | 0x9D | 0xA6) => (Class::Break, 3),
+            // ‘ ’
+            Some(0x98 | 0x99) => (
+                Class::Mid {
+                    letters: true,
+                    digits: true,
+                },
+                3,
+            ),
+            _ => (Class::Other, 1),
+        },
+        _ => (Class::Other, 1),
+    }
+}
+
+/// Length of the run at the start of `s` of ASCII letters and digits and of
+/// the Arabic letters normalization keeps as they are.
+fn identity_run(s: &[u8]) -> usize {
+    let mut i = 0;
+    while let Some(&b) = s.get(i) {
+        if b.is_ascii_alphanumeric() {
+            i += 1;
+        } else if is_arabic_identity(b, s.get(i + 1).copied()) {
+            i += 2;
+        } else {
+            break;
+        }
+    }
+    i
+}
+
+/// Builds a [`Stream`].
+struct Builder {
+    s: Stream,
+    /// Original offset where the gap before the next word starts.
+    gap_start: usize,
+    /// Original offset just past the current word (and removed characters
+    /// that follow it).
+    word_end: usize,
+    /// A word is open.
+    in_word: bool,
+}
+
+/// Where to roll back to when a chunk leaves the fast path.
+#[derive(Clone, Copy)]
+struct Mark {
+    text: usize,
+    tokens: usize,
+    blocks: usize,
+    teh: usize,
+    gap_start: usize,
+}
+
+impl Builder {
+    fn mark(&self) -> Mark {
+        Mark {
+            text: self.s.text.len(),
+            tokens: self.s.tokens.len(),
+            blocks: self.s.map.blocks.len(),
+            teh: self.s.teh_marbuta.len(),
+            gap_start: self.gap_start,
+        }
+    }
+
+    fn rollback(&mut self, m: Mark) {
+        self.s.text.truncate(m.text);
+        self.s.tokens.truncate(m.tokens);
+        self.s.map.blocks.truncate(m.blocks);
+        self.s.teh_marbuta.truncate(m.teh);
+        self.gap_start = m.gap_start;
+        self.in_word = false;
+    }
+
+    /// Opens a word whose first character starts at original offset `o`.
+    fn begin_word(&mut self, o: usize) {
+        let s = &mut self.s;
+        if s.text.is_empty() {
+            if o > 0 {
+                s.map.blocks.push(Block {
+                    n_start: 0,
+                    n_end: 0,
+                    o_start: 0,
+                    o_end: o,
+                });
+            }
+        } else {
+            // The separator stands for the gap; the map already takes a
+            // one-byte gap (a single ASCII space) to the right place.
+            let sep = s.text.len();
+            s.text.push(' ');
+            if o != self.gap_start + 1 {
+                s.map.blocks.push(Block {
+                    n_start: sep,
+                    n_end: sep + 1,
+                    o_start: self.gap_start,
+                    o_end: o,
+                });
+            }
+        }
+        s.tokens.push(Token {
+            s_start: s.text.len(),
+            len: 0,
+        });
+        self.in_word = true;
+    }
+
+    fn end_word(&mut self) {
+        if self.in_word {
+            let len = self.s.text.len();
+            let token = self.s.tokens.last_mut().expect("an open word has a token");
+            token.len = len - token.s_start;
+            self.gap_start = self.word_end;
+            self.in_word = false;
+        }
+    }
+
+    /// The fast path over the chunk starting at `start`: the chunk's end, or
+    /// `Err(at)` when the character at `at` is one it does not handle.
+    fn fast_chunk(&mut self, original: &str, start: usize) -> Result<usize, usize> {
+        let bytes = original.as_bytes();
+        let t = tables();
+        let mut last = Kind::Letter;
+        let mut o = start;
+        while o < bytes.len() && !bytes[o].is_ascii_whitespace() {
+            let (class, len) = classify(bytes, o, t);
+            match class {
+                Class::Word(c, kind) => {
+                    if !self.in_word {
+                        self.begin_word(o);
+                    }
+                    let run = identity_run(&bytes[o..]);
+                    if run > 0 {
+                        // Letters and digits that normalize to themselves
+                        // (up to ASCII case), copied at once.
+                        let r = o + run;
+                        let n = self.s.text.len();
+                        self.s.text.push_str(&original[o..r]);
+                        self.s.text[n..].make_ascii_lowercase();
+                        last = if bytes[r - 1].is_ascii_digit() {
+                            Kind::Digit
+                        } else {
+                            Kind::Letter
+                        };
+                        o = r;
+                        self.word_end = r;
+                        continue;
+                    }
+                    let n = self.s.text.len();
+                    if c.len_utf8() != len {
+                        self.s.map.blocks.push(Block {
+                            n_start: n,
+                            n_end: n + c.len_utf8(),
+                            o_start: o,
+                            o_end: o + len,
+                        });
+                    }
+                    // ة U+0629 and ۃ U+06C3 (see `is_teh_marbuta`).
+                    if matches!(
+                        (bytes[o], bytes.get(o + 1)),
+                        (0xD8, Some(0xA9)) | (0xDB, Some(0x83))
+                    ) {
+                        self.s.teh_marbuta.push(n);
+                    }
+                    self.s.text.push(c);
+                    last = kind;
+                    self.word_end = o + len;
+                }
+                Class::Removed => {
+                    if self.in_word {
+                        let n = self.s.text.len();
+                        self.s.map.blocks.push(Block {
+                            n_start: n,
+                            n_end: n,
+                            o_start: o,
+                            o_end: o + len,
+                        });
+                        self.word_end = o + len;
+                    }
+                }
+                Class::Break => self.end_word(),
+                Class::Mid { letters, digits } => {
+                    let joins = self.in_word
+                        && o + len < bytes.len()
+                        && match classify(bytes, o + len, t).0 {
+                            Class::Word(_, next) => {
+                                next == last
+                                    && if last == Kind::Letter {
+                                        letters
+                                    } else {
+                                        digits
+                                    }
+                            }
+                            // A removed character vanishes, so what follows
+                            // it decides: leave that to the slow path.
+                            Class::Removed => return Err(o),
+                            _ => false,
+                        };
+                    if joins {
+                        self.s.text.push_str(&original[o..o + len]);
+                    } else {
+                        self.end_word();
+                    }
+                }
+                Class::Other => return Err(o),
+            }
+            o += len;
+        }
+        self.end_word();
+        Ok(o)
+    }
+
+    /// Normalizes the chunk `original[start..end]` and cuts it with the UAX #29 tables.
+    fn slow_chunk(&mut self, original: &str, start: usize, end: usize) {
+        let norm = Normalized::new(&original[start..end]);
+        for (at, word) in norm.text.unicode_word_indices() {
+            let w_end = at + word.len();
+            self.begin_word(start + norm.map.start_in_original(at));
+            let base = self.s.text.len();
+            self.s.text.push_str(word);
+            let to_stream = |n: usize| base + n - at;
+            for b in &norm.map.blocks {
+                let inside = if b.n_start == b.n_end {
+                    // Removed characters: inside or trailing, not leading.
+                    b.n_start > at && b.n_start <= w_end
+                } else {
+                    b.n_end > at && b.n_start < w_end
+                };
+                if inside {
+                    self.s.map.blocks.push(Block {
+                        n_start: to_stream(b.n_start.max(at)),
+                        n_end: to_stream(b.n_end.min(w_end)),
+                        o_start: start + b.o_start,
+                        o_end: start + b.o_end,
+                    });
+                }
+            }
+            for &n in &norm.teh_marbuta {
+                if (at..w_end).contains(&n) {
+                    self.s.teh_marbuta.push(to_stream(n));
+                }
+            }
+            self.word_end = start + norm.map.end_in_original(w_end);
+            self.end_word();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::strategy::Strategy as _;
+
+    /// The stream as it was built before the fast path: normalize the whole
+    /// text, cut it with the UAX #29 tables. Words, their original spans and
+    /// their teh marbuta flags must come out the same.
+    fn reference(original: &str) -> Vec<(String, Range<usize>, Vec<usize>)> {
+        let norm = Normalized::new(original);
+        norm.text
+            .unicode_word_indices()
+            .map(|(at, w)| {
+                let span = norm.start_in_original(at)..norm.end_in_original(at + w.len());
+                let teh = (0..w.len())
+                    .filter(|&k| norm.is_teh_marbuta_at(at + k))
+                    .collect();
+                (w.to_owned(), span, teh)
+            })
+            .collect()
+    }
+
+    fn built(original: &str) -> Vec<(String, Range<usize>, Vec<usize>)> {
+        let s = Stream::new(original);
+        let mut expected_text = String::new();
+        let out = (0..s.tokens.len())
+            .map(|i| {
+                let t = s.tokens[i];
+                if i > 0 {
+                    expected_text.push(' ');
+                }
+                expected_text.push_str(s.word(i));
+                let span = s.original_span(t.s_start..t.s_start + t.len);
+                let teh = (0..t.len)
+                    .filter(|&k| s.is_teh_marbuta_at(t.s_start + k))
+                    .collect();
+                (s.word(i).to_owned(), span, teh)
+            })
+            .collect();
+        assert_eq!(s.text, expected_text, "words joined by single spaces");
+        out
+    }
+
+    #[test]
+    fn same_as_reference() {
+        for text in [
+            "Niger, Agadez. (Niamey) «النيجر» ،الساحل؛ 2012.",
+            "d'Agadez l’État U.S. 3.5 1,000 États-Unis foo_bar _x_ 'quoted' a:b 1:2 a.1",
+            "“withdrawal”… — Niger’s troops' base ١٢٣،٤٥ ١٢٣،x",
+            "ال2اا abcعرب 12ab שלום' ש\"ב",
+            "  \t\n\r ... ,,, ؟؟ ",
+            "e\u{301}t\u{e9} ｎｉｇｅｒ 🇳🇪 a\u{200d}b ﻻ ﷺ x",
+            "سَحْبِ القُوّاتِ، مالية وماليه ٱلنيجر ـالنيجرـ َبَ a.َb",
+            "Café CAFÉ Straße İstanbul Œuvre æ",
+            "\u{64e} \u{64e}ب بَ\u{64e}",
+        ] {
+            assert_eq!(built(text), reference(text), "{text:?}");
+        }
+    }
+
+    const PIECES: &[&str] = &[
+        "Niger",
+        "niger",
+        "2012",
+        "ال",
+        "نيجر",
+        "مالية",
+        "أ",
+        "ى",
+        "١٢",
+        "َ",
+        "ـ",
+        " ",
+        "  ",
+        "\n",
+        "\t",
+        ".",
+        ",",
+        ";",
+        ":",
+        "'",
+        "’",
+        "‘",
+        "_",
+        "-",
+        "،",
+        "؛",
+        "؟",
+        "«",
+        "»",
+        "“",
+        "”",
+        "…",
+        "—",
+        "É",
+        "é",
+        "ß",
+        "\u{301}",
+        "\u{200d}",
+        "ש",
+        "\"",
+        "🇳",
+        "ｎ",
+        "ﻻ",
+        "x",
+        "1",
+        "(",
+        "\u{a0}",
+    ];
+
+    proptest::proptest! {
+        #[test]
+        fn same_as_reference_on_any_text(
+            text in proptest::prop_oneof![
+                proptest::prelude::any::<String>(),
+                proptest::collection::vec(proptest::sample::select(PIECES), 0..30)
+                    .prop_map(|v| v.concat()),
+            ]
+        ) {
+            proptest::prop_assert_eq!(built(&text), reference(&text));
+        }
+    }
+}
