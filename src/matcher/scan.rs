@@ -12,7 +12,7 @@
 use std::collections::HashSet;
 use std::ops::Range;
 
-use aho_corasick::automaton::Automaton as _;
+use aho_corasick::automaton::{Automaton as _, StateID};
 use aho_corasick::nfa::contiguous::NFA;
 use aho_corasick::{Anchored, MatchKind};
 
@@ -51,10 +51,8 @@ struct Hit {
 /// hand (rather than through `find_overlapping`) costs a table lookup per
 /// byte and nothing per call, and most words leave the automaton within a
 /// byte or two.
-fn walk(aut: &NFA, text: &[u8], at: usize, hits: &mut Vec<Hit>) {
-    let Ok(mut sid) = aut.start_state(Anchored::Yes) else {
-        return;
-    };
+fn walk(aut: &NFA, start: StateID, text: &[u8], at: usize, hits: &mut Vec<Hit>) {
+    let mut sid = start;
     for (i, &byte) in text[at..].iter().enumerate() {
         sid = aut.next_state(Anchored::Yes, sid, byte);
         if !aut.is_special(sid) {
@@ -115,10 +113,13 @@ impl Automaton {
     fn hits(&self, stream: &Stream) -> Vec<Hit> {
         let text = stream.text.as_bytes();
         let mut hits = Vec::new();
+        let Ok(start) = self.nfa.start_state(Anchored::Yes) else {
+            return hits;
+        };
         for token in &stream.tokens {
             let word = &stream.text[token.s_start..token.s_start + token.len];
             for at in possible_starts(word) {
-                walk(&self.nfa, text, token.s_start + at, &mut hits);
+                walk(&self.nfa, start, text, token.s_start + at, &mut hits);
             }
         }
         hits

@@ -55,6 +55,7 @@ impl Stream {
             in_word: false,
         };
         let bytes = original.as_bytes();
+        let t = tables();
         let mut i = 0;
         while i < bytes.len() {
             if bytes[i].is_ascii_whitespace() {
@@ -62,7 +63,7 @@ impl Stream {
                 continue;
             }
             let mark = b.mark();
-            i = match b.fast_chunk(original, i) {
+            i = match b.fast_chunk(original, i, t) {
                 Ok(end) => end,
                 Err(stuck) => {
                     let end = bytes[stuck..]
@@ -324,34 +325,36 @@ impl Builder {
 
     /// The fast path over the chunk starting at `start`: the chunk's end, or
     /// `Err(at)` when the character at `at` is one it does not handle.
-    fn fast_chunk(&mut self, original: &str, start: usize) -> Result<usize, usize> {
+    fn fast_chunk(&mut self, original: &str, start: usize, t: &Tables) -> Result<usize, usize> {
         let bytes = original.as_bytes();
-        let t = tables();
         let mut last = Kind::Letter;
         let mut o = start;
         while o < bytes.len() && !bytes[o].is_ascii_whitespace() {
+            let run = identity_run(&bytes[o..]);
+            if run > 0 {
+                // Letters and digits that normalize to themselves (up to
+                // ASCII case), copied at once.
+                if !self.in_word {
+                    self.begin_word(o);
+                }
+                let r = o + run;
+                let n = self.s.text.len();
+                self.s.text.push_str(&original[o..r]);
+                self.s.text[n..].make_ascii_lowercase();
+                last = if bytes[r - 1].is_ascii_digit() {
+                    Kind::Digit
+                } else {
+                    Kind::Letter
+                };
+                o = r;
+                self.word_end = r;
+                continue;
+            }
             let (class, len) = classify(bytes, o, t);
             match class {
                 Class::Word(c, kind) => {
                     if !self.in_word {
                         self.begin_word(o);
-                    }
-                    let run = identity_run(&bytes[o..]);
-                    if run > 0 {
-                        // Letters and digits that normalize to themselves
-                        // (up to ASCII case), copied at once.
-                        let r = o + run;
-                        let n = self.s.text.len();
-                        self.s.text.push_str(&original[o..r]);
-                        self.s.text[n..].make_ascii_lowercase();
-                        last = if bytes[r - 1].is_ascii_digit() {
-                            Kind::Digit
-                        } else {
-                            Kind::Letter
-                        };
-                        o = r;
-                        self.word_end = r;
-                        continue;
                     }
                     let n = self.s.text.len();
                     if c.len_utf8() != len {
