@@ -223,20 +223,38 @@ fn classify(bytes: &[u8], i: usize, t: &Tables) -> (Class, usize) {
 }
 
 /// Length of the run at the start of `s` of ASCII letters and digits and of
-/// the Arabic letters normalization keeps as they are.
+/// the Arabic letters normalization keeps as they are ([`is_arabic_identity`]).
 fn identity_run(s: &[u8]) -> usize {
     let mut i = 0;
     while let Some(&b) = s.get(i) {
-        if b.is_ascii_alphanumeric() {
-            i += 1;
-        } else if is_arabic_identity(b, s.get(i + 1).copied()) {
-            i += 2;
-        } else {
-            break;
+        match IDENTITY_LEAD[usize::from(b)] {
+            1 => i += 1,
+            2 if is_arabic_identity(b, s.get(i + 1).copied()) => i += 2,
+            _ => break,
         }
     }
     i
 }
+
+/// For each byte: 1 for an ASCII letter or digit, 2 for the lead byte of an
+/// Arabic letter (U+0600–U+067F), 0 otherwise.
+static IDENTITY_LEAD: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        #[allow(clippy::cast_possible_truncation, reason = "b < 256")]
+        let byte = b as u8;
+        t[b] = if byte.is_ascii_alphanumeric() {
+            1
+        } else if byte == 0xD8 || byte == 0xD9 {
+            2
+        } else {
+            0
+        };
+        b += 1;
+    }
+    t
+};
 
 /// Builds a [`Stream`].
 struct Builder {
