@@ -378,6 +378,54 @@ fn run(n: usize, docs: &[(String, String)], mb: f64) -> Row {
     }
 }
 
+/// A config file with `lists` as its watchlists (and one source), as a user
+/// would write it.
+fn config_text(lists: &[WatchlistTerms]) -> String {
+    let quote = |terms: &[String]| {
+        terms
+            .iter()
+            .map(|t| toml::Value::String(t.clone()).to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut text = String::from(
+        "state_dir = \"./state\"\n[mail]\nfrom = \"nw <nw@localhost>\"\ntransport = \"file\"\n\n\
+         [[source]]\nname = \"feed\"\nurl = \"https://example.org/rss\"\n",
+    );
+    for (i, list) in lists.iter().enumerate() {
+        text.push_str(&format!(
+            "\n[[watchlist]]\nname = \"list-{i}\"\nkeywords = [{}]\n",
+            quote(&list.keywords)
+        ));
+        if !list.require.is_empty() {
+            text.push_str(&format!("require = [{}]\n", quote(&list.require)));
+        }
+        if !list.exclude.is_empty() {
+            text.push_str(&format!("exclude = [{}]\n", quote(&list.exclude)));
+        }
+        text.push_str("to = [\"a@example.org\"]\n");
+    }
+    text
+}
+
+/// Wall time to load, validate and compile a config file with `n` terms
+/// (best of three), as `newswatch run` and `check` do at start and reload.
+fn config_load_ms(n: usize) -> f64 {
+    let text = config_text(&watchlists(&terms(n)));
+    let path = std::env::temp_dir().join(format!("newswatch-bench-{}.toml", std::process::id()));
+    std::fs::write(&path, text).expect("write the bench config");
+    let best = (0..3)
+        .map(|_| {
+            let t = Instant::now();
+            let config = newswatch::config::Config::load(&path).expect("bench config is valid");
+            black_box(config);
+            t.elapsed().as_secs_f64() * 1e3
+        })
+        .fold(f64::INFINITY, f64::min);
+    std::fs::remove_file(&path).ok();
+    best
+}
+
 fn main() {
     let mb: usize = std::env::var("MATCHBENCH_MB")
         .ok()
@@ -434,6 +482,11 @@ fn main() {
         );
         rows.push(r);
     }
+    println!();
+    println!(
+        "load + validate + compile a config file with 10,000 terms: {:.0} ms (target ≤ 200)",
+        config_load_ms(10_000)
+    );
     if rows.len() != 3 {
         return;
     }
