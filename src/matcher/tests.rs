@@ -131,3 +131,34 @@ fn matcher_is_shareable() {
     fn assert_send_sync<T: Send + Sync + std::fmt::Debug>() {}
     assert_send_sync::<Matcher>();
 }
+
+/// A snippet highlights its own watchlist's terms, every occurrence inside
+/// the window, and nothing of another watchlist or outside the window.
+#[test]
+fn snippet_highlights_only_own_terms_inside_the_window() {
+    let lists = [
+        WatchlistTerms {
+            keywords: vec!["Niger".into()],
+            ..Default::default()
+        },
+        WatchlistTerms {
+            keywords: vec!["Agadez".into()],
+            ..Default::default()
+        },
+    ];
+    let m = Matcher::compile(&lists).expect("valid");
+    let far = "filler ".repeat(60);
+    let body = format!("Niger and Agadez, then Niger again. {far}Niger at the end.");
+    let found = m.find("", &body);
+    assert_eq!(found.len(), 2);
+    let s = &found[0].snippet;
+    let marked: Vec<&str> = s.highlights.iter().map(|h| &s.text[h.clone()]).collect();
+    assert_eq!(marked, ["Niger", "Niger"], "{:?}", s.text);
+    assert!(
+        !s.text.contains("the end"),
+        "window is about 200 characters"
+    );
+    let s = &found[1].snippet;
+    let marked: Vec<&str> = s.highlights.iter().map(|h| &s.text[h.clone()]).collect();
+    assert_eq!(marked, ["Agadez"]);
+}
