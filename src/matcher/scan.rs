@@ -9,7 +9,6 @@
 //! what follows it (suffixes, plural), which is what makes matches whole-word.
 //! Every step is linear in the text; each hit is checked in constant time.
 
-use std::collections::HashSet;
 use std::ops::Range;
 
 use aho_corasick::automaton::{Automaton as _, StateID};
@@ -132,11 +131,13 @@ impl Automaton {
     /// words (proclitics and suffixes included): highlighting part of an
     /// Arabic word would break its letter joining.
     pub fn scan(&self, stream: &Stream, report: Report, mut visit: impl FnMut(u32, Range<usize>)) {
-        let mut seen = HashSet::new();
+        // Checks already reported (Report::First), one bit each.
+        let mut seen = vec![0u64; self.rules.len().div_ceil(64)];
+        let is_seen = |seen: &[u64], c: u32| seen[c as usize / 64] & (1 << (c % 64)) != 0;
         let text = stream.text.as_str();
         for m in self.hits(stream) {
             let checks = &self.pattern_checks[m.pattern];
-            if report == Report::First && checks.iter().all(|c| seen.contains(c)) {
+            if report == Report::First && checks.iter().all(|&c| is_seen(&seen, c)) {
                 continue;
             }
             let first = stream.tokens[stream.token_at(m.start)];
@@ -146,14 +147,14 @@ impl Automaton {
             let after = &text[m.end..word_end];
             let teh = || stream.is_teh_marbuta_at(word_end - 2);
             for &check in checks {
-                if report == Report::First && seen.contains(&check) {
+                if report == Report::First && is_seen(&seen, check) {
                     continue;
                 }
                 let rule = self.rules[check as usize];
                 let end_ok = after.is_empty() || rule.end_ok(after, after == "ه" && teh());
                 if end_ok && rule.start_ok(before) {
                     if report == Report::First {
-                        seen.insert(check);
+                        seen[check as usize / 64] |= 1 << (check % 64);
                     }
                     visit(check, first.s_start..word_end);
                 }
