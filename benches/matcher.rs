@@ -13,7 +13,10 @@
 //! compiled matcher, counted by a global allocator.
 //!
 //! Set `MATCHBENCH_MB` to change the corpus size (default 50), and
-//! `MATCHBENCH_TERMS` (e.g. `1000` or `10,10000`) to run only some term sets.
+//! `MATCHBENCH_TERMS` (e.g. `1000` or `10,10000-absent`) to run only some
+//! term sets. `N-absent` is the ten terms of the smallest set plus N - 10 that
+//! occur nowhere, which isolates the cost of the number of terms from the cost
+//! of the matches they make.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
@@ -337,8 +340,33 @@ struct Row {
     compile_ms: f64,
 }
 
-fn run(n: usize, docs: &[(String, String)], mb: f64) -> Row {
-    let lists = watchlists(&terms(n));
+/// The ten terms of the smallest set, then `n - 10` terms that occur nowhere
+/// in the corpus (the generated ones, with a first word made impossible): the
+/// matches stay those of ten terms, so only the number of terms grows.
+fn terms_with_absent(n: usize) -> Vec<String> {
+    let mut out = terms(10);
+    out.extend(terms(n).into_iter().skip(10).take(n - 10).map(|t| {
+        if t.starts_with(|c: char| c.is_ascii()) {
+            format!("xqz{t}")
+        } else {
+            format!("ظظظ{t}")
+        }
+    }));
+    out
+}
+
+fn run(label: &str, docs: &[(String, String)], mb: f64) -> Row {
+    let (n, all_terms) = match label.strip_suffix("-absent") {
+        Some(n) => {
+            let n = n.parse().expect("MATCHBENCH_TERMS: N or N-absent");
+            (n, terms_with_absent(n))
+        }
+        None => {
+            let n = label.parse().expect("MATCHBENCH_TERMS: N or N-absent");
+            (n, terms(n))
+        }
+    };
+    let lists = watchlists(&all_terms);
     let (live0, _) = (
         LIVE.load(Ordering::Relaxed),
         PEAK.store(LIVE.load(Ordering::Relaxed), Ordering::Relaxed),
@@ -463,15 +491,23 @@ fn main() {
     println!("| terms | watchlists | find MB/s | decide only MB/s | matched (article, watchlist) | compile ms | heap MB | peak MB during compile |");
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
     let mut rows = Vec::new();
-    let sets: Vec<usize> = std::env::var("MATCHBENCH_TERMS")
-        .ok()
-        .map(|v| v.split(',').filter_map(|n| n.trim().parse().ok()).collect())
-        .unwrap_or_else(|| vec![10, 1_000, 10_000]);
-    for n in sets {
-        let r = run(n, &docs, total_mb);
+    let sets: Vec<String> = std::env::var("MATCHBENCH_TERMS").map_or_else(
+        |_| {
+            ["10", "1000", "10000", "10000-absent"]
+                .map(String::from)
+                .to_vec()
+        },
+        |v| v.split(',').map(|n| n.trim().to_owned()).collect(),
+    );
+    for label in &sets {
+        let r = run(label, &docs, total_mb);
+        let terms = if label.ends_with("-absent") {
+            format!("{} (10 + {} absent)", r.terms, r.terms - 10)
+        } else {
+            r.terms.to_string()
+        };
         println!(
-            "| {} | {} | {:.0} | {:.0} | {} | {:.0} | {:.1} | {:.1} |",
-            r.terms,
+            "| {terms} | {} | {:.0} | {:.0} | {} | {:.0} | {:.1} | {:.1} |",
             r.lists,
             r.mb_s,
             r.decide_mb_s,
@@ -487,9 +523,15 @@ fn main() {
         "load + validate + compile a config file with 10,000 terms: {:.0} ms (target ≤ 200)",
         config_load_ms(10_000)
     );
-    if rows.len() != 3 {
+    if rows.len() != 4 {
         return;
     }
+    println!(
+        "10,000 terms (9,990 absent) vs 10: {:.2}× slower with snippets, {:.2}× deciding only \
+         (same matches: only the number of terms grows)",
+        rows[0].mb_s / rows[3].mb_s,
+        rows[0].decide_mb_s / rows[3].decide_mb_s
+    );
     let ratio = rows[0].mb_s / rows[2].mb_s;
     println!();
     println!("10,000 terms vs 10: {ratio:.2}× slower (target ≤ 2)");
