@@ -11,13 +11,13 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use scraper::{ElementRef, Html, Selector};
+use dom_query::{Document, Matcher, NodeRef, Selection};
 use url::Url;
 
-use super::{text, Entry};
+use super::{text, Entry, Selector};
 
-static ANCHORS: LazyLock<Selector> = LazyLock::new(|| {
-    Selector::parse("a[href]").expect("static selector in extract::links is valid CSS")
+static ANCHORS: LazyLock<Matcher> = LazyLock::new(|| {
+    Matcher::new("a[href]").expect("static selector in extract::links is valid CSS")
 });
 
 /// Elements (by tag, role, class or id) whose links are page furniture.
@@ -119,27 +119,28 @@ const GENERIC_TEXTS: &[&str] = &[
 ///
 /// `base` is the document's base URL; without one only absolute links count
 /// and every host is taken for the page's own.
-pub fn extract_links(doc: &Html, base: Option<&Url>, links: Option<&Selector>) -> Vec<Entry> {
-    let anchors: Vec<ElementRef<'_>> = match links {
-        Some(sel) => doc
-            .select(sel)
+pub fn extract_links(doc: &Document, base: Option<&Url>, links: Option<&Selector>) -> Vec<Entry> {
+    let root = Selection::from(doc.root());
+    let anchors: Vec<NodeRef<'_>> = match links {
+        Some(sel) => root
+            .select_matcher_iter(sel.matcher())
             .filter_map(|e| {
-                if e.value().name() == "a" && e.attr("href").is_some() {
+                if e.has_name("a") && e.has_attr("href") {
                     Some(e)
                 } else {
-                    e.select(&ANCHORS).next()
+                    Selection::from(e).select_matcher_iter(&ANCHORS).next()
                 }
             })
             .collect(),
-        None => doc.select(&ANCHORS).collect(),
+        None => root.select_matcher_iter(&ANCHORS).collect(),
     };
     let mut order: Vec<Url> = Vec::new();
     let mut titles: HashMap<Url, String> = HashMap::new();
     for a in anchors {
-        let Some(url) = resolve(base, a.attr("href").unwrap_or_default()) else {
+        let Some(url) = resolve(base, &a.attr("href").unwrap_or_default()) else {
             continue;
         };
-        let title = text::collapse(&a.text().collect::<String>());
+        let title = text::collapse(&a.text());
         if links.is_none() && !is_discovered_article(&a, &url, &title, base) {
             continue;
         }
@@ -180,7 +181,7 @@ fn resolve(base: Option<&Url>, href: &str) -> Option<Url> {
     Some(url)
 }
 
-fn is_discovered_article(a: &ElementRef<'_>, url: &Url, title: &str, base: Option<&Url>) -> bool {
+fn is_discovered_article(a: &NodeRef<'_>, url: &Url, title: &str, base: Option<&Url>) -> bool {
     base.is_none_or(|b| same_site(url, b) && url.path() != b.path())
         && headline_like(title)
         && article_like(url)
@@ -294,14 +295,16 @@ fn percent_decode(s: &str) -> String {
 }
 
 /// Inside navigation, a footer, breadcrumbs, pagination or share bars.
-fn in_furniture(a: &ElementRef<'_>) -> bool {
-    a.ancestors().filter_map(ElementRef::wrap).any(|e| {
-        let el = e.value();
-        if matches!(el.name(), "nav" | "footer" | "menu") {
+fn in_furniture(a: &NodeRef<'_>) -> bool {
+    a.ancestors_it(None).any(|e| {
+        let Some(el) = e.element_ref() else {
+            return false;
+        };
+        if matches!(&*el.name.local, "nav" | "footer" | "menu") {
             return true;
         }
         if let Some(role) = el.attr("role") {
-            if matches!(role, "navigation" | "contentinfo" | "menubar" | "menu") {
+            if matches!(&*role, "navigation" | "contentinfo" | "menubar" | "menu") {
                 return true;
             }
         }
@@ -355,7 +358,7 @@ mod tests {
             </main>
             <footer><a href="/about/2024/01/01/us">About us and our team</a></footer>
             </body></html>"#;
-        let doc = Html::parse_document(html);
+        let doc = Document::from(html);
         let got = extract_links(&doc, Some(&url("https://www.x.org/")), None);
         let urls: Vec<&str> = got
             .iter()
@@ -373,7 +376,7 @@ mod tests {
 
     #[test]
     fn selector_takes_links_inside_matches() {
-        let doc = Html::parse_document(
+        let doc = Document::from(
             "<div class=t><a href='a'>x</a></div><div class=t><a href='b'>y</a></div>",
         );
         let sel = Selector::parse("div.t").expect("valid selector");

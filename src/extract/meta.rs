@@ -9,7 +9,7 @@
 use std::sync::LazyLock;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
-use scraper::{ElementRef, Html, Selector};
+use dom_query::{Document, Matcher, NodeRef, Selection};
 use url::Url;
 
 use super::text;
@@ -29,19 +29,24 @@ pub struct PageMeta {
     pub says_article: bool,
 }
 
-fn selector(css: &str) -> Selector {
-    Selector::parse(css).expect("static selector in extract::meta is valid CSS")
+fn selector(css: &str) -> Matcher {
+    Matcher::new(css).expect("static selector in extract::meta is valid CSS")
 }
 
-static JSON_LD: LazyLock<Selector> =
+static JSON_LD: LazyLock<Matcher> =
     LazyLock::new(|| selector(r#"script[type="application/ld+json"]"#));
-static META: LazyLock<Selector> = LazyLock::new(|| selector("meta[content]"));
-static CANONICAL: LazyLock<Selector> = LazyLock::new(|| selector("link[rel][href]"));
-static H1: LazyLock<Selector> = LazyLock::new(|| selector("h1"));
-static TITLE: LazyLock<Selector> = LazyLock::new(|| selector("title"));
-static TIME: LazyLock<Selector> = LazyLock::new(|| selector("time[datetime]"));
-static HTML: LazyLock<Selector> = LazyLock::new(|| selector("html[lang]"));
-static BASE: LazyLock<Selector> = LazyLock::new(|| selector("base[href]"));
+static META: LazyLock<Matcher> = LazyLock::new(|| selector("meta[content]"));
+static CANONICAL: LazyLock<Matcher> = LazyLock::new(|| selector("link[rel][href]"));
+static H1: LazyLock<Matcher> = LazyLock::new(|| selector("h1"));
+static TITLE: LazyLock<Matcher> = LazyLock::new(|| selector("title"));
+static TIME: LazyLock<Matcher> = LazyLock::new(|| selector("time[datetime]"));
+static HTML: LazyLock<Matcher> = LazyLock::new(|| selector("html[lang]"));
+static BASE: LazyLock<Matcher> = LazyLock::new(|| selector("base[href]"));
+
+/// Elements of `doc` matching `m`, in document order, found lazily.
+fn select<'a>(doc: &'a Document, m: &'a Matcher) -> impl Iterator<Item = NodeRef<'a>> + 'a {
+    Selection::from(doc.root()).select_matcher_iter(m)
+}
 
 /// Meta names/properties that carry a publication time, best first.
 const DATE_META: &[&str] = &[
@@ -79,8 +84,9 @@ const ARTICLE_TYPES: &[&str] = &[
 
 /// The document's base URL: `<base href>` resolved against `base`.
 #[must_use]
-pub fn document_base(doc: &Html, base: Option<&Url>) -> Option<Url> {
-    let href = doc.select(&BASE).next().and_then(|e| e.attr("href"));
+pub fn document_base(doc: &Document, base: Option<&Url>) -> Option<Url> {
+    let href = select(doc, &BASE).next().and_then(|e| e.attr("href"));
+    let href = href.as_deref();
     match (base, href) {
         (Some(b), Some(h)) => b.join(h.trim()).ok().or_else(|| Some(b.clone())),
         (None, Some(h)) => Url::parse(h.trim()).ok(),
@@ -90,7 +96,7 @@ pub fn document_base(doc: &Html, base: Option<&Url>) -> Option<Url> {
 
 /// Reads every metadata signal of `doc`; `base` resolves the canonical link.
 #[must_use]
-pub fn read_meta(doc: &Html, base: Option<&Url>) -> PageMeta {
+pub fn read_meta(doc: &Document, base: Option<&Url>) -> PageMeta {
     let metas = meta_map(doc);
     let ld = json_ld_article(doc);
     let site_name = metas.get("og:site_name").cloned();
@@ -113,13 +119,11 @@ pub fn read_meta(doc: &Html, base: Option<&Url>) -> PageMeta {
                 .find_map(|k| metas.get(*k).and_then(|s| parse_date(s)))
         })
         .or_else(|| {
-            doc.select(&TIME)
-                .find_map(|t| t.attr("datetime").and_then(parse_date))
+            select(doc, &TIME).find_map(|t| t.attr("datetime").and_then(|d| parse_date(&d)))
         });
-    let lang = doc
-        .select(&HTML)
-        .next()
-        .and_then(|h| h.attr("lang"))
+    let html_lang = select(doc, &HTML).next().and_then(|h| h.attr("lang"));
+    let lang = html_lang
+        .as_deref()
         .or_else(|| metas.get("content-language").map(String::as_str))
         .or_else(|| metas.get("og:locale").map(String::as_str))
         .and_then(primary_subtag)
@@ -139,12 +143,14 @@ pub fn read_meta(doc: &Html, base: Option<&Url>) -> PageMeta {
 }
 
 /// `name`/`property`/`itemprop`/`http-equiv` (lower-case) → first `content`.
-fn meta_map(doc: &Html) -> std::collections::HashMap<String, String> {
+fn meta_map(doc: &Document) -> std::collections::HashMap<String, String> {
     let mut map = std::collections::HashMap::new();
-    for m in doc.select(&META) {
-        let Some(content) = m.attr("content").map(str::trim).filter(|c| !c.is_empty()) else {
+    for m in select(doc, &META) {
+        let content = m.attr("content").unwrap_or_default();
+        let content = content.trim();
+        if content.is_empty() {
             continue;
-        };
+        }
         for attr in ["property", "name", "itemprop", "http-equiv"] {
             if let Some(key) = m.attr(attr) {
                 for k in key.split_whitespace() {
@@ -158,9 +164,9 @@ fn meta_map(doc: &Html) -> std::collections::HashMap<String, String> {
 }
 
 /// The first JSON-LD object whose `@type` is an article type.
-fn json_ld_article(doc: &Html) -> Option<serde_json::Value> {
-    doc.select(&JSON_LD).find_map(|script| {
-        let raw: String = script.text().collect();
+fn json_ld_article(doc: &Document) -> Option<serde_json::Value> {
+    select(doc, &JSON_LD).find_map(|script| {
+        let raw = script.text();
         let value: serde_json::Value = serde_json::from_str(raw.trim()).ok()?;
         find_article(value, 0)
     })
@@ -200,20 +206,21 @@ fn str_field(v: &serde_json::Value, key: &str) -> Option<String> {
     }
 }
 
-fn first_text(doc: &Html, sel: &Selector) -> Option<String> {
-    doc.select(sel)
-        .map(|e: ElementRef<'_>| text::collapse(&e.text().collect::<String>()))
+fn first_text(doc: &Document, m: &Matcher) -> Option<String> {
+    select(doc, m)
+        .map(|e| text::collapse(&e.text()))
         .find(|t| !t.is_empty())
 }
 
-fn canonical_link(doc: &Html, base: Option<&Url>) -> Option<Url> {
-    let link = doc.select(&CANONICAL).find(|l| {
+fn canonical_link(doc: &Document, base: Option<&Url>) -> Option<Url> {
+    let link = select(doc, &CANONICAL).find(|l| {
         l.attr("rel").is_some_and(|r| {
             r.split_whitespace()
                 .any(|r| r.eq_ignore_ascii_case("canonical"))
         })
     })?;
-    let href = link.attr("href")?.trim();
+    let href = link.attr("href")?;
+    let href = href.trim();
     let url = match base {
         Some(b) => b.join(href).ok()?,
         None => Url::parse(href).ok()?,
@@ -457,7 +464,7 @@ mod tests {
 
     #[test]
     fn metadata_from_page() {
-        let doc = Html::parse_document(
+        let doc = Document::from(
             r#"<html lang="ar-EG"><head><title>x | Site</title>
             <link rel="canonical" href="/news/1">
             <script type="application/ld+json">{"@graph":[{"@type":"NewsArticle","headline":"H","datePublished":"2024-04-17T10:00:00Z"}]}</script>

@@ -20,10 +20,11 @@ mod feed;
 mod links;
 mod meta;
 mod page;
+mod selector;
 mod text;
 
 use chrono::{DateTime, Utc};
-use scraper::Html;
+use dom_query::Document;
 use url::Url;
 
 pub use article::{canonical_url, fingerprint};
@@ -31,6 +32,7 @@ pub use feed::{sniff, Sniffed};
 pub use links::article_like;
 pub use meta::{detect_lang, parse_date, trim_site_name};
 pub use page::MIN_ARTICLE_CHARS;
+pub use selector::{Selector, SelectorError};
 pub use text::html_fragment_text;
 
 /// How a source's document is to be read (`kind` in the config).
@@ -130,7 +132,7 @@ pub fn extract_source(
     content_type: Option<&str>,
     base: &Url,
     kind: SourceKind,
-    links: Option<&scraper::Selector>,
+    links: Option<&Selector>,
 ) -> Result<Vec<Entry>, ExtractError> {
     check_document(bytes, content_type)?;
     let (decoded, _) = charset::decode(bytes, content_type);
@@ -142,7 +144,7 @@ pub fn extract_source(
     if is_feed {
         return feed::extract_feed(bytes, content_type, base);
     }
-    let doc = Html::parse_document(&decoded);
+    let doc = Document::from(decoded);
     let doc_base = meta::document_base(&doc, Some(base));
     Ok(links::extract_links(&doc, doc_base.as_ref(), links))
 }
@@ -158,7 +160,7 @@ pub fn extract_article(
     bytes: &[u8],
     content_type: Option<&str>,
     base: Option<&Url>,
-    content: Option<&scraper::Selector>,
+    content: Option<&Selector>,
 ) -> Result<Article, ExtractError> {
     check_document(bytes, content_type)?;
     let (decoded, _) = charset::decode(bytes, content_type);
@@ -167,19 +169,21 @@ pub fn extract_article(
             "a feed, not an article page".into(),
         ));
     }
-    let doc = Html::parse_document(&decoded);
+    let doc = Document::from(decoded);
     let doc_base = meta::document_base(&doc, base);
-    read_article(&decoded, &doc, doc_base.as_ref(), content)
+    let meta = meta::read_meta(&doc, doc_base.as_ref());
+    read_article(doc, meta, doc_base.as_ref(), content)
 }
 
+/// The page's one parse serves everything: `meta` was read from `doc`
+/// before the readability port rewrites it to find the body.
 fn read_article(
-    decoded: &str,
-    doc: &Html,
+    doc: Document,
+    meta: meta::PageMeta,
     base: Option<&Url>,
-    content: Option<&scraper::Selector>,
+    content: Option<&Selector>,
 ) -> Result<Article, ExtractError> {
-    let body = page::extract_body(decoded, doc, base, content)?;
-    let meta = meta::read_meta(doc, base);
+    let body = page::extract_body(doc, base, content)?;
     Ok(Article {
         url: meta.canonical,
         title: meta.title,
@@ -207,19 +211,23 @@ pub fn extract_any(
         return feed::extract_feed(bytes, content_type, base.unwrap_or(&fallback))
             .map(Extracted::Feed);
     }
-    let doc = Html::parse_document(&decoded);
+    let doc = Document::from(decoded);
     let doc_base = meta::document_base(&doc, base);
     let listing = links::extract_links(&doc, doc_base.as_ref(), None);
-    match read_article(&decoded, &doc, doc_base.as_ref(), None) {
-        Ok(article) if is_article_page(&doc, &article, &listing) => Ok(Extracted::Article(article)),
+    let meta = meta::read_meta(&doc, doc_base.as_ref());
+    let says_article = meta.says_article;
+    match read_article(doc, meta, doc_base.as_ref(), None) {
+        Ok(article) if is_article_page(says_article, &article, &listing) => {
+            Ok(Extracted::Article(article))
+        }
         _ => Ok(Extracted::Listing(listing)),
     }
 }
 
 /// An extracted body is the page's point, not a teaser among many links:
 /// the page calls itself an article, or its body outweighs its headlines.
-fn is_article_page(doc: &Html, article: &Article, listing: &[Entry]) -> bool {
-    if meta::read_meta(doc, None).says_article {
+fn is_article_page(says_article: bool, article: &Article, listing: &[Entry]) -> bool {
+    if says_article {
         return true;
     }
     let headline_chars: usize = listing
