@@ -17,6 +17,8 @@ use super::text;
 /// What a page says about itself, before its body is extracted.
 #[derive(Debug, Clone, Default)]
 pub struct PageMeta {
+    /// The document's base URL: `<base href>` resolved against the page URL.
+    pub base: Option<Url>,
     /// Title with the site name trimmed.
     pub title: Option<String>,
     /// Publication time.
@@ -29,24 +31,9 @@ pub struct PageMeta {
     pub says_article: bool,
 }
 
-fn selector(css: &str) -> Matcher {
-    Matcher::new(css).expect("static selector in extract::meta is valid CSS")
-}
-
-static JSON_LD: LazyLock<Matcher> =
-    LazyLock::new(|| selector(r#"script[type="application/ld+json"]"#));
-static META: LazyLock<Matcher> = LazyLock::new(|| selector("meta[content]"));
-static CANONICAL: LazyLock<Matcher> = LazyLock::new(|| selector("link[rel][href]"));
-static H1: LazyLock<Matcher> = LazyLock::new(|| selector("h1"));
-static TITLE: LazyLock<Matcher> = LazyLock::new(|| selector("title"));
-static TIME: LazyLock<Matcher> = LazyLock::new(|| selector("time[datetime]"));
-static HTML: LazyLock<Matcher> = LazyLock::new(|| selector("html[lang]"));
-static BASE: LazyLock<Matcher> = LazyLock::new(|| selector("base[href]"));
-
-/// Elements of `doc` matching `m`, in document order, found lazily.
-fn select<'a>(doc: &'a Document, m: &'a Matcher) -> impl Iterator<Item = NodeRef<'a>> + 'a {
-    Selection::from(doc.root()).select_matcher_iter(m)
-}
+static BASE: LazyLock<Matcher> = LazyLock::new(|| {
+    Matcher::new("base[href]").expect("static selector in extract::meta is valid CSS")
+});
 
 /// Meta names/properties that carry a publication time, best first.
 const DATE_META: &[&str] = &[
@@ -85,8 +72,14 @@ const ARTICLE_TYPES: &[&str] = &[
 /// The document's base URL: `<base href>` resolved against `base`.
 #[must_use]
 pub fn document_base(doc: &Document, base: Option<&Url>) -> Option<Url> {
-    let href = select(doc, &BASE).next().and_then(|e| e.attr("href"));
-    let href = href.as_deref();
+    let href = Selection::from(doc.root())
+        .select_matcher_iter(&BASE)
+        .next()
+        .and_then(|e| e.attr("href"));
+    resolve_base(base, href.as_deref())
+}
+
+fn resolve_base(base: Option<&Url>, href: Option<&str>) -> Option<Url> {
     match (base, href) {
         (Some(b), Some(h)) => b.join(h.trim()).ok().or_else(|| Some(b.clone())),
         (None, Some(h)) => Url::parse(h.trim()).ok(),
@@ -94,19 +87,74 @@ pub fn document_base(doc: &Document, base: Option<&Url>) -> Option<Url> {
     }
 }
 
-/// Reads every metadata signal of `doc`; `base` resolves the canonical link.
+/// The elements metadata is read from, in document order, gathered in one
+/// walk over the tree (a walk per signal cost more than the rest of `meta`).
+#[derive(Default)]
+struct Tags<'a> {
+    /// First `<base href>`.
+    base: Option<String>,
+    /// First `<html lang>`.
+    html_lang: Option<String>,
+    /// `<meta content>`.
+    metas: Vec<NodeRef<'a>>,
+    /// `<script type="application/ld+json">`.
+    json_ld: Vec<NodeRef<'a>>,
+    /// `<link rel href>`.
+    links: Vec<NodeRef<'a>>,
+    /// `<time datetime>`.
+    times: Vec<NodeRef<'a>>,
+    h1: Vec<NodeRef<'a>>,
+    title: Vec<NodeRef<'a>>,
+}
+
+impl<'a> Tags<'a> {
+    fn gather(doc: &'a Document) -> Self {
+        let mut tags = Tags::default();
+        for node in doc.root().descendants_it() {
+            let Some(el) = node.element_ref() else {
+                continue;
+            };
+            let has = |attr: &str| el.has_attr(attr);
+            match &*el.name.local {
+                "meta" if has("content") => tags.metas.push(node),
+                "script"
+                    if el
+                        .attr("type")
+                        .is_some_and(|t| t.eq_ignore_ascii_case("application/ld+json")) =>
+                {
+                    tags.json_ld.push(node);
+                }
+                "link" if has("rel") && has("href") => tags.links.push(node),
+                "time" if has("datetime") => tags.times.push(node),
+                "h1" => tags.h1.push(node),
+                "title" => tags.title.push(node),
+                "base" if tags.base.is_none() => tags.base = el.attr("href").map(String::from),
+                "html" if tags.html_lang.is_none() => {
+                    tags.html_lang = el.attr("lang").map(String::from);
+                }
+                _ => {}
+            }
+        }
+        tags
+    }
+}
+
+/// Reads every metadata signal of `doc`; `url` is the page's own URL, which
+/// `<base href>` refines and the canonical link is resolved against.
 #[must_use]
-pub fn read_meta(doc: &Document, base: Option<&Url>) -> PageMeta {
-    let metas = meta_map(doc);
-    let ld = json_ld_article(doc);
+pub fn read_meta(doc: &Document, url: Option<&Url>) -> PageMeta {
+    let tags = Tags::gather(doc);
+    let base = resolve_base(url, tags.base.as_deref());
+    let metas = meta_map(&tags.metas);
+    let ld = json_ld_article(&tags.json_ld);
     let site_name = metas.get("og:site_name").cloned();
     let title = metas
         .get("og:title")
         .or_else(|| metas.get("twitter:title"))
         .cloned()
         .or_else(|| ld.as_ref().and_then(|v| str_field(v, "headline")))
-        .or_else(|| first_text(doc, &H1))
-        .or_else(|| first_text(doc, &TITLE))
+        .or_else(|| first_text(&tags.h1))
+        .or_else(|| first_text(&tags.title))
         .map(|t| trim_site_name(&text::collapse(&t), site_name.as_deref()))
         .filter(|t| !t.is_empty());
     let published = ld
@@ -119,10 +167,12 @@ pub fn read_meta(doc: &Document, base: Option<&Url>) -> PageMeta {
                 .find_map(|k| metas.get(*k).and_then(|s| parse_date(s)))
         })
         .or_else(|| {
-            select(doc, &TIME).find_map(|t| t.attr("datetime").and_then(|d| parse_date(&d)))
+            tags.times
+                .iter()
+                .find_map(|t| t.attr("datetime").and_then(|d| parse_date(&d)))
         });
-    let html_lang = select(doc, &HTML).next().and_then(|h| h.attr("lang"));
-    let lang = html_lang
+    let lang = tags
+        .html_lang
         .as_deref()
         .or_else(|| metas.get("content-language").map(String::as_str))
         .or_else(|| metas.get("og:locale").map(String::as_str))
@@ -134,18 +184,19 @@ pub fn read_meta(doc: &Document, base: Option<&Url>) -> PageMeta {
         });
     let says_article = ld.is_some() || metas.get("og:type").is_some_and(|t| t == "article");
     PageMeta {
+        canonical: canonical_link(&tags.links, base.as_ref()),
+        base,
         title,
         published,
         lang,
-        canonical: canonical_link(doc, base),
         says_article,
     }
 }
 
 /// `name`/`property`/`itemprop`/`http-equiv` (lower-case) → first `content`.
-fn meta_map(doc: &Document) -> std::collections::HashMap<String, String> {
+fn meta_map(metas: &[NodeRef<'_>]) -> std::collections::HashMap<String, String> {
     let mut map = std::collections::HashMap::new();
-    for m in select(doc, &META) {
+    for m in metas {
         let content = m.attr("content").unwrap_or_default();
         let content = content.trim();
         if content.is_empty() {
@@ -164,8 +215,8 @@ fn meta_map(doc: &Document) -> std::collections::HashMap<String, String> {
 }
 
 /// The first JSON-LD object whose `@type` is an article type.
-fn json_ld_article(doc: &Document) -> Option<serde_json::Value> {
-    select(doc, &JSON_LD).find_map(|script| {
+fn json_ld_article(scripts: &[NodeRef<'_>]) -> Option<serde_json::Value> {
+    scripts.iter().find_map(|script| {
         let raw = script.text();
         let value: serde_json::Value = serde_json::from_str(raw.trim()).ok()?;
         find_article(value, 0)
@@ -206,14 +257,15 @@ fn str_field(v: &serde_json::Value, key: &str) -> Option<String> {
     }
 }
 
-fn first_text(doc: &Document, m: &Matcher) -> Option<String> {
-    select(doc, m)
+fn first_text(elements: &[NodeRef<'_>]) -> Option<String> {
+    elements
+        .iter()
         .map(|e| text::collapse(&e.text()))
         .find(|t| !t.is_empty())
 }
 
-fn canonical_link(doc: &Document, base: Option<&Url>) -> Option<Url> {
-    let link = select(doc, &CANONICAL).find(|l| {
+fn canonical_link(links: &[NodeRef<'_>], base: Option<&Url>) -> Option<Url> {
+    let link = links.iter().find(|l| {
         l.attr("rel").is_some_and(|r| {
             r.split_whitespace()
                 .any(|r| r.eq_ignore_ascii_case("canonical"))

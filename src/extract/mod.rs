@@ -170,9 +170,8 @@ pub fn extract_article(
         ));
     }
     let doc = Document::from(decoded);
-    let doc_base = meta::document_base(&doc, base);
-    let meta = meta::read_meta(&doc, doc_base.as_ref());
-    read_article(doc, meta, doc_base.as_ref(), content)
+    let meta = meta::read_meta(&doc, base);
+    read_article(doc, meta, content)
 }
 
 /// The page's one parse serves everything: `meta` was read from `doc`
@@ -180,10 +179,9 @@ pub fn extract_article(
 fn read_article(
     doc: Document,
     meta: meta::PageMeta,
-    base: Option<&Url>,
     content: Option<&Selector>,
 ) -> Result<Article, ExtractError> {
-    let body = page::extract_body(doc, base, content)?;
+    let body = page::extract_body(doc, meta.base.as_ref(), content)?;
     Ok(Article {
         url: meta.canonical,
         title: meta.title,
@@ -212,11 +210,10 @@ pub fn extract_any(
             .map(Extracted::Feed);
     }
     let doc = Document::from(decoded);
-    let doc_base = meta::document_base(&doc, base);
-    let listing = links::extract_links(&doc, doc_base.as_ref(), None);
-    let meta = meta::read_meta(&doc, doc_base.as_ref());
+    let meta = meta::read_meta(&doc, base);
+    let listing = links::extract_links(&doc, meta.base.as_ref(), None);
     let says_article = meta.says_article;
-    match read_article(doc, meta, doc_base.as_ref(), None) {
+    match read_article(doc, meta, None) {
         Ok(article) if is_article_page(says_article, &article, &listing) => {
             Ok(Extracted::Article(article))
         }
@@ -288,15 +285,12 @@ pub const MAX_NESTING: usize = 2_000;
 /// A cheap, parser-free estimate of how deep `bytes`' tags nest, stopping once past
 /// `limit`. Void and implicitly closed elements (`br`, `p`, `li`, …) do not count.
 fn open_tag_depth(bytes: &[u8], limit: usize) -> usize {
-    const FLAT: &[&[u8]] = &[
-        b"area", b"base", b"br", b"col", b"embed", b"hr", b"img", b"input", b"link", b"meta",
-        b"param", b"source", b"track", b"wbr", b"p", b"li", b"td", b"th", b"tr", b"option", b"dd",
-        b"dt",
-    ];
     let (mut depth, mut max) = (0usize, 0usize);
-    let mut rest = bytes;
-    while let Some(at) = rest.iter().position(|&b| b == b'<') {
-        rest = &rest[at + 1..];
+    let mut at = 0;
+    // memchr: this scan runs over every byte of every page before parsing.
+    while let Some(lt) = memchr::memchr(b'<', &bytes[at..]) {
+        let rest = &bytes[at + lt + 1..];
+        at += lt + 1;
         match rest.first() {
             Some(b'/') => depth = depth.saturating_sub(1),
             Some(c) if c.is_ascii_alphabetic() => {
@@ -304,10 +298,12 @@ fn open_tag_depth(bytes: &[u8], limit: usize) -> usize {
                     .iter()
                     .position(|b| !b.is_ascii_alphanumeric())
                     .unwrap_or(rest.len());
-                let name = &rest[..name_len];
-                let end = rest.iter().position(|&b| b == b'>').unwrap_or(rest.len());
+                if is_flat_tag(&rest[..name_len]) {
+                    continue;
+                }
+                let end = memchr::memchr(b'>', rest).unwrap_or(rest.len());
                 let self_closing = end > 0 && rest[end - 1] == b'/';
-                if !self_closing && !FLAT.iter().any(|f| f.eq_ignore_ascii_case(name)) {
+                if !self_closing {
                     depth += 1;
                     max = max.max(depth);
                     if max > limit {
@@ -319,6 +315,42 @@ fn open_tag_depth(bytes: &[u8], limit: usize) -> usize {
         }
     }
     max
+}
+
+/// Void and implicitly closed elements, which never hold the nesting open.
+fn is_flat_tag(name: &[u8]) -> bool {
+    if name.len() > 6 {
+        return false;
+    }
+    let mut lower = [0u8; 6];
+    for (l, b) in lower.iter_mut().zip(name) {
+        *l = b.to_ascii_lowercase();
+    }
+    matches!(
+        &lower[..name.len()],
+        b"area"
+            | b"base"
+            | b"br"
+            | b"col"
+            | b"embed"
+            | b"hr"
+            | b"img"
+            | b"input"
+            | b"link"
+            | b"meta"
+            | b"param"
+            | b"source"
+            | b"track"
+            | b"wbr"
+            | b"p"
+            | b"li"
+            | b"td"
+            | b"th"
+            | b"tr"
+            | b"option"
+            | b"dd"
+            | b"dt"
+    )
 }
 
 #[cfg(test)]
@@ -347,6 +379,10 @@ mod nesting_tests {
         assert_eq!(
             open_tag_depth(b"<ul><li>a<li>b<li>c</ul><img src=x/>", 100),
             1
+        );
+        assert_eq!(
+            open_tag_depth(b"<DIV><BR><Img src=x><P>a<section><OPTION>b<br/>", 100),
+            2
         );
         let deep = "<div>".repeat(10_000);
         assert!(open_tag_depth(deep.as_bytes(), MAX_NESTING) > MAX_NESTING);
