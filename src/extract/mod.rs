@@ -8,6 +8,10 @@
 //! ([`canonical_url`], [`fingerprint`]). It never does HTTP (it gets bytes,
 //! the `Content-Type` and the URL) and never matches.
 //!
+//! An HTML page is parsed once, into the `dom_query` tree dom_smoothie works
+//! on, after its script and style text is cut (`prune`): metadata and links
+//! are read from that tree before the readability port rewrites it.
+//!
 //! Entry points: [`extract_source`] for a configured source,
 //! [`extract_article`] for a followed article page, [`extract_any`] for
 //! `newswatch extract`. Bad input is an [`ExtractError`], never a panic, and

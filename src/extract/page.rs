@@ -2,7 +2,7 @@
 //!
 //! Automatic extraction is dom_smoothie, a port of Mozilla Readability that
 //! measured best of the Rust extractors on the readability corpus (see
-//! `docs/extract-notes.md`); it stays behind [`extract_body`] so it can be
+//! BENCHMARKS.md, "Extraction (issue 4)"); it stays behind [`extract_body`] so it can be
 //! replaced. A source's `content` selector overrides it. Whatever produced
 //! the body, [`extract_body`] refuses to call boilerplate an article: too
 //! little text, or text that is mostly link anchors, is
