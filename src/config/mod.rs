@@ -93,9 +93,9 @@ pub struct Source {
     pub kind: SourceKind,
     pub schedule: CronSpec,
     pub follow: bool,
-    pub links: Option<scraper::Selector>,
+    pub links: Option<crate::extract::Selector>,
     pub links_text: Option<String>,
-    pub content: Option<scraper::Selector>,
+    pub content: Option<crate::extract::Selector>,
     pub content_text: Option<String>,
     pub backfill: Backfill,
 }

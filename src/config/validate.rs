@@ -330,7 +330,7 @@ fn validate_source(
     };
     let selector = |cx: &mut Ctx<'_>, key: &str, v: &Option<Spanned<String>>| {
         v.as_ref()
-            .and_then(|v| match scraper::Selector::parse(v.get_ref()) {
+            .and_then(|v| match crate::extract::Selector::parse(v.get_ref()) {
                 Ok(sel) => Some(sel),
                 Err(e) => {
                     cx.err(

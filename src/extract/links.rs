@@ -2,30 +2,37 @@
 //!
 //! With a `links` selector, every matched link (or the first link inside a
 //! matched element) is taken. Without one, links are discovered: same-site
-//! links whose anchor text reads like a headline and whose URL looks like an
-//! article (a dated path, a long slug, a numeric id), outside navigation,
-//! footers, breadcrumbs and pagination, and not pointing at tag, author,
-//! section, search or feed pages. URLs are absolute (resolved against
-//! `<base href>`), fragment-free, deduplicated, in document order.
+//! links whose headline (the heading inside the link, else its text, else its
+//! `aria-label`) reads like one and whose URL looks like an article (a dated
+//! path, a long slug, a numeric or opaque id), outside navigation, footers,
+//! breadcrumbs and pagination, and not pointing at tag, author, section,
+//! search, feed or video/podcast/gallery pages. URLs are absolute (resolved
+//! against `<base href>`), fragment-free, deduplicated, in document order.
+//! Measured on the labelled pages in `tests/fixtures/listing/`.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use scraper::{ElementRef, Html, Selector};
+use dom_query::{Document, Matcher, NodeRef, Selection};
 use url::Url;
 
-use super::{text, Entry};
+use super::{text, Entry, Selector};
 
-static ANCHORS: LazyLock<Selector> = LazyLock::new(|| {
-    Selector::parse("a[href]").expect("static selector in extract::links is valid CSS")
+static ANCHORS: LazyLock<Matcher> = LazyLock::new(|| {
+    Matcher::new("a[href]").expect("static selector in extract::links is valid CSS")
 });
 
 /// Elements (by tag, role, class or id) whose links are page furniture.
 const FURNITURE: &[&str] = &[
     "nav",
+    "navigation",
+    "subnav",
     "menu",
+    "submenu",
+    "megamenu",
     "footer",
     "breadcrumb",
+    "breadcrumbs",
     "pagination",
     "pager",
     "navbar",
@@ -70,6 +77,7 @@ const NON_ARTICLE_SEGMENTS: &[&str] = &[
     "newsletter",
     "newsletters",
     "profile",
+    "profiles",
     "user",
     "users",
     "writer",
@@ -87,6 +95,78 @@ const NON_ARTICLE_SEGMENTS: &[&str] = &[
     "jobs",
     "careers",
     "sitemap",
+    // Media items: their page is a player or a slideshow, not a written story.
+    "video",
+    "vidéo",
+    "vidéos",
+    "reel",
+    "gallery",
+    "galleries",
+    "photo-gallery",
+    "photos",
+    "portfolio",
+    "diaporama",
+    "podcast",
+    "audio",
+    "programs",
+    "programmes",
+    "emissions",
+    "émissions",
+    // Topic pages and authors, as French and Arabic sites name them.
+    "hub",
+    "hubs",
+    "series",
+    "dossier",
+    "dossiers",
+    "theme",
+    "themes",
+    "sujet",
+    "sujets",
+    "rubrique",
+    "auteur",
+    "auteurs",
+    "signataires",
+    "journaliste",
+    "journalistes",
+    "وسم",
+    "وسوم",
+    "كتاب",
+    "كتّاب",
+    "الكتاب",
+    "الكاتب",
+    "فيديو",
+    "صور",
+    "ميديا",
+    "برامج",
+];
+
+/// Month names and abbreviations that stand for the month in dated paths
+/// (`/world/2024/apr/17/slug`).
+const MONTHS: &[&str] = &[
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "may",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "sept",
+    "oct",
+    "nov",
+    "dec",
+    "january",
+    "february",
+    "march",
+    "april",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
 ];
 
 /// File extensions that are never article pages.
@@ -119,28 +199,29 @@ const GENERIC_TEXTS: &[&str] = &[
 ///
 /// `base` is the document's base URL; without one only absolute links count
 /// and every host is taken for the page's own.
-pub fn extract_links(doc: &Html, base: Option<&Url>, links: Option<&Selector>) -> Vec<Entry> {
-    let anchors: Vec<ElementRef<'_>> = match links {
-        Some(sel) => doc
-            .select(sel)
+pub fn extract_links(doc: &Document, base: Option<&Url>, links: Option<&Selector>) -> Vec<Entry> {
+    let root = Selection::from(doc.root());
+    let anchors: Vec<NodeRef<'_>> = match links {
+        Some(sel) => root
+            .select_matcher_iter(sel.matcher())
             .filter_map(|e| {
-                if e.value().name() == "a" && e.attr("href").is_some() {
+                if e.has_name("a") && e.has_attr("href") {
                     Some(e)
                 } else {
-                    e.select(&ANCHORS).next()
+                    Selection::from(e).select_matcher_iter(&ANCHORS).next()
                 }
             })
             .collect(),
-        None => doc.select(&ANCHORS).collect(),
+        None => root.select_matcher_iter(&ANCHORS).collect(),
     };
     let mut order: Vec<Url> = Vec::new();
     let mut titles: HashMap<Url, String> = HashMap::new();
     for a in anchors {
-        let Some(url) = resolve(base, a.attr("href").unwrap_or_default()) else {
+        let Some(url) = resolve(base, &a.attr("href").unwrap_or_default()) else {
             continue;
         };
-        let title = text::collapse(&a.text().collect::<String>());
-        if links.is_none() && !is_discovered_article(&a, &url, &title, base) {
+        let (title, in_heading) = anchor_title(&a);
+        if links.is_none() && !is_discovered_article(&a, &url, &title, in_heading, base) {
             continue;
         }
         match titles.get_mut(&url) {
@@ -180,11 +261,43 @@ fn resolve(base: Option<&Url>, href: &str) -> Option<Url> {
     Some(url)
 }
 
-fn is_discovered_article(a: &ElementRef<'_>, url: &Url, title: &str, base: Option<&Url>) -> bool {
-    base.is_none_or(|b| same_site(url, b) && url.path() != b.path())
-        && headline_like(title)
+fn is_discovered_article(
+    a: &NodeRef<'_>,
+    url: &Url,
+    title: &str,
+    in_heading: bool,
+    base: Option<&Url>,
+) -> bool {
+    base.is_none_or(|b| same_site(url, b) && (url.path(), url.query()) != (b.path(), b.query()))
+        && headline_like(title, in_heading)
         && article_like(url)
         && !in_furniture(a)
+}
+
+/// A link's headline: the heading inside it (cards wrap headline, summary and
+/// timestamp in one link), else its text, else its `aria-label` or `title`
+/// (cards often lay an empty link named by `aria-label` over the whole card).
+/// Also whether the link holds or sits in a heading.
+fn anchor_title(a: &NodeRef<'_>) -> (String, bool) {
+    let inner = a.descendants_it().find(is_heading);
+    let in_heading = inner.is_some() || a.ancestors_it(Some(2)).any(|n| is_heading(&n));
+    let mut title = text::collapse(&inner.unwrap_or(*a).text());
+    if title.is_empty() {
+        title = ["aria-label", "title"]
+            .iter()
+            .find_map(|k| {
+                a.attr(k)
+                    .map(|v| text::collapse(&v))
+                    .filter(|v| !v.is_empty())
+            })
+            .unwrap_or_default();
+    }
+    (title, in_heading)
+}
+
+fn is_heading(n: &NodeRef<'_>) -> bool {
+    n.element_ref()
+        .is_some_and(|e| matches!(&*e.name.local, "h1" | "h2" | "h3" | "h4" | "h5" | "h6"))
 }
 
 /// Same host, ignoring `www.` and allowing subdomains of the base's domain.
@@ -199,17 +312,23 @@ fn same_site(url: &Url, base: &Url) -> bool {
     h == b || h.ends_with(&format!(".{b}")) || b.ends_with(&format!(".{h}"))
 }
 
-/// Reads like a headline: a few words, not a call to action.
-fn headline_like(title: &str) -> bool {
+/// Reads like a headline: a few words (a heading may be one word), not a call
+/// to action.
+fn headline_like(title: &str, in_heading: bool) -> bool {
     let words = title.split_whitespace().count();
     let chars = title.chars().count();
     let lower = title.to_lowercase();
-    (words >= 3 || chars >= 20)
+    let enough = if in_heading {
+        chars >= 4
+    } else {
+        words >= 3 || chars >= 20
+    };
+    enough
         && chars <= 300
         && !GENERIC_TEXTS.contains(&lower.trim_end_matches(['.', '…', ' ', '›', '»']))
 }
 
-/// URL shape of an article: a date, a numeric id, or a long slug.
+/// URL shape of an article: a date, a numeric or opaque id, or a long slug.
 #[must_use]
 pub fn article_like(url: &Url) -> bool {
     let path = url.path().to_ascii_lowercase();
@@ -224,25 +343,36 @@ pub fn article_like(url: &Url) -> bool {
                 .collect()
         })
         .unwrap_or_default();
-    if segments.is_empty()
-        || segments
-            .iter()
-            .any(|s| NON_ARTICLE_SEGMENTS.contains(&s.as_str()))
+    if segments
+        .iter()
+        .any(|s| NON_ARTICLE_SEGMENTS.contains(&s.as_str()))
         || url.query_pairs().any(|(k, _)| k == "page")
     {
         return false;
     }
-    let has_date = segments
-        .windows(2)
-        .any(|w| is_year(&w[0]) && w[1].len() <= 2 && w[1].chars().all(|c| c.is_ascii_digit()))
-        || segments.iter().any(|s| contains_compact_date(s));
-    let has_id = segments.iter().any(|s| longest_digit_run(s) >= 5)
-        || url.query_pairs().any(|(k, v)| {
-            matches!(k.as_ref(), "id" | "p" | "story" | "article" | "articleid")
-                && v.chars().all(|c| c.is_ascii_digit())
-                && !v.is_empty()
-        });
-    let last = segments.last().map(String::as_str).unwrap_or_default();
+    // `/?p=123` is WordPress's short link to a post; `?p=2` elsewhere is a page number.
+    let query_id = url.query_pairs().any(|(k, v)| {
+        let min_digits = if k == "p" { 3 } else { 1 };
+        matches!(k.as_ref(), "id" | "p" | "story" | "article" | "articleid")
+            && v.chars().all(|c| c.is_ascii_digit())
+            && v.len() >= min_digits
+    });
+    if segments.is_empty() {
+        return query_id;
+    }
+    let has_date = segments.windows(2).any(|w| {
+        is_year(&w[0])
+            && ((w[1].len() <= 2 && w[1].chars().all(|c| c.is_ascii_digit()))
+                || MONTHS.contains(&w[1].as_str()))
+    }) || segments.iter().any(|s| contains_compact_date(s));
+    // `/2024/04/17/africa/slug/index.html`: the slug is the segment before the index page.
+    let last = match segments.as_slice() {
+        [.., slug, index] if index.starts_with("index.") => slug.as_str(),
+        [.., last] => last.as_str(),
+        [] => "",
+    };
+    let has_id =
+        segments.iter().any(|s| longest_digit_run(s) >= 5) || query_id || is_opaque_id(last);
     let slug = last.trim_end_matches(".html").trim_end_matches(".htm");
     let slug_words = slug.split(['-', '_']).filter(|w| !w.is_empty()).count();
     let long_slug = slug_words >= 4 || (slug_words >= 3 && slug.chars().count() >= 20);
@@ -253,7 +383,18 @@ fn is_year(s: &str) -> bool {
     s.len() == 4 && s.starts_with(['1', '2']) && s.chars().all(|c| c.is_ascii_digit())
 }
 
-/// `2024-04-17` or `20240417` inside a segment.
+/// An id minted by a CMS in place of a slug, such as BBC's `c0kv7y9y8vno`:
+/// one token of letters and at least two digits.
+fn is_opaque_id(s: &str) -> bool {
+    let digits = s.bytes().filter(u8::is_ascii_digit).count();
+    (8..=32).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        && digits >= 2
+        && s.len() - digits >= 2
+}
+
+/// `2024-04-17` inside a segment (`20240417` is a digit run, an id to [`article_like`]).
 fn contains_compact_date(s: &str) -> bool {
     let b = s.as_bytes();
     b.windows(10).any(|w| {
@@ -294,14 +435,16 @@ fn percent_decode(s: &str) -> String {
 }
 
 /// Inside navigation, a footer, breadcrumbs, pagination or share bars.
-fn in_furniture(a: &ElementRef<'_>) -> bool {
-    a.ancestors().filter_map(ElementRef::wrap).any(|e| {
-        let el = e.value();
-        if matches!(el.name(), "nav" | "footer" | "menu") {
+fn in_furniture(a: &NodeRef<'_>) -> bool {
+    a.ancestors_it(None).any(|e| {
+        let Some(el) = e.element_ref() else {
+            return false;
+        };
+        if matches!(&*el.name.local, "nav" | "footer" | "menu") {
             return true;
         }
         if let Some(role) = el.attr("role") {
-            if matches!(role, "navigation" | "contentinfo" | "menubar" | "menu") {
+            if matches!(&*role, "navigation" | "contentinfo" | "menubar" | "menu") {
                 return true;
             }
         }
@@ -336,6 +479,18 @@ mod tests {
             ("https://x.org/author/jane-doe-smith-jones", false),
             ("https://x.org/news/page/2", false),
             ("https://x.org/2024/04/17/photo.jpg", false),
+            // Found wanting on tests/fixtures/listing (see its README).
+            ("https://x.org/news/articles/c0kv7y9y8vno", true),
+            ("https://x.org/world/2024/apr/16/niger-coup", true),
+            ("https://x.org/?p=3301234", true),
+            ("https://x.org/world-news?p=2", false),
+            ("https://x.org/2024/04/17/africa/niger-troops/index.html", true),
+            ("https://x.org/world/live-news/iran-attack-04-17-24/index.html", true),
+            ("https://x.org/news/world", false),
+            ("https://x.org/video/2024/4/16/floods-in-nairobi-today", false),
+            ("https://x.org/hub/climate-and-environment-news", false),
+            ("https://x.org/signataires/jean-baptiste-kouame-ndiaye/", false),
+            ("https://x.org/%D9%83%D8%AA%D9%91%D8%A7%D8%A8/%D9%85%D8%AD%D9%85%D8%AF-%D8%A8%D9%86-%D8%B9%D8%A8%D8%AF-%D8%A7%D9%84%D9%84%D9%87", false),
         ] {
             assert_eq!(article_like(&url(u)), want, "{u}");
         }
@@ -355,7 +510,7 @@ mod tests {
             </main>
             <footer><a href="/about/2024/01/01/us">About us and our team</a></footer>
             </body></html>"#;
-        let doc = Html::parse_document(html);
+        let doc = Document::from(html);
         let got = extract_links(&doc, Some(&url("https://www.x.org/")), None);
         let urls: Vec<&str> = got
             .iter()
@@ -372,8 +527,34 @@ mod tests {
     }
 
     #[test]
+    fn card_links_are_named_by_heading_or_label() {
+        let html = r#"<html><body><main>
+            <div class="card"><a href="/world/2024/apr/17/a-b" aria-label="Troops begin leaving Niger"></a>
+              <h3>Troops begin leaving Niger</h3></div>
+            <a href="/news/articles/c0kv7y9y8vno"><h2>Sudan war nears Darfur city</h2>
+              <p>A summary long enough to push the link text past three hundred characters when it is
+              read together with the headline and the timestamp, which is what a card link holds on
+              sites that wrap the whole card in one link: the headline, the summary, the section,
+              the time, and sometimes a second summary for wider screens.</p></a>
+            <h2><a href="/2024/02/29/ouagadougou/">Ouagadougou</a></h2>
+            <a href="/2024/02/28/other-one/">Short</a>
+            </main></body></html>"#;
+        let doc = Document::from(html);
+        let got = extract_links(&doc, Some(&url("https://x.org/world/africa")), None);
+        let titles: Vec<&str> = got.iter().filter_map(|e| e.title.as_deref()).collect();
+        assert_eq!(
+            titles,
+            [
+                "Troops begin leaving Niger",
+                "Sudan war nears Darfur city",
+                "Ouagadougou"
+            ]
+        );
+    }
+
+    #[test]
     fn selector_takes_links_inside_matches() {
-        let doc = Html::parse_document(
+        let doc = Document::from(
             "<div class=t><a href='a'>x</a></div><div class=t><a href='b'>y</a></div>",
         );
         let sel = Selector::parse("div.t").expect("valid selector");

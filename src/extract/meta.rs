@@ -9,7 +9,7 @@
 use std::sync::LazyLock;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
-use scraper::{ElementRef, Html, Selector};
+use dom_query::{Document, Matcher, NodeRef, Selection};
 use url::Url;
 
 use super::text;
@@ -17,6 +17,8 @@ use super::text;
 /// What a page says about itself, before its body is extracted.
 #[derive(Debug, Clone, Default)]
 pub struct PageMeta {
+    /// The document's base URL: `<base href>` resolved against the page URL.
+    pub base: Option<Url>,
     /// Title with the site name trimmed.
     pub title: Option<String>,
     /// Publication time.
@@ -29,19 +31,9 @@ pub struct PageMeta {
     pub says_article: bool,
 }
 
-fn selector(css: &str) -> Selector {
-    Selector::parse(css).expect("static selector in extract::meta is valid CSS")
-}
-
-static JSON_LD: LazyLock<Selector> =
-    LazyLock::new(|| selector(r#"script[type="application/ld+json"]"#));
-static META: LazyLock<Selector> = LazyLock::new(|| selector("meta[content]"));
-static CANONICAL: LazyLock<Selector> = LazyLock::new(|| selector("link[rel][href]"));
-static H1: LazyLock<Selector> = LazyLock::new(|| selector("h1"));
-static TITLE: LazyLock<Selector> = LazyLock::new(|| selector("title"));
-static TIME: LazyLock<Selector> = LazyLock::new(|| selector("time[datetime]"));
-static HTML: LazyLock<Selector> = LazyLock::new(|| selector("html[lang]"));
-static BASE: LazyLock<Selector> = LazyLock::new(|| selector("base[href]"));
+static BASE: LazyLock<Matcher> = LazyLock::new(|| {
+    Matcher::new("base[href]").expect("static selector in extract::meta is valid CSS")
+});
 
 /// Meta names/properties that carry a publication time, best first.
 const DATE_META: &[&str] = &[
@@ -79,8 +71,15 @@ const ARTICLE_TYPES: &[&str] = &[
 
 /// The document's base URL: `<base href>` resolved against `base`.
 #[must_use]
-pub fn document_base(doc: &Html, base: Option<&Url>) -> Option<Url> {
-    let href = doc.select(&BASE).next().and_then(|e| e.attr("href"));
+pub fn document_base(doc: &Document, base: Option<&Url>) -> Option<Url> {
+    let href = Selection::from(doc.root())
+        .select_matcher_iter(&BASE)
+        .next()
+        .and_then(|e| e.attr("href"));
+    resolve_base(base, href.as_deref())
+}
+
+fn resolve_base(base: Option<&Url>, href: Option<&str>) -> Option<Url> {
     match (base, href) {
         (Some(b), Some(h)) => b.join(h.trim()).ok().or_else(|| Some(b.clone())),
         (None, Some(h)) => Url::parse(h.trim()).ok(),
@@ -88,19 +87,74 @@ pub fn document_base(doc: &Html, base: Option<&Url>) -> Option<Url> {
     }
 }
 
-/// Reads every metadata signal of `doc`; `base` resolves the canonical link.
+/// The elements metadata is read from, in document order, gathered in one
+/// walk over the tree (a walk per signal cost more than the rest of `meta`).
+#[derive(Default)]
+struct Tags<'a> {
+    /// First `<base href>`.
+    base: Option<String>,
+    /// First `<html lang>`.
+    html_lang: Option<String>,
+    /// `<meta content>`.
+    metas: Vec<NodeRef<'a>>,
+    /// `<script type="application/ld+json">`.
+    json_ld: Vec<NodeRef<'a>>,
+    /// `<link rel href>`.
+    links: Vec<NodeRef<'a>>,
+    /// `<time datetime>`.
+    times: Vec<NodeRef<'a>>,
+    h1: Vec<NodeRef<'a>>,
+    title: Vec<NodeRef<'a>>,
+}
+
+impl<'a> Tags<'a> {
+    fn gather(doc: &'a Document) -> Self {
+        let mut tags = Tags::default();
+        for node in doc.root().descendants_it() {
+            let Some(el) = node.element_ref() else {
+                continue;
+            };
+            let has = |attr: &str| el.has_attr(attr);
+            match &*el.name.local {
+                "meta" if has("content") => tags.metas.push(node),
+                "script"
+                    if el
+                        .attr("type")
+                        .is_some_and(|t| t.eq_ignore_ascii_case("application/ld+json")) =>
+                {
+                    tags.json_ld.push(node);
+                }
+                "link" if has("rel") && has("href") => tags.links.push(node),
+                "time" if has("datetime") => tags.times.push(node),
+                "h1" => tags.h1.push(node),
+                "title" => tags.title.push(node),
+                "base" if tags.base.is_none() => tags.base = el.attr("href").map(String::from),
+                "html" if tags.html_lang.is_none() => {
+                    tags.html_lang = el.attr("lang").map(String::from);
+                }
+                _ => {}
+            }
+        }
+        tags
+    }
+}
+
+/// Reads every metadata signal of `doc`; `url` is the page's own URL, which
+/// `<base href>` refines and the canonical link is resolved against.
 #[must_use]
-pub fn read_meta(doc: &Html, base: Option<&Url>) -> PageMeta {
-    let metas = meta_map(doc);
-    let ld = json_ld_article(doc);
+pub fn read_meta(doc: &Document, url: Option<&Url>) -> PageMeta {
+    let tags = Tags::gather(doc);
+    let base = resolve_base(url, tags.base.as_deref());
+    let metas = meta_map(&tags.metas);
+    let ld = json_ld_article(&tags.json_ld);
     let site_name = metas.get("og:site_name").cloned();
     let title = metas
         .get("og:title")
         .or_else(|| metas.get("twitter:title"))
         .cloned()
         .or_else(|| ld.as_ref().and_then(|v| str_field(v, "headline")))
-        .or_else(|| first_text(doc, &H1))
-        .or_else(|| first_text(doc, &TITLE))
+        .or_else(|| first_text(&tags.h1))
+        .or_else(|| first_text(&tags.title))
         .map(|t| trim_site_name(&text::collapse(&t), site_name.as_deref()))
         .filter(|t| !t.is_empty());
     let published = ld
@@ -113,13 +167,13 @@ pub fn read_meta(doc: &Html, base: Option<&Url>) -> PageMeta {
                 .find_map(|k| metas.get(*k).and_then(|s| parse_date(s)))
         })
         .or_else(|| {
-            doc.select(&TIME)
-                .find_map(|t| t.attr("datetime").and_then(parse_date))
+            tags.times
+                .iter()
+                .find_map(|t| t.attr("datetime").and_then(|d| parse_date(&d)))
         });
-    let lang = doc
-        .select(&HTML)
-        .next()
-        .and_then(|h| h.attr("lang"))
+    let lang = tags
+        .html_lang
+        .as_deref()
         .or_else(|| metas.get("content-language").map(String::as_str))
         .or_else(|| metas.get("og:locale").map(String::as_str))
         .and_then(primary_subtag)
@@ -130,21 +184,24 @@ pub fn read_meta(doc: &Html, base: Option<&Url>) -> PageMeta {
         });
     let says_article = ld.is_some() || metas.get("og:type").is_some_and(|t| t == "article");
     PageMeta {
+        canonical: canonical_link(&tags.links, base.as_ref()),
+        base,
         title,
         published,
         lang,
-        canonical: canonical_link(doc, base),
         says_article,
     }
 }
 
 /// `name`/`property`/`itemprop`/`http-equiv` (lower-case) → first `content`.
-fn meta_map(doc: &Html) -> std::collections::HashMap<String, String> {
+fn meta_map(metas: &[NodeRef<'_>]) -> std::collections::HashMap<String, String> {
     let mut map = std::collections::HashMap::new();
-    for m in doc.select(&META) {
-        let Some(content) = m.attr("content").map(str::trim).filter(|c| !c.is_empty()) else {
+    for m in metas {
+        let content = m.attr("content").unwrap_or_default();
+        let content = content.trim();
+        if content.is_empty() {
             continue;
-        };
+        }
         for attr in ["property", "name", "itemprop", "http-equiv"] {
             if let Some(key) = m.attr(attr) {
                 for k in key.split_whitespace() {
@@ -158,9 +215,9 @@ fn meta_map(doc: &Html) -> std::collections::HashMap<String, String> {
 }
 
 /// The first JSON-LD object whose `@type` is an article type.
-fn json_ld_article(doc: &Html) -> Option<serde_json::Value> {
-    doc.select(&JSON_LD).find_map(|script| {
-        let raw: String = script.text().collect();
+fn json_ld_article(scripts: &[NodeRef<'_>]) -> Option<serde_json::Value> {
+    scripts.iter().find_map(|script| {
+        let raw = script.text();
         let value: serde_json::Value = serde_json::from_str(raw.trim()).ok()?;
         find_article(value, 0)
     })
@@ -200,20 +257,22 @@ fn str_field(v: &serde_json::Value, key: &str) -> Option<String> {
     }
 }
 
-fn first_text(doc: &Html, sel: &Selector) -> Option<String> {
-    doc.select(sel)
-        .map(|e: ElementRef<'_>| text::collapse(&e.text().collect::<String>()))
+fn first_text(elements: &[NodeRef<'_>]) -> Option<String> {
+    elements
+        .iter()
+        .map(|e| text::collapse(&e.text()))
         .find(|t| !t.is_empty())
 }
 
-fn canonical_link(doc: &Html, base: Option<&Url>) -> Option<Url> {
-    let link = doc.select(&CANONICAL).find(|l| {
+fn canonical_link(links: &[NodeRef<'_>], base: Option<&Url>) -> Option<Url> {
+    let link = links.iter().find(|l| {
         l.attr("rel").is_some_and(|r| {
             r.split_whitespace()
                 .any(|r| r.eq_ignore_ascii_case("canonical"))
         })
     })?;
-    let href = link.attr("href")?.trim();
+    let href = link.attr("href")?;
+    let href = href.trim();
     let url = match base {
         Some(b) => b.join(href).ok()?,
         None => Url::parse(href).ok()?,
@@ -457,7 +516,7 @@ mod tests {
 
     #[test]
     fn metadata_from_page() {
-        let doc = Html::parse_document(
+        let doc = Document::from(
             r#"<html lang="ar-EG"><head><title>x | Site</title>
             <link rel="canonical" href="/news/1">
             <script type="application/ld+json">{"@graph":[{"@type":"NewsArticle","headline":"H","datePublished":"2024-04-17T10:00:00Z"}]}</script>

@@ -8,6 +8,10 @@
 //! ([`canonical_url`], [`fingerprint`]). It never does HTTP (it gets bytes,
 //! the `Content-Type` and the URL) and never matches.
 //!
+//! An HTML page is parsed once, into the `dom_query` tree dom_smoothie works
+//! on, after its script and style text is cut (`prune`): metadata and links
+//! are read from that tree before the readability port rewrites it.
+//!
 //! Entry points: [`extract_source`] for a configured source,
 //! [`extract_article`] for a followed article page, [`extract_any`] for
 //! `newswatch extract`. Bad input is an [`ExtractError`], never a panic, and
@@ -20,10 +24,12 @@ mod feed;
 mod links;
 mod meta;
 mod page;
+mod prune;
+mod selector;
 mod text;
 
 use chrono::{DateTime, Utc};
-use scraper::Html;
+use dom_query::Document;
 use url::Url;
 
 pub use article::{canonical_url, fingerprint};
@@ -31,6 +37,7 @@ pub use feed::{sniff, Sniffed};
 pub use links::article_like;
 pub use meta::{detect_lang, parse_date, trim_site_name};
 pub use page::MIN_ARTICLE_CHARS;
+pub use selector::{Selector, SelectorError};
 pub use text::html_fragment_text;
 
 /// How a source's document is to be read (`kind` in the config).
@@ -130,7 +137,7 @@ pub fn extract_source(
     content_type: Option<&str>,
     base: &Url,
     kind: SourceKind,
-    links: Option<&scraper::Selector>,
+    links: Option<&Selector>,
 ) -> Result<Vec<Entry>, ExtractError> {
     check_document(bytes, content_type)?;
     let (decoded, _) = charset::decode(bytes, content_type);
@@ -142,7 +149,7 @@ pub fn extract_source(
     if is_feed {
         return feed::extract_feed(bytes, content_type, base);
     }
-    let doc = Html::parse_document(&decoded);
+    let doc = parse_page(&decoded);
     let doc_base = meta::document_base(&doc, Some(base));
     Ok(links::extract_links(&doc, doc_base.as_ref(), links))
 }
@@ -158,7 +165,7 @@ pub fn extract_article(
     bytes: &[u8],
     content_type: Option<&str>,
     base: Option<&Url>,
-    content: Option<&scraper::Selector>,
+    content: Option<&Selector>,
 ) -> Result<Article, ExtractError> {
     check_document(bytes, content_type)?;
     let (decoded, _) = charset::decode(bytes, content_type);
@@ -167,19 +174,19 @@ pub fn extract_article(
             "a feed, not an article page".into(),
         ));
     }
-    let doc = Html::parse_document(&decoded);
-    let doc_base = meta::document_base(&doc, base);
-    read_article(&decoded, &doc, doc_base.as_ref(), content)
+    let doc = parse_page(&decoded);
+    let meta = meta::read_meta(&doc, base);
+    read_article(doc, meta, content)
 }
 
+/// The page's one parse serves everything: `meta` was read from `doc`
+/// before the readability port rewrites it to find the body.
 fn read_article(
-    decoded: &str,
-    doc: &Html,
-    base: Option<&Url>,
-    content: Option<&scraper::Selector>,
+    doc: Document,
+    meta: meta::PageMeta,
+    content: Option<&Selector>,
 ) -> Result<Article, ExtractError> {
-    let body = page::extract_body(decoded, doc, base, content)?;
-    let meta = meta::read_meta(doc, base);
+    let body = page::extract_body(doc, meta.base.as_ref(), content)?;
     Ok(Article {
         url: meta.canonical,
         title: meta.title,
@@ -207,19 +214,22 @@ pub fn extract_any(
         return feed::extract_feed(bytes, content_type, base.unwrap_or(&fallback))
             .map(Extracted::Feed);
     }
-    let doc = Html::parse_document(&decoded);
-    let doc_base = meta::document_base(&doc, base);
-    let listing = links::extract_links(&doc, doc_base.as_ref(), None);
-    match read_article(&decoded, &doc, doc_base.as_ref(), None) {
-        Ok(article) if is_article_page(&doc, &article, &listing) => Ok(Extracted::Article(article)),
+    let doc = parse_page(&decoded);
+    let meta = meta::read_meta(&doc, base);
+    let listing = links::extract_links(&doc, meta.base.as_ref(), None);
+    let says_article = meta.says_article;
+    match read_article(doc, meta, None) {
+        Ok(article) if is_article_page(says_article, &article, &listing) => {
+            Ok(Extracted::Article(article))
+        }
         _ => Ok(Extracted::Listing(listing)),
     }
 }
 
 /// An extracted body is the page's point, not a teaser among many links:
 /// the page calls itself an article, or its body outweighs its headlines.
-fn is_article_page(doc: &Html, article: &Article, listing: &[Entry]) -> bool {
-    if meta::read_meta(doc, None).says_article {
+fn is_article_page(says_article: bool, article: &Article, listing: &[Entry]) -> bool {
+    if says_article {
         return true;
     }
     let headline_chars: usize = listing
@@ -228,6 +238,12 @@ fn is_article_page(doc: &Html, article: &Article, listing: &[Entry]) -> bool {
         .map(|t| t.chars().count())
         .sum();
     article.text.chars().count() >= 2 * headline_chars
+}
+
+/// Parses an HTML page, without the script and style text no step reads
+/// (`prune`): html5ever spends much of a news page's parse on it.
+fn parse_page(decoded: &str) -> Document {
+    Document::from(&*prune::drop_script_text(decoded))
 }
 
 /// Refuses bodies that are not text documents: empty, or binary by magic
@@ -280,15 +296,12 @@ pub const MAX_NESTING: usize = 2_000;
 /// A cheap, parser-free estimate of how deep `bytes`' tags nest, stopping once past
 /// `limit`. Void and implicitly closed elements (`br`, `p`, `li`, …) do not count.
 fn open_tag_depth(bytes: &[u8], limit: usize) -> usize {
-    const FLAT: &[&[u8]] = &[
-        b"area", b"base", b"br", b"col", b"embed", b"hr", b"img", b"input", b"link", b"meta",
-        b"param", b"source", b"track", b"wbr", b"p", b"li", b"td", b"th", b"tr", b"option", b"dd",
-        b"dt",
-    ];
     let (mut depth, mut max) = (0usize, 0usize);
-    let mut rest = bytes;
-    while let Some(at) = rest.iter().position(|&b| b == b'<') {
-        rest = &rest[at + 1..];
+    let mut at = 0;
+    // memchr: this scan runs over every byte of every page before parsing.
+    while let Some(lt) = memchr::memchr(b'<', &bytes[at..]) {
+        let rest = &bytes[at + lt + 1..];
+        at += lt + 1;
         match rest.first() {
             Some(b'/') => depth = depth.saturating_sub(1),
             Some(c) if c.is_ascii_alphabetic() => {
@@ -296,10 +309,12 @@ fn open_tag_depth(bytes: &[u8], limit: usize) -> usize {
                     .iter()
                     .position(|b| !b.is_ascii_alphanumeric())
                     .unwrap_or(rest.len());
-                let name = &rest[..name_len];
-                let end = rest.iter().position(|&b| b == b'>').unwrap_or(rest.len());
+                if is_flat_tag(&rest[..name_len]) {
+                    continue;
+                }
+                let end = memchr::memchr(b'>', rest).unwrap_or(rest.len());
                 let self_closing = end > 0 && rest[end - 1] == b'/';
-                if !self_closing && !FLAT.iter().any(|f| f.eq_ignore_ascii_case(name)) {
+                if !self_closing {
                     depth += 1;
                     max = max.max(depth);
                     if max > limit {
@@ -311,6 +326,42 @@ fn open_tag_depth(bytes: &[u8], limit: usize) -> usize {
         }
     }
     max
+}
+
+/// Void and implicitly closed elements, which never hold the nesting open.
+fn is_flat_tag(name: &[u8]) -> bool {
+    if name.len() > 6 {
+        return false;
+    }
+    let mut lower = [0u8; 6];
+    for (l, b) in lower.iter_mut().zip(name) {
+        *l = b.to_ascii_lowercase();
+    }
+    matches!(
+        &lower[..name.len()],
+        b"area"
+            | b"base"
+            | b"br"
+            | b"col"
+            | b"embed"
+            | b"hr"
+            | b"img"
+            | b"input"
+            | b"link"
+            | b"meta"
+            | b"param"
+            | b"source"
+            | b"track"
+            | b"wbr"
+            | b"p"
+            | b"li"
+            | b"td"
+            | b"th"
+            | b"tr"
+            | b"option"
+            | b"dd"
+            | b"dt"
+    )
 }
 
 #[cfg(test)]
@@ -339,6 +390,10 @@ mod nesting_tests {
         assert_eq!(
             open_tag_depth(b"<ul><li>a<li>b<li>c</ul><img src=x/>", 100),
             1
+        );
+        assert_eq!(
+            open_tag_depth(b"<DIV><BR><Img src=x><P>a<section><OPTION>b<br/>", 100),
+            2
         );
         let deep = "<div>".repeat(10_000);
         assert!(open_tag_depth(deep.as_bytes(), MAX_NESTING) > MAX_NESTING);

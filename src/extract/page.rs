@@ -2,17 +2,16 @@
 //!
 //! Automatic extraction is dom_smoothie, a port of Mozilla Readability that
 //! measured best of the Rust extractors on the readability corpus (see
-//! `docs/extract-notes.md`); it stays behind [`extract_body`] so it can be
+//! BENCHMARKS.md, "Extraction (issue 4)"); it stays behind [`extract_body`] so it can be
 //! replaced. A source's `content` selector overrides it. Whatever produced
 //! the body, [`extract_body`] refuses to call boilerplate an article: too
 //! little text, or text that is mostly link anchors, is
 //! [`ExtractError::NoArticle`].
 
-use ego_tree::NodeRef;
-use scraper::{Html, Node, Selector};
+use dom_query::{Document, NodeData, NodeId, NodeRef, Selection};
 use url::Url;
 
-use super::{text, ExtractError};
+use super::{text, ExtractError, Selector};
 
 /// Fewer characters of body text than this is not an article (a teaser, an
 /// error page, a cookie wall). Short wire stories are still ~300 characters.
@@ -28,23 +27,26 @@ pub const MAX_DEPTH: usize = 512;
 /// Element count above which a page is not an article page but a dump.
 const MAX_ELEMENTS: usize = 200_000;
 
+/// The element dom_smoothie puts the extracted article in.
+const ARTICLE_ROOT: &str = "#readability-page-1";
+
 /// The article body of `doc` as plain text.
 ///
-/// `html` is the decoded document `doc` was parsed from; `base` resolves
-/// relative links inside the readability port.
+/// `doc` is consumed: the readability port rewrites it in place, so read
+/// anything else (metadata, links) from it first. `base` resolves relative
+/// links inside the readability port.
 ///
 /// # Errors
 /// [`ExtractError::NoArticle`] when there is no article body.
 pub fn extract_body(
-    html: &str,
-    doc: &Html,
+    doc: Document,
     base: Option<&Url>,
     content: Option<&Selector>,
 ) -> Result<String, ExtractError> {
     if let Some(sel) = content {
-        let parts: Vec<String> = doc
-            .select(sel)
-            .map(|e| text::node_text(*e))
+        let parts: Vec<String> = Selection::from(doc.root())
+            .select_matcher_iter(sel.matcher())
+            .map(text::node_text)
             .filter(|t| !t.is_empty())
             .collect();
         let body = parts.join("\n\n");
@@ -54,7 +56,7 @@ pub fn extract_body(
             Ok(body)
         };
     }
-    let (depth, elements) = tree_shape(doc);
+    let (depth, elements) = tree_shape(doc.root());
     if depth > MAX_DEPTH || elements > MAX_ELEMENTS {
         tracing::debug!(depth, elements, "page too deep or too large for extraction");
         return Err(ExtractError::NoArticle);
@@ -66,30 +68,34 @@ pub fn extract_body(
         max_elements_to_parse: MAX_ELEMENTS,
         ..dom_smoothie::Config::default()
     };
-    let mut readability = dom_smoothie::Readability::new(html, url, Some(cfg))
+    let mut readability = dom_smoothie::Readability::with_document(doc, url, Some(cfg))
         .map_err(|_| ExtractError::NoArticle)?;
-    let article = readability.parse().map_err(|_| ExtractError::NoArticle)?;
-    let fragment = Html::parse_fragment(&article.content);
-    let body = text::node_text(fragment.tree.root());
+    readability.parse().map_err(|_| ExtractError::NoArticle)?;
+    // `parse` leaves the cleaned article in the document; reading it there
+    // spares serializing it to HTML and parsing that again.
+    let root = readability.doc.select_single(ARTICLE_ROOT);
+    let root = root.nodes().first().ok_or(ExtractError::NoArticle)?;
+    let body = text::node_text(*root);
     let chars = body.chars().filter(|c| !c.is_whitespace()).count();
-    if chars < MIN_ARTICLE_CHARS || link_density(fragment.tree.root(), chars) > MAX_LINK_DENSITY {
+    if chars < MIN_ARTICLE_CHARS || link_density(*root, chars) > MAX_LINK_DENSITY {
         return Err(ExtractError::NoArticle);
     }
     Ok(body)
 }
 
 /// Maximum element depth and element count, without recursion.
-fn tree_shape(doc: &Html) -> (usize, usize) {
-    let mut stack: Vec<(NodeRef<'_, Node>, usize)> = vec![(doc.tree.root(), 0)];
+fn tree_shape(root: NodeRef<'_>) -> (usize, usize) {
+    let tree = root.tree;
+    let mut stack: Vec<(NodeId, usize)> = vec![(root.id, 0)];
     let (mut max_depth, mut elements) = (0, 0);
-    while let Some((node, depth)) = stack.pop() {
+    while let Some((id, depth)) = stack.pop() {
         max_depth = max_depth.max(depth);
         if depth > MAX_DEPTH {
             // Deep enough to refuse; no need to walk the rest.
             return (depth, elements);
         }
-        for child in node.children() {
-            if child.value().is_element() {
+        for child in tree.child_ids_of_it(&id, false) {
+            if tree.query_node_or(&child, false, |n| n.is_element()) {
                 elements += 1;
                 stack.push((child, depth + 1));
             }
@@ -99,21 +105,25 @@ fn tree_shape(doc: &Html) -> (usize, usize) {
 }
 
 /// Share of non-space characters that sit inside `<a>` elements.
-fn link_density(root: NodeRef<'_, Node>, total_chars: usize) -> f64 {
+fn link_density(root: NodeRef<'_>, total_chars: usize) -> f64 {
     if total_chars == 0 {
         return 1.0;
     }
+    let tree = root.tree;
     let mut linked = 0usize;
-    let mut stack = vec![(root, false)];
-    while let Some((node, in_link)) = stack.pop() {
-        match node.value() {
-            Node::Text(t) if in_link => linked += t.chars().filter(|c| !c.is_whitespace()).count(),
-            Node::Element(e) => {
-                let in_link = in_link || e.name() == "a";
-                stack.extend(node.children().map(|c| (c, in_link)));
+    let mut stack = vec![(root.id, false)];
+    while let Some((id, in_link)) = stack.pop() {
+        let descend = tree.query_node_or(&id, None, |n| match &n.data {
+            NodeData::Text { contents } if in_link => {
+                linked += contents.chars().filter(|c| !c.is_whitespace()).count();
+                None
             }
-            Node::Document | Node::Fragment => stack.extend(node.children().map(|c| (c, false))),
-            _ => {}
+            NodeData::Element(e) => Some(in_link || &*e.name.local == "a"),
+            NodeData::Document | NodeData::Fragment => Some(false),
+            _ => None,
+        });
+        if let Some(in_link) = descend {
+            stack.extend(tree.child_ids_of_it(&id, false).map(|c| (c, in_link)));
         }
     }
     #[allow(clippy::cast_precision_loss, reason = "ratio of text lengths")]
@@ -126,21 +136,22 @@ mod tests {
     use super::*;
 
     fn body(html: &str) -> Result<String, ExtractError> {
-        extract_body(html, &Html::parse_document(html), None, None)
+        extract_body(Document::from(html), None, None)
     }
 
     #[test]
     fn content_selector_overrides() {
         let html = "<div class=a><p>one</p></div><div class=b><p>two</p></div>";
-        let doc = Html::parse_document(html);
         let sel = Selector::parse("div.b").expect("valid selector");
         assert_eq!(
-            extract_body(html, &doc, None, Some(&sel)).ok().as_deref(),
+            extract_body(Document::from(html), None, Some(&sel))
+                .ok()
+                .as_deref(),
             Some("two")
         );
         let none = Selector::parse("div.c").expect("valid selector");
         assert!(matches!(
-            extract_body(html, &doc, None, Some(&none)),
+            extract_body(Document::from(html), None, Some(&none)),
             Err(ExtractError::NoArticle)
         ));
     }

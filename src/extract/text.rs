@@ -6,8 +6,7 @@
 //! other non-text elements are dropped. The walk is iterative so a document
 //! nested 100,000 levels deep cannot overflow the stack.
 
-use ego_tree::NodeRef;
-use scraper::{Html, Node};
+use dom_query::{Document, NodeData, NodeId, NodeRef};
 
 /// Elements whose text is never shown to a reader.
 const SKIPPED: &[&str] = &[
@@ -107,13 +106,13 @@ impl TextBuilder {
 
 /// Plain text of a node and its descendants.
 #[must_use]
-pub fn node_text(node: NodeRef<'_, Node>) -> String {
+pub fn node_text(node: NodeRef<'_>) -> String {
     let mut b = TextBuilder::default();
     append_node(node, &mut b);
     b.out
 }
 
-/// Plain text of an HTML fragment (feed summaries, extracted article HTML).
+/// Plain text of an HTML fragment (feed summaries).
 #[must_use]
 pub fn html_fragment_text(html: &str) -> String {
     if !html.contains('<') && !html.contains('&') {
@@ -121,8 +120,8 @@ pub fn html_fragment_text(html: &str) -> String {
         b.text(html);
         return b.out;
     }
-    let doc = Html::parse_fragment(html);
-    node_text(doc.tree.root())
+    let doc = Document::fragment(html);
+    node_text(doc.root())
 }
 
 /// Collapses whitespace in a short inline string (titles, anchor texts).
@@ -131,42 +130,53 @@ pub fn collapse(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-fn append_node(root: NodeRef<'_, Node>, b: &mut TextBuilder) {
+/// What the walk does with one node.
+enum Step {
+    Skip,
+    Descend,
+    Block,
+}
+
+fn append_node(root: NodeRef<'_>, b: &mut TextBuilder) {
+    let tree = root.tree;
     // (node, leaving): leaving = true marks the end of a block element.
-    let mut stack: Vec<(NodeRef<'_, Node>, bool)> = vec![(root, false)];
-    while let Some((node, leaving)) = stack.pop() {
+    let mut stack: Vec<(NodeId, bool)> = vec![(root.id, false)];
+    while let Some((id, leaving)) = stack.pop() {
         if leaving {
             b.paragraph_break();
             continue;
         }
-        match node.value() {
-            Node::Text(t) => b.text(t),
-            Node::Element(e) => {
-                let name = e.name();
-                if SKIPPED.contains(&name) {
-                    continue;
-                }
-                if name == "br" {
-                    b.line_break();
-                    continue;
-                }
-                if BLOCKS.contains(&name) {
-                    b.paragraph_break();
-                    stack.push((node, true));
-                }
-                push_children(node, &mut stack);
+        let step = tree.query_node_or(&id, Step::Skip, |n| match &n.data {
+            NodeData::Text { contents } => {
+                b.text(contents);
+                Step::Skip
             }
-            Node::Document | Node::Fragment => push_children(node, &mut stack),
-            _ => {}
+            NodeData::Element(e) => {
+                let name: &str = &e.name.local;
+                if SKIPPED.contains(&name) {
+                    Step::Skip
+                } else if name == "br" {
+                    b.line_break();
+                    Step::Skip
+                } else if BLOCKS.contains(&name) {
+                    Step::Block
+                } else {
+                    Step::Descend
+                }
+            }
+            NodeData::Document | NodeData::Fragment => Step::Descend,
+            _ => Step::Skip,
+        });
+        match step {
+            Step::Skip => continue,
+            Step::Block => {
+                b.paragraph_break();
+                stack.push((id, true));
+            }
+            Step::Descend => {}
         }
-    }
-}
-
-fn push_children<'a>(node: NodeRef<'a, Node>, stack: &mut Vec<(NodeRef<'a, Node>, bool)>) {
-    let mut child = node.last_child();
-    while let Some(c) = child {
-        stack.push((c, false));
-        child = c.prev_sibling();
+        // Reversed, so the first child is popped first.
+        stack.extend(tree.child_ids_of_it(&id, true).map(|c| (c, false)));
     }
 }
 
