@@ -64,10 +64,9 @@ pub fn extract_body(
     let url = base
         .filter(|u| matches!(u.scheme(), "http" | "https"))
         .map(Url::as_str);
-    let cfg = dom_smoothie::Config {
-        max_elements_to_parse: MAX_ELEMENTS,
-        ..dom_smoothie::Config::default()
-    };
+    // No `max_elements_to_parse`: `tree_shape` has just counted the elements
+    // against the same limit, and the port would walk the whole tree again.
+    let cfg = dom_smoothie::Config::default();
     let mut readability = dom_smoothie::Readability::with_document(doc, url, Some(cfg))
         .map_err(|_| ExtractError::NoArticle)?;
     readability.parse().map_err(|_| ExtractError::NoArticle)?;
