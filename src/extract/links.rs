@@ -14,6 +14,7 @@ use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use dom_query::{Document, Matcher, NodeRef, Selection};
+use percent_encoding::percent_decode_str;
 use url::Url;
 
 use super::{text, Entry, Selector};
@@ -339,7 +340,7 @@ pub fn article_like(url: &Url) -> bool {
         .path_segments()
         .map(|s| {
             s.filter(|s| !s.is_empty())
-                .map(|s| percent_decode(s).to_lowercase())
+                .map(|s| percent_decode_str(s).decode_utf8_lossy().to_lowercase())
                 .collect()
         })
         .unwrap_or_default();
@@ -412,26 +413,6 @@ fn longest_digit_run(s: &str) -> usize {
         .map(str::len)
         .max()
         .unwrap_or(0)
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                #[allow(clippy::cast_possible_truncation, reason = "two hex digits fit a byte")]
-                out.push((h * 16 + l) as u8);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Inside navigation, a footer, breadcrumbs, pagination or share bars.
