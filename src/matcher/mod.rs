@@ -199,20 +199,27 @@ impl Matcher {
                             continue;
                         }
                     };
-                    let pattern = *key_ids.entry(parsed.key.clone()).or_insert_with(|| {
-                        keys.push(parsed.key.clone());
-                        pattern_checks.push(Vec::new());
-                        keys.len() - 1
-                    });
-                    let check = *check_ids.entry((pattern, parsed.rule)).or_insert_with(|| {
-                        rules.push(parsed.rule);
-                        check_terms.push(Vec::new());
-                        let id = u32::try_from(rules.len() - 1).expect("fewer than 2^32 checks");
-                        pattern_checks[pattern].push(id);
-                        id
-                    });
                     let id = u32::try_from(terms.len()).expect("fewer than 2^32 terms");
-                    check_terms[check as usize].push(id);
+                    // The key, and for a short term that keeps its article the
+                    // spelling after the preposition ل (الله → لله).
+                    let spellings = std::iter::once((parsed.key.clone(), parsed.rule))
+                        .chain(parsed.lam_form.clone());
+                    for (key, rule) in spellings {
+                        let pattern = *key_ids.entry(key.clone()).or_insert_with(|| {
+                            keys.push(key);
+                            pattern_checks.push(Vec::new());
+                            keys.len() - 1
+                        });
+                        let check = *check_ids.entry((pattern, rule)).or_insert_with(|| {
+                            rules.push(rule);
+                            check_terms.push(Vec::new());
+                            let id =
+                                u32::try_from(rules.len() - 1).expect("fewer than 2^32 checks");
+                            pattern_checks[pattern].push(id);
+                            id
+                        });
+                        check_terms[check as usize].push(id);
+                    }
                     terms.push(TermInfo {
                         watchlist,
                         group,

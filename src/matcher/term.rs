@@ -17,6 +17,10 @@ pub(crate) struct ParsedTerm {
     pub key: String,
     /// How the text around an occurrence of `key` is judged.
     pub rule: Rule,
+    /// For a first word that keeps its article (`الله`), its spelling after
+    /// the preposition ل, where the alef (and a doubled lam) is dropped
+    /// (`لله`), with the rule that only a conjunction may precede it.
+    pub lam_form: Option<(String, Rule)>,
 }
 
 /// Context rules of a term; terms with equal rules and keys share one check.
@@ -24,6 +28,8 @@ pub(crate) struct ParsedTerm {
 pub(crate) struct Rule {
     /// The first word is Arabic: proclitic chains and the article may precede it.
     pub arabic_start: bool,
+    /// The key is a [`ParsedTerm::lam_form`]: only و or ف may precede it.
+    pub lam_form: bool,
     /// What may follow the last word inside its text word.
     pub end: End,
 }
@@ -73,6 +79,7 @@ pub(crate) fn parse_term(raw: &str) -> Result<ParsedTerm, String> {
         ));
     }
     let first = strip_article(words[0].1);
+    let kept_article = first.len() == words[0].1.len();
     words[0].1 = first;
     let last = words.last().map_or(first, |w| w.1);
     let key = words.iter().map(|w| w.1).collect::<Vec<_>>().join(" ");
@@ -91,9 +98,29 @@ pub(crate) fn parse_term(raw: &str) -> Result<ParsedTerm, String> {
         End::Plural { sibilant }
     };
     let arabic_start = first.chars().next().is_some_and(is_arabic);
+    let rule = Rule {
+        arabic_start,
+        end,
+        lam_form: false,
+    };
+    let lam_form = first
+        .strip_prefix(ARTICLE)
+        .filter(|_| kept_article)
+        .filter(|noun| noun.starts_with(is_arabic))
+        .map(|noun| {
+            // ل + ال + noun is written لل + noun, one lam fewer if the noun starts with one.
+            let noun = noun.strip_prefix('\u{0644}').unwrap_or(noun);
+            let spelled = format!("\u{0644}\u{0644}{noun}{}", &key[first.len()..]);
+            let rule = Rule {
+                lam_form: true,
+                ..rule
+            };
+            (spelled, rule)
+        });
     Ok(ParsedTerm {
         key,
-        rule: Rule { arabic_start, end },
+        rule,
+        lam_form,
     })
 }
 
@@ -229,6 +256,9 @@ impl Rule {
         if before.is_empty() {
             return true;
         }
+        if self.lam_form {
+            return before == "\u{0648}" || before == "\u{0641}";
+        }
         if self.arabic_start {
             return before.len() <= 8 && PROCLITICS.contains(&before);
         }
@@ -355,6 +385,19 @@ mod tests {
             got.sort_unstable();
             assert_eq!(got, reference(&word), "{word:?}");
         }
+    }
+
+    #[test]
+    fn lam_forms() {
+        let allah = parse_term("الله").expect("valid");
+        let (key, rule) = allah.lam_form.expect("short term keeps its article");
+        assert_eq!(key, "لله");
+        assert!(rule.start_ok("") && rule.start_ok("و") && rule.start_ok("ف"));
+        assert!(!rule.start_ok("ب") && !rule.start_ok("ل"));
+        let (key, _) = parse_term("الام").expect("valid").lam_form.expect("kept");
+        assert_eq!(key, "للام");
+        assert!(parse_term("النيجر").expect("valid").lam_form.is_none());
+        assert!(parse_term("Niger").expect("valid").lam_form.is_none());
     }
 
     #[test]

@@ -162,3 +162,27 @@ fn snippet_highlights_only_own_terms_inside_the_window() {
     let marked: Vec<&str> = s.highlights.iter().map(|h| &s.text[h.clone()]).collect();
     assert_eq!(marked, ["Agadez"]);
 }
+
+/// ل + الله is written لله; a short term that keeps its article is found
+/// after the preposition ل too, and only there.
+#[test]
+fn short_article_terms_after_lam() {
+    let lists = [WatchlistTerms {
+        keywords: vec!["الله".into()],
+        ..Default::default()
+    }];
+    let m = Matcher::compile(&lists).expect("valid");
+    for text in [
+        "الحمد لله",
+        "ولله الأمر",
+        "فلله",
+        "والله",
+        "بالله",
+        "عبدالله الله",
+    ] {
+        assert_eq!(m.find("", text).len(), 1, "{text}");
+    }
+    for text in ["له", "للهجوم", "اللهجة", "لهم"] {
+        assert!(m.find("", text).is_empty(), "{text}");
+    }
+}
