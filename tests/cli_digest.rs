@@ -2,10 +2,12 @@
 //! preview shows the message without recording it, `--send` writes it to the file outbox
 //! once, and a second `--send` has nothing new.
 
+#[path = "support/feed_site.rs"]
+mod feed_site;
+
 use std::process::{Command, Output};
 
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::MockServer;
 
 async fn site() -> MockServer {
     let server = MockServer::start().await;
@@ -18,13 +20,7 @@ async fn site() -> MockServer {
          </channel></rss>",
         server.uri()
     );
-    Mock::given(method("GET"))
-        .and(path("/feed.xml"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_raw(feed.into_bytes(), "application/rss+xml"),
-        )
-        .mount(&server)
-        .await;
+    feed_site::serve_feed(&server, feed).await;
     server
 }
 

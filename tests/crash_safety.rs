@@ -3,6 +3,8 @@
 
 #[path = "support/daemon.rs"]
 mod daemon;
+#[path = "support/feed_site.rs"]
+mod feed_site;
 #[path = "support/mime.rs"]
 mod mime;
 #[path = "support/smtp_sink.rs"]
@@ -17,8 +19,7 @@ use std::time::{Duration, Instant};
 use daemon::{exits_within, run_command, signal, stderr_lines, Guard};
 use newswatch::store::Store;
 use smtp_sink::SmtpSink;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::MockServer;
 
 const TITLE: &str = "US troops begin withdrawal from Niger";
 
@@ -32,13 +33,7 @@ async fn site() -> MockServer {
          </channel></rss>",
         server.uri()
     );
-    Mock::given(method("GET"))
-        .and(path("/feed.xml"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_raw(feed.into_bytes(), "application/rss+xml"),
-        )
-        .mount(&server)
-        .await;
+    feed_site::serve_feed(&server, feed).await;
     server
 }
 

@@ -84,6 +84,20 @@ fn matches(term: &str, text: &str) -> bool {
     in_body
 }
 
+/// The file had at least `min` rows (the whole file was read) and none failed.
+fn all_rows_pass(name: &str, count: usize, min: usize, failures: &[String]) {
+    assert!(
+        count >= min,
+        "{name} has {count} rows, expected at least {min}"
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {count} rows of {name} fail:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
 /// Runs a `term<TAB>text<TAB>0|1[<TAB>note]` file; returns the failures.
 fn run_match_file(name: &str) -> (usize, Vec<String>) {
     let text = fixture(name);
@@ -114,28 +128,13 @@ fn run_match_file(name: &str) -> (usize, Vec<String>) {
 #[test]
 fn shared_cases_tsv_every_row() {
     let (count, failures) = run_match_file("cases.tsv");
-    assert!(
-        count >= 40,
-        "cases.tsv has {count} rows, expected the whole file"
-    );
-    assert!(
-        failures.is_empty(),
-        "{} of {count} rows fail:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    all_rows_pass("cases.tsv", count, 40, &failures);
 }
 
 #[test]
 fn edge_cases_tsv_every_row() {
     let (count, failures) = run_match_file("edge-cases.tsv");
-    assert!(count >= 100, "edge-cases.tsv has {count} rows");
-    assert!(
-        failures.is_empty(),
-        "{} of {count} rows fail:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    all_rows_pass("edge-cases.tsv", count, 100, &failures);
 }
 
 #[test]
@@ -164,13 +163,7 @@ fn arabic_normalization_corpus_rows() {
             ));
         }
     }
-    assert!(count >= 50, "arabic-normalization.tsv has {count} rows");
-    assert!(
-        failures.is_empty(),
-        "{} of {count} rows fail:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    all_rows_pass("arabic-normalization.tsv", count, 50, &failures);
 }
 
 /// The seed article must match the Niger watchlist through its Arabic terms
