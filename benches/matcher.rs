@@ -394,6 +394,21 @@ fn run(label: &str, docs: &[(String, String)], mb: f64) -> Row {
     }
     let decide_secs = cpu_seconds() - t;
     assert_eq!(decided, matches, "find and matching_watchlists agree");
+    if let Ok(dir) = std::env::var("MATCHBENCH_DUMP") {
+        // Every hit of every match, to compare two builds' results exactly.
+        let mut out = String::new();
+        for (i, (title, body)) in docs.iter().enumerate() {
+            for m in matcher.find(title, body) {
+                for h in &m.hits {
+                    out.push_str(&format!(
+                        "{i}\t{}\t{}\t{}\t{:?}\t{:?}\t{:?}\n",
+                        m.watchlist, h.term, h.field, h.span, h.snippet.highlights, h.snippet.text
+                    ));
+                }
+            }
+        }
+        std::fs::write(format!("{dir}/hits-{n}.tsv"), out).expect("write the dump");
+    }
     Row {
         terms: n,
         lists: lists.len(),

@@ -225,7 +225,15 @@ proptest! {
             ["Niger", "النيجر", "withdraw*", "سحب القوات", "مالي", "a", "é"].map(String::from).to_vec();
         keywords.extend(extra.iter().filter(|t| compile(vec![(*t).clone()], vec![], vec![]).is_some()).cloned());
         let m = compile(keywords, vec!["Agadez".into()], vec!["ﻻ".into()]).expect("valid terms");
-        for found in m.find(&title, &body) {
+        let found_all = m.find(&title, &body);
+        // Deciding alone (the text-only stream) and the whole path (words,
+        // spans, snippets) agree, and so does `explain`.
+        let decided = m.matching_watchlists(&title, &body);
+        let listed: Vec<usize> = found_all.iter().map(|f| f.watchlist).collect();
+        prop_assert_eq!(&listed, &decided);
+        let explained = m.explain(0, &title, &body).decision == newswatch::matcher::Decision::Matched;
+        prop_assert_eq!(explained, decided == [0]);
+        for found in found_all {
             for hit in &found.hits {
                 let text = if hit.field == newswatch::matcher::Field::Title { &title } else { &body };
                 prop_assert!(hit.span.start <= hit.span.end && hit.span.end <= text.len());

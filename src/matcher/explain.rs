@@ -97,7 +97,7 @@ impl Matcher {
         }
         Explanation {
             watchlist,
-            decision: self.decide(watchlist, &first),
+            decision: self.decide(watchlist, |t| first.contains_key(&t)),
             hits,
             unmatched,
             has_require: !list.require.is_empty(),

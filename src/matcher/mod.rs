@@ -20,7 +20,7 @@ mod snippet;
 mod stream;
 mod term;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::ops::Range;
 
 pub use explain::{Decision, Explanation, NearMiss};
@@ -285,9 +285,14 @@ impl Matcher {
     /// The watchlists whose rule holds for this article, ascending by index.
     #[must_use]
     pub fn find(&self, title: &str, body: &str) -> Vec<WatchlistMatch> {
+        // Most articles match nothing: decide first, at a fraction of the
+        // cost of the spans and snippets.
+        if self.matching_watchlists(title, body).is_empty() {
+            return Vec::new();
+        }
         let all = self.all_hits(&Stream::new(title), &Stream::new(body));
         let first = all.first_hits(self);
-        let matched = self.matched(&first);
+        let matched = self.matched(first.keys().copied(), |t| first.contains_key(&t));
         let texts = [title, body];
         matched
             .into_iter()
@@ -318,26 +323,43 @@ impl Matcher {
     /// spans and snippets that [`Matcher::find`] adds: the matching cost alone.
     #[must_use]
     pub fn matching_watchlists(&self, title: &str, body: &str) -> Vec<usize> {
-        self.decided(title, body).1
+        // Which terms occur is all the decision needs: no words' records,
+        // no way back to the original text, one bit per term.
+        let mut found = vec![0u64; self.terms.len().div_ceil(64)];
+        for text in [title, body] {
+            self.automaton
+                .scan(&Stream::text_only(text), Report::First, |check, _| {
+                    for &t in &self.check_terms[check as usize] {
+                        found[t as usize / 64] |= 1 << (t % 64);
+                    }
+                });
+        }
+        let mut ids = Vec::new();
+        for (i, &bits) in (0u32..).zip(&found) {
+            let mut rest = bits;
+            while rest != 0 {
+                ids.push(i * 64 + rest.trailing_zeros());
+                rest &= rest - 1;
+            }
+        }
+        self.matched(ids, |t| found[t as usize / 64] & (1 << (t % 64)) != 0)
     }
 
-    /// First hits of every term, and the watchlists whose rule holds.
-    fn decided(&self, title: &str, body: &str) -> (FirstHits, Vec<usize>) {
-        let (title_stream, body_stream) = (Stream::new(title), Stream::new(body));
-        let first = self.first_hits(&title_stream, &body_stream);
-        let matched = self.matched(&first);
-        (first, matched)
-    }
-
-    /// The watchlists whose rule holds, given the terms found; ascending.
-    fn matched(&self, first: &FirstHits) -> Vec<usize> {
-        let touched: BTreeSet<usize> = first
-            .keys()
-            .map(|&t| self.terms[t as usize].watchlist)
+    /// The watchlists whose rule holds, given which terms were found; ascending.
+    fn matched(
+        &self,
+        found_ids: impl IntoIterator<Item = u32>,
+        found: impl Fn(u32) -> bool,
+    ) -> Vec<usize> {
+        let mut touched: Vec<usize> = found_ids
+            .into_iter()
+            .map(|t| self.terms[t as usize].watchlist)
             .collect();
+        touched.sort_unstable();
+        touched.dedup();
         touched
             .into_iter()
-            .filter(|&w| self.decide(w, first) == Decision::Matched)
+            .filter(|&w| self.decide(w, &found) == Decision::Matched)
             .collect()
     }
 
@@ -348,28 +370,16 @@ impl Matcher {
             self.automaton.scan(stream, Report::All, |check, s| {
                 all.fields[i].push((check, stream.original_span(s)));
             });
+            // The scan reports hits as they end; snippets look them up by start.
+            all.fields[i].sort_by_key(|(_, span)| span.start);
         }
         all
     }
 
-    /// First occurrence of each matching term, title before body.
-    fn first_hits(&self, title: &Stream, body: &Stream) -> FirstHits {
-        let mut first = FirstHits::new();
-        for (field, stream) in [(Field::Title, title), (Field::Body, body)] {
-            self.automaton.scan(stream, Report::First, |check, s| {
-                let span = stream.original_span(s);
-                for &t in &self.check_terms[check as usize] {
-                    first.entry(t).or_insert_with(|| (field, span.clone()));
-                }
-            });
-        }
-        first
-    }
-
     /// Applies a watchlist's rule to the terms found.
-    fn decide(&self, w: usize, first: &FirstHits) -> Decision {
+    fn decide(&self, w: usize, found: impl Fn(u32) -> bool) -> Decision {
         let list = &self.lists[w];
-        let any = |ids: &[u32]| ids.iter().any(|t| first.contains_key(t));
+        let any = |ids: &[u32]| ids.iter().any(|&t| found(t));
         if list.keywords.is_empty() || !any(&list.keywords) {
             Decision::NoKeyword
         } else if !list.require.is_empty() && !any(&list.require) {

@@ -3,30 +3,35 @@
 //!
 //! The stream is the normalized text's UAX #29 words joined by single spaces,
 //! so punctuation and line breaks between the words of a phrase disappear and
-//! a key containing a space can only match across a word boundary. Each raw
-//! automaton hit is then checked at both ends against its term's [`Rule`]:
-//! what precedes the key inside its word (proclitics, article, elision) and
-//! what follows it (suffixes, plural), which is what makes matches whole-word.
-//! Every step is linear in the text; each hit is checked in constant time.
+//! a key containing a space can only match across a word boundary. The
+//! automaton runs once over the whole stream, one table lookup per byte, and
+//! reports every occurrence of every key; each is then checked at both ends
+//! against its term's [`Rule`]: what precedes the key inside its word
+//! (proclitics, article, elision) and what follows it (suffixes, plural),
+//! which is what makes matches whole-word. Every step is linear in the text;
+//! each check looks at most [`MAX_BEFORE`] bytes back and to the end of the word.
 
 use std::ops::Range;
 
 use aho_corasick::automaton::{Automaton as _, StateID};
-use aho_corasick::nfa::contiguous::NFA;
-use aho_corasick::{Anchored, MatchKind};
+use aho_corasick::dfa::DFA;
+use aho_corasick::{Anchored, MatchKind, StartKind};
 
 use super::stream::Stream;
-use super::term::{possible_starts, Rule};
+use super::term::{Rule, MAX_BEFORE};
 
 /// The compiled automaton and the rule of each check.
 #[derive(Debug)]
 pub(crate) struct Automaton {
-    nfa: NFA,
+    dfa: DFA,
     /// For each pattern, the checks (distinct rules) that use it.
     pattern_checks: Vec<Vec<u32>>,
     /// For each check, its rule.
     rules: Vec<Rule>,
 }
+
+/// Number of stretches of a text the automaton walks side by side.
+const LANES: usize = 4;
 
 /// Which occurrences a scan reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,47 +40,6 @@ pub(crate) enum Report {
     First,
     /// Every occurrence.
     All,
-}
-
-/// One raw automaton hit: pattern and stream range.
-#[derive(Debug, Clone, Copy)]
-struct Hit {
-    pattern: usize,
-    start: usize,
-    end: usize,
-}
-
-/// Runs `aut` anchored at `at` over `text` until it dies, pushing every
-/// pattern that matches starting exactly at `at`. Stepping the automaton by
-/// hand (rather than through `find_overlapping`) costs a table lookup per
-/// byte and nothing per call, and most words leave the automaton within a
-/// byte or two.
-fn walk(aut: &NFA, start: StateID, text: &[u8], at: usize, hits: &mut Vec<Hit>) {
-    let mut sid = start;
-    for (i, &byte) in text[at..].iter().enumerate() {
-        sid = aut.next_state(Anchored::Yes, sid, byte);
-        if !aut.is_special(sid) {
-            continue;
-        }
-        if aut.is_dead(sid) {
-            return;
-        }
-        if aut.is_match(sid) {
-            let end = at + i + 1;
-            for k in 0..aut.match_len(sid) {
-                let pattern = aut.match_pattern(sid, k);
-                // Match states also list patterns that are suffixes of the
-                // path walked; only those starting at `at` count.
-                if end - aut.pattern_len(pattern) == at {
-                    hits.push(Hit {
-                        pattern: pattern.as_usize(),
-                        start: at,
-                        end,
-                    });
-                }
-            }
-        }
-    }
 }
 
 impl Automaton {
@@ -89,15 +53,17 @@ impl Automaton {
         pattern_checks: Vec<Vec<u32>>,
         rules: Vec<Rule>,
     ) -> Result<Automaton, aho_corasick::BuildError> {
-        // Searches are anchored at the few places a term may start inside a
-        // word (see `possible_starts`). A contiguous NFA, not a DFA: it is a
-        // tenth of the size (3 MB instead of 23 MB for 10,000 terms), and the
-        // walks are bound by cache misses, so it is also faster.
-        let nfa = aho_corasick::nfa::contiguous::Builder::new()
+        // An unanchored DFA: the whole stream is one search, and a state
+        // is one row of a table (23 MB for 10,000 terms, well inside the
+        // 50 MB budget); the start states are not special (no prefilter),
+        // so the loop only leaves its fast path on a match.
+        let dfa = aho_corasick::dfa::Builder::new()
             .match_kind(MatchKind::Standard)
+            .start_kind(StartKind::Unanchored)
+            .prefilter(false)
             .build(keys)?;
         Ok(Automaton {
-            nfa,
+            dfa,
             pattern_checks,
             rules,
         })
@@ -105,49 +71,105 @@ impl Automaton {
 
     /// Heap bytes held by the automaton itself.
     pub fn memory_usage(&self) -> usize {
-        self.nfa.memory_usage()
-    }
-
-    /// Every raw hit in `stream`, word by word.
-    fn hits(&self, stream: &Stream) -> Vec<Hit> {
-        let text = stream.text.as_bytes();
-        let mut hits = Vec::new();
-        let Ok(start) = self.nfa.start_state(Anchored::Yes) else {
-            return hits;
-        };
-        for token in &stream.tokens {
-            let word = &stream.text[token.s_start..token.s_start + token.len];
-            for at in possible_starts(word) {
-                walk(&self.nfa, start, text, token.s_start + at, &mut hits);
-            }
-        }
-        hits
+        self.dfa.memory_usage()
     }
 
     /// Calls `visit(check, stream_range)` for the occurrences of every check
-    /// in `stream` whose context rule holds. The automaton runs anchored at
-    /// each offset of each word where a term may start (the word start, after
-    /// a proclitic chain, after an elision); hits are reported word by word. The range covers the whole text
-    /// words (proclitics and suffixes included): highlighting part of an
-    /// Arabic word would break its letter joining.
+    /// in `stream` whose context rule holds, in the order they end. The
+    /// range covers the whole text words (proclitics and suffixes included):
+    /// highlighting part of an Arabic word would break its letter joining.
+    /// Needs only the stream's text and teh marbuta flags
+    /// ([`Stream::text_only`] is enough).
     pub fn scan(&self, stream: &Stream, report: Report, mut visit: impl FnMut(u32, Range<usize>)) {
+        let dfa = &self.dfa;
+        let Ok(start) = dfa.start_state(Anchored::No) else {
+            return;
+        };
         // Checks already reported (Report::First), one bit each.
         let mut seen = vec![0u64; self.rules.len().div_ceil(64)];
+        let text = stream.text.as_bytes();
+        // Each step waits for the table lookup of the step before, so one
+        // walk leaves the core idle on cache misses. The text is cut into
+        // LANES stretches walked side by side, which overlaps their misses.
+        // A stretch starts `overlap` bytes early so that its walk is in the
+        // right state by its first offset, and reports only matches that
+        // end inside it: every match is reported once, in end order within
+        // its stretch.
+        let overlap = dfa.max_pattern_len().saturating_sub(1);
+        let stretch = text.len() / LANES;
+        let mut lanes = [(0, 0, 0); LANES]; // (next offset, first reported end, end)
+        if stretch > 4 * overlap {
+            for (j, lane) in lanes.iter_mut().enumerate() {
+                let from = j * stretch;
+                let to = if j + 1 == LANES {
+                    text.len()
+                } else {
+                    from + stretch
+                };
+                *lane = (from.saturating_sub(overlap), from + 1, to);
+            }
+        } else {
+            lanes[0] = (0, 1, text.len());
+        }
+        let mut sids = [start; LANES];
+        let common = lanes.iter().map(|l| l.2 - l.0).min().unwrap_or(0);
+        for t in 0..common {
+            for (lane, sid) in lanes.iter().zip(&mut sids) {
+                let i = lane.0 + t;
+                *sid = dfa.next_state(Anchored::No, *sid, text[i]);
+                if dfa.is_special(*sid) && i + 1 >= lane.1 {
+                    self.matched(stream, *sid, i + 1, report, &mut seen, &mut visit);
+                }
+            }
+        }
+        for (lane, mut sid) in lanes.into_iter().zip(sids) {
+            for i in lane.0 + common..lane.2 {
+                sid = dfa.next_state(Anchored::No, sid, text[i]);
+                if dfa.is_special(sid) && i + 1 >= lane.1 {
+                    self.matched(stream, sid, i + 1, report, &mut seen, &mut visit);
+                }
+            }
+        }
+    }
+
+    /// Checks every key that ends at stream offset `end` in match state `sid`.
+    #[cold]
+    fn matched(
+        &self,
+        stream: &Stream,
+        sid: StateID,
+        end: usize,
+        report: Report,
+        seen: &mut [u64],
+        visit: &mut impl FnMut(u32, Range<usize>),
+    ) {
+        let dfa = &self.dfa;
+        if !dfa.is_match(sid) {
+            return;
+        }
+        let text = stream.text.as_bytes();
         let is_seen = |seen: &[u64], c: u32| seen[c as usize / 64] & (1 << (c % 64)) != 0;
-        let text = stream.text.as_str();
-        for m in self.hits(stream) {
-            let checks = &self.pattern_checks[m.pattern];
-            if report == Report::First && checks.iter().all(|&c| is_seen(&seen, c)) {
+        for k in 0..dfa.match_len(sid) {
+            let pattern = dfa.match_pattern(sid, k);
+            let checks = &self.pattern_checks[pattern.as_usize()];
+            if report == Report::First && checks.iter().all(|&c| is_seen(seen, c)) {
                 continue;
             }
-            let first = stream.tokens[stream.token_at(m.start)];
-            let last = stream.tokens[stream.token_at(m.end - 1)];
-            let before = &text[first.s_start..m.start];
-            let word_end = last.s_start + last.len;
-            let after = &text[m.end..word_end];
+            let start = end - dfa.pattern_len(pattern);
+            // The word the key starts in: at most MAX_BEFORE bytes before it
+            // can be accepted, so look no further back.
+            let lo = start.saturating_sub(MAX_BEFORE + 1);
+            let word_start = match memchr::memrchr(b' ', &text[lo..start]) {
+                Some(sp) => lo + sp + 1,
+                None if lo == 0 => 0,
+                None => continue,
+            };
+            let word_end = memchr::memchr(b' ', &text[end..]).map_or(text.len(), |n| end + n);
+            let before = &stream.text[word_start..start];
+            let after = &stream.text[end..word_end];
             let teh = || stream.is_teh_marbuta_at(word_end - 2);
             for &check in checks {
-                if report == Report::First && is_seen(&seen, check) {
+                if report == Report::First && is_seen(seen, check) {
                     continue;
                 }
                 let rule = self.rules[check as usize];
@@ -156,7 +178,7 @@ impl Automaton {
                     if report == Report::First {
                         seen[check as usize / 64] |= 1 << (check % 64);
                     }
-                    visit(check, first.s_start..word_end);
+                    visit(check, word_start..word_end);
                 }
             }
         }

@@ -45,45 +45,15 @@ pub(crate) struct Stream {
 impl Stream {
     /// Normalizes `original` and cuts it into words.
     pub fn new(original: &str) -> Stream {
-        let mut b = Builder {
-            s: Stream {
-                text: String::with_capacity(original.len()),
-                ..Stream::default()
-            },
-            gap_start: 0,
-            word_end: 0,
-            in_word: false,
-        };
-        let bytes = original.as_bytes();
-        let t = tables();
-        let mut i = 0;
-        while i < bytes.len() {
-            if bytes[i].is_ascii_whitespace() {
-                i += 1;
-                continue;
-            }
-            let mark = b.mark();
-            i = match b.fast_chunk(original, i, t) {
-                Ok(end) => end,
-                Err(stuck) => {
-                    let end = bytes[stuck..]
-                        .iter()
-                        .position(u8::is_ascii_whitespace)
-                        .map_or(bytes.len(), |n| stuck + n);
-                    b.rollback(mark);
-                    b.slow_chunk(original, i, end);
-                    end
-                }
-            };
-        }
-        b.s
+        Builder::<true>::run(original)
     }
 
-    /// Index of the token containing stream offset `s`.
-    pub fn token_at(&self, s: usize) -> usize {
-        self.tokens
-            .partition_point(|t| t.s_start <= s)
-            .saturating_sub(1)
+    /// The stream's text and teh marbuta flags alone, without the words'
+    /// records and the way back to the original: enough to decide which
+    /// terms occur, at less cost. `tokens` is empty and [`Stream::original_span`]
+    /// must not be called.
+    pub fn text_only(original: &str) -> Stream {
+        Builder::<false>::run(original)
     }
 
     /// Byte range in the original text of the stream range `s`.
@@ -223,41 +193,82 @@ fn classify(bytes: &[u8], i: usize, t: &Tables) -> (Class, usize) {
 }
 
 /// Length of the run at the start of `s` of ASCII letters and digits and of
-/// the Arabic letters normalization keeps as they are ([`is_arabic_identity`]).
-fn identity_run(s: &[u8]) -> usize {
+/// the Arabic letters normalization keeps as they are ([`is_arabic_identity`]),
+/// and the range of the run holding its upper-case ASCII letters (empty when
+/// there are none, as in most words, which then need no case folding).
+/// ASCII is taken eight bytes at a time: most words end within one step,
+/// instead of costing a test and a branch per byte.
+#[inline]
+fn identity_run(s: &[u8]) -> (usize, Range<usize>) {
     let mut i = 0;
-    while let Some(&b) = s.get(i) {
-        match IDENTITY_LEAD[usize::from(b)] {
-            1 => i += 1,
-            2 if is_arabic_identity(b, s.get(i + 1).copied()) => i += 2,
-            _ => break,
+    let mut upper = usize::MAX..0;
+    let mut mark_upper = |from: usize, to: usize| {
+        upper.start = upper.start.min(from);
+        upper.end = upper.end.max(to);
+    };
+    loop {
+        match s.get(i) {
+            Some(&b) if b.is_ascii_alphanumeric() => {
+                let Some(eight) = s.get(i..i + 8) else {
+                    if b.is_ascii_uppercase() {
+                        mark_upper(i, i + 1);
+                    }
+                    i += 1;
+                    continue;
+                };
+                let x = u64::from_le_bytes(eight.try_into().expect("eight bytes"));
+                let (alnum, caps) = ascii_alnum(x);
+                let other = !alnum & HIGH_BITS;
+                // Only the bytes before the first one that is not alphanumeric.
+                let (len, run_bits) = if other == 0 {
+                    (8, u64::MAX)
+                } else {
+                    let tz = other.trailing_zeros();
+                    (tz as usize / 8, (1u64 << tz) - 1)
+                };
+                let caps = caps & run_bits;
+                if caps != 0 {
+                    let first = caps.trailing_zeros() as usize / 8;
+                    let last = (63 - caps.leading_zeros() as usize) / 8;
+                    mark_upper(i + first, i + last + 1);
+                }
+                i += len;
+            }
+            Some(&b @ (0xD8 | 0xD9)) if is_arabic_identity(b, s.get(i + 1).copied()) => i += 2,
+            _ => {
+                let upper = if upper.start < upper.end {
+                    upper
+                } else {
+                    0..0
+                };
+                return (i, upper);
+            }
         }
     }
-    i
 }
 
-/// For each byte: 1 for an ASCII letter or digit, 2 for the lead byte of an
-/// Arabic letter (U+0600–U+067F), 0 otherwise.
-static IDENTITY_LEAD: [u8; 256] = {
-    let mut t = [0u8; 256];
-    let mut b = 0;
-    while b < 256 {
-        #[allow(clippy::cast_possible_truncation, reason = "b < 256")]
-        let byte = b as u8;
-        t[b] = if byte.is_ascii_alphanumeric() {
-            1
-        } else if byte == 0xD8 || byte == 0xD9 {
-            2
-        } else {
-            0
-        };
-        b += 1;
-    }
-    t
-};
+const LOW_BITS: u64 = 0x0101_0101_0101_0101;
+const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
 
-/// Builds a [`Stream`].
-struct Builder {
+/// The high bit of each byte of `x` set where that byte is an ASCII letter
+/// or digit, all other bits clear; and the same for upper-case letters.
+fn ascii_alnum(x: u64) -> (u64, u64) {
+    // Bytes strictly between `lo` and `hi` (both at most 128), exactly, per
+    // byte ("Determine if a word has a byte between m and n", Bit Twiddling
+    // Hacks); bytes of 128 and above never count.
+    let between = |lo: u64, hi: u64| {
+        let low7 = x & (LOW_BITS * 127);
+        (LOW_BITS * (127 + hi) - low7) & !x & (low7 + LOW_BITS * (127 - lo)) & HIGH_BITS
+    };
+    let caps = between(u64::from(b'A') - 1, u64::from(b'Z') + 1);
+    let alnum = between(u64::from(b'0') - 1, u64::from(b'9') + 1)
+        | caps
+        | between(u64::from(b'a') - 1, u64::from(b'z') + 1);
+    (alnum, caps)
+}
+
+/// Builds a [`Stream`]; without `FULL`, only its text and teh marbuta flags.
+struct Builder<const FULL: bool> {
     s: Stream,
     /// Original offset where the gap before the next word starts.
     gap_start: usize,
@@ -278,7 +289,55 @@ struct Mark {
     gap_start: usize,
 }
 
-impl Builder {
+impl<const FULL: bool> Builder<FULL> {
+    fn run(original: &str) -> Stream {
+        let mut b = Builder::<FULL> {
+            s: Stream {
+                text: String::with_capacity(original.len()),
+                ..Stream::default()
+            },
+            gap_start: 0,
+            word_end: 0,
+            in_word: false,
+        };
+        let bytes = original.as_bytes();
+        let t = tables();
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i].is_ascii_whitespace() {
+                i += 1;
+                continue;
+            }
+            let mark = b.mark();
+            i = match b.fast_chunk(original, i, t) {
+                Ok(end) => end,
+                Err(stuck) => {
+                    let end = bytes[stuck..]
+                        .iter()
+                        .position(u8::is_ascii_whitespace)
+                        .map_or(bytes.len(), |n| stuck + n);
+                    b.rollback(mark);
+                    b.slow_chunk(original, i, end);
+                    end
+                }
+            };
+        }
+        b.s
+    }
+
+    /// Records that stream bytes `n_start..n_end` come from original bytes
+    /// `o_start..o_end` (only when building the whole stream).
+    fn block(&mut self, n_start: usize, n_end: usize, o_start: usize, o_end: usize) {
+        if FULL {
+            self.s.map.blocks.push(Block {
+                n_start,
+                n_end,
+                o_start,
+                o_end,
+            });
+        }
+    }
+
     fn mark(&self) -> Mark {
         Mark {
             text: self.s.text.len(),
@@ -300,42 +359,35 @@ impl Builder {
 
     /// Opens a word whose first character starts at original offset `o`.
     fn begin_word(&mut self, o: usize) {
-        let s = &mut self.s;
-        if s.text.is_empty() {
+        if self.s.text.is_empty() {
             if o > 0 {
-                s.map.blocks.push(Block {
-                    n_start: 0,
-                    n_end: 0,
-                    o_start: 0,
-                    o_end: o,
-                });
+                self.block(0, 0, 0, o);
             }
         } else {
             // The separator stands for the gap; the map already takes a
             // one-byte gap (a single ASCII space) to the right place.
-            let sep = s.text.len();
-            s.text.push(' ');
+            let sep = self.s.text.len();
+            self.s.text.push(' ');
             if o != self.gap_start + 1 {
-                s.map.blocks.push(Block {
-                    n_start: sep,
-                    n_end: sep + 1,
-                    o_start: self.gap_start,
-                    o_end: o,
-                });
+                self.block(sep, sep + 1, self.gap_start, o);
             }
         }
-        s.tokens.push(Token {
-            s_start: s.text.len(),
-            len: 0,
-        });
+        if FULL {
+            self.s.tokens.push(Token {
+                s_start: self.s.text.len(),
+                len: 0,
+            });
+        }
         self.in_word = true;
     }
 
     fn end_word(&mut self) {
         if self.in_word {
-            let len = self.s.text.len();
-            let token = self.s.tokens.last_mut().expect("an open word has a token");
-            token.len = len - token.s_start;
+            if FULL {
+                let len = self.s.text.len();
+                let token = self.s.tokens.last_mut().expect("an open word has a token");
+                token.len = len - token.s_start;
+            }
             self.gap_start = self.word_end;
             self.in_word = false;
         }
@@ -348,7 +400,7 @@ impl Builder {
         let mut last = Kind::Letter;
         let mut o = start;
         while o < bytes.len() && !bytes[o].is_ascii_whitespace() {
-            let run = identity_run(&bytes[o..]);
+            let (run, upper) = identity_run(&bytes[o..]);
             if run > 0 {
                 // Letters and digits that normalize to themselves (up to
                 // ASCII case), copied at once.
@@ -358,7 +410,7 @@ impl Builder {
                 let r = o + run;
                 let n = self.s.text.len();
                 self.s.text.push_str(&original[o..r]);
-                self.s.text[n..].make_ascii_lowercase();
+                self.s.text[n + upper.start..n + upper.end].make_ascii_lowercase();
                 last = if bytes[r - 1].is_ascii_digit() {
                     Kind::Digit
                 } else {
@@ -376,12 +428,7 @@ impl Builder {
                     }
                     let n = self.s.text.len();
                     if c.len_utf8() != len {
-                        self.s.map.blocks.push(Block {
-                            n_start: n,
-                            n_end: n + c.len_utf8(),
-                            o_start: o,
-                            o_end: o + len,
-                        });
+                        self.block(n, n + c.len_utf8(), o, o + len);
                     }
                     // ة U+0629 and ۃ U+06C3 (see `is_teh_marbuta`).
                     if matches!(
@@ -397,12 +444,7 @@ impl Builder {
                 Class::Removed => {
                     if self.in_word {
                         let n = self.s.text.len();
-                        self.s.map.blocks.push(Block {
-                            n_start: n,
-                            n_end: n,
-                            o_start: o,
-                            o_end: o + len,
-                        });
+                        self.block(n, n, o, o + len);
                         self.word_end = o + len;
                     }
                 }
@@ -441,32 +483,47 @@ impl Builder {
     /// Normalizes the chunk `original[start..end]` and cuts it with the UAX #29 tables.
     fn slow_chunk(&mut self, original: &str, start: usize, end: usize) {
         let norm = Normalized::new(&original[start..end]);
+        // Cursors into the chunk's blocks and teh marbuta offsets (both
+        // ascending): a long chunk of many words stays linear.
+        let (mut next_block, mut next_teh) = (0, 0);
         for (at, word) in norm.text.unicode_word_indices() {
             let w_end = at + word.len();
             self.begin_word(start + norm.map.start_in_original(at));
             let base = self.s.text.len();
             self.s.text.push_str(word);
             let to_stream = |n: usize| base + n - at;
-            for b in &norm.map.blocks {
-                let inside = if b.n_start == b.n_end {
-                    // Removed characters: inside or trailing, not leading.
-                    b.n_start > at && b.n_start <= w_end
-                } else {
-                    b.n_end > at && b.n_start < w_end
-                };
-                if inside {
-                    self.s.map.blocks.push(Block {
-                        n_start: to_stream(b.n_start.max(at)),
-                        n_end: to_stream(b.n_end.min(w_end)),
-                        o_start: start + b.o_start,
-                        o_end: start + b.o_end,
-                    });
+            if FULL {
+                let blocks = &norm.map.blocks;
+                while blocks.get(next_block).is_some_and(|b| b.n_end <= at) {
+                    next_block += 1;
+                }
+                for b in blocks[next_block..]
+                    .iter()
+                    .take_while(|b| b.n_start <= w_end)
+                {
+                    let inside = if b.n_start == b.n_end {
+                        // Removed characters: inside or trailing, not leading.
+                        b.n_start > at
+                    } else {
+                        b.n_end > at && b.n_start < w_end
+                    };
+                    if inside {
+                        self.block(
+                            to_stream(b.n_start.max(at)),
+                            to_stream(b.n_end.min(w_end)),
+                            start + b.o_start,
+                            start + b.o_end,
+                        );
+                    }
                 }
             }
-            for &n in &norm.teh_marbuta {
-                if (at..w_end).contains(&n) {
-                    self.s.teh_marbuta.push(to_stream(n));
-                }
+            let teh = &norm.teh_marbuta;
+            while teh.get(next_teh).is_some_and(|&n| n < at) {
+                next_teh += 1;
+            }
+            while let Some(&n) = teh.get(next_teh).filter(|&&n| n < w_end) {
+                self.s.teh_marbuta.push(to_stream(n));
+                next_teh += 1;
             }
             self.word_end = start + norm.map.end_in_original(w_end);
             self.end_word();
@@ -515,6 +572,24 @@ mod tests {
             .collect();
         assert_eq!(s.text, expected_text, "words joined by single spaces");
         out
+    }
+
+    #[test]
+    fn ascii_alnum_is_exact_on_every_byte() {
+        for b in 0..=255u8 {
+            for pos in 0..8 {
+                let x = u64::from(b) << (8 * pos) | 0x2020_2020_2020_2020 & !(0xFF << (8 * pos));
+                let expected = if b.is_ascii_alphanumeric() { 0x80 << (8 * pos) } else { 0 };
+                assert_eq!(ascii_alnum(x).0, expected, "byte {b:#x} at {pos}");
+                let upper = if b.is_ascii_uppercase() { expected } else { 0 };
+                assert_eq!(ascii_alnum(x).1, upper, "byte {b:#x} at {pos}");
+            }
+        }
+        assert_eq!(identity_run(b"Agadez2024 x"), (10, 0..1));
+        assert_eq!(identity_run(b"agadez2024 x"), (10, 0..0));
+        assert_eq!(identity_run(b"abcdefgHIjklMnop.QR"), (16, 7..13));
+        assert_eq!(identity_run("abcdefghالنيجرxYz.".as_bytes()), (23, 21..22));
+        assert_eq!(identity_run("abcdefgH\u{e9}".as_bytes()), (8, 7..8));
     }
 
     #[test]
@@ -594,6 +669,9 @@ mod tests {
             ]
         ) {
             proptest::prop_assert_eq!(built(&text), reference(&text));
+            let (whole, text_only) = (Stream::new(&text), Stream::text_only(&text));
+            proptest::prop_assert_eq!(&whole.text, &text_only.text);
+            proptest::prop_assert_eq!(&whole.teh_marbuta, &text_only.teh_marbuta);
         }
     }
 }

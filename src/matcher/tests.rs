@@ -163,6 +163,43 @@ fn snippet_highlights_only_own_terms_inside_the_window() {
     assert_eq!(marked, ["Agadez"]);
 }
 
+/// A phrase that starts before a snippet's window is not highlighted, not
+/// even the part of it inside the window, however the window falls; a term
+/// inside the phrase that lies wholly in the window is.
+#[test]
+fn snippet_never_highlights_part_of_a_phrase() {
+    let lists = [WatchlistTerms {
+        keywords: vec![
+            "junte".into(),
+            "coup d'État militaire".into(),
+            "État".into(),
+            "Bazoum".into(),
+        ],
+        ..Default::default()
+    }];
+    let m = Matcher::compile(&lists).expect("valid");
+    let mut cut_inside = 0;
+    for n in 0..80 {
+        let body = format!("La junte, la junte. Le coup d'État militaire de 2023. {}Bazoum a parlé.", "mot ".repeat(n));
+        let found = m.find("", &body);
+        for hit in &found[0].hits {
+            let s = &hit.snippet;
+            for h in &s.highlights {
+                let marked = &s.text[h.clone()];
+                assert!(
+                    ["junte", "coup d'État militaire", "d'État", "Bazoum"].contains(&marked),
+                    "{marked:?} in {:?}",
+                    s.text
+                );
+            }
+            if s.text.starts_with("… d'État") {
+                cut_inside += 1;
+            }
+        }
+    }
+    assert!(cut_inside > 0, "some window starts inside the phrase");
+}
+
 /// ل + الله is written لله; a short term that keeps its article is found
 /// after the preposition ل too, and only there.
 #[test]
@@ -184,5 +221,50 @@ fn short_article_terms_after_lam() {
     }
     for text in ["له", "للهجوم", "اللهجة", "لهم"] {
         assert!(m.find("", text).is_empty(), "{text}");
+    }
+}
+
+
+/// The automaton walks long texts in several stretches side by side; every
+/// occurrence is still reported exactly once, wherever the stretches meet.
+#[test]
+fn every_occurrence_once_across_stretches() {
+    let lists = [WatchlistTerms {
+        keywords: vec!["Niger".into(), "Niger Niger Delta".into(), "النيجر".into()],
+        ..Default::default()
+    }];
+    let m = Matcher::compile(&lists).expect("valid");
+    for len in [10, 57, 200, 401, 1000] {
+        // A deterministic mix of the words, so occurrences fall everywhere.
+        let words = ["Niger", "Delta", "x", "النيجر", "Nigeria", "بالنيجر"];
+        let mut state = len as u64;
+        let text: Vec<&str> = (0..len)
+            .map(|_| {
+                state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                words[(state >> 33) as usize % words.len()]
+            })
+            .collect();
+        let body = text.join(" ");
+        let mut expected = Vec::new();
+        let mut at = 0;
+        for (i, w) in text.iter().enumerate() {
+            let span = at..at + w.len();
+            if *w == "Niger" {
+                expected.push((0, span.clone()));
+                if text.get(i + 1..i + 3) == Some(&["Niger", "Delta"][..]) {
+                    let end = span.end + " Niger Delta".len();
+                    expected.push((1, span.start..end));
+                }
+            }
+            if *w == "النيجر" || *w == "بالنيجر" {
+                expected.push((2, span.clone()));
+            }
+            at = span.end + 1;
+        }
+        let all = m.all_hits(&Stream::new(""), &Stream::new(&body));
+        let mut got: Vec<(u32, Range<usize>)> = all.fields[1].clone();
+        got.sort_by_key(|(c, r)| (r.start, *c));
+        expected.sort_by_key(|(c, r)| (r.start, *c));
+        assert_eq!(got, expected, "{len} words");
     }
 }
