@@ -123,8 +123,8 @@ impl Automaton {
             }
         }
         for (lane, mut sid) in lanes.into_iter().zip(sids) {
-            for i in lane.0 + common..lane.2 {
-                sid = dfa.next_state(Anchored::No, sid, text[i]);
+            for (i, &byte) in text.iter().enumerate().take(lane.2).skip(lane.0 + common) {
+                sid = dfa.next_state(Anchored::No, sid, byte);
                 if dfa.is_special(sid) && i + 1 >= lane.1 {
                     self.matched(stream, sid, i + 1, report, &mut seen, &mut visit);
                 }

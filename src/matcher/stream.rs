@@ -201,10 +201,11 @@ fn classify(bytes: &[u8], i: usize, t: &Tables) -> (Class, usize) {
 #[inline]
 fn identity_run(s: &[u8]) -> (usize, Range<usize>) {
     let mut i = 0;
-    let mut upper = usize::MAX..0;
+    // First and last capital seen, as (first, past last); none yet.
+    let (mut first_upper, mut end_upper) = (usize::MAX, 0);
     let mut mark_upper = |from: usize, to: usize| {
-        upper.start = upper.start.min(from);
-        upper.end = upper.end.max(to);
+        first_upper = first_upper.min(from);
+        end_upper = end_upper.max(to);
     };
     loop {
         match s.get(i) {
@@ -236,8 +237,8 @@ fn identity_run(s: &[u8]) -> (usize, Range<usize>) {
             }
             Some(&b @ (0xD8 | 0xD9)) if is_arabic_identity(b, s.get(i + 1).copied()) => i += 2,
             _ => {
-                let upper = if upper.start < upper.end {
-                    upper
+                let upper = if first_upper < end_upper {
+                    first_upper..end_upper
                 } else {
                     0..0
                 };
@@ -579,7 +580,11 @@ mod tests {
         for b in 0..=255u8 {
             for pos in 0..8 {
                 let x = u64::from(b) << (8 * pos) | 0x2020_2020_2020_2020 & !(0xFF << (8 * pos));
-                let expected = if b.is_ascii_alphanumeric() { 0x80 << (8 * pos) } else { 0 };
+                let expected = if b.is_ascii_alphanumeric() {
+                    0x80 << (8 * pos)
+                } else {
+                    0
+                };
                 assert_eq!(ascii_alnum(x).0, expected, "byte {b:#x} at {pos}");
                 let upper = if b.is_ascii_uppercase() { expected } else { 0 };
                 assert_eq!(ascii_alnum(x).1, upper, "byte {b:#x} at {pos}");

@@ -267,7 +267,10 @@ mod tests {
             .map(String::len)
             .max();
         assert_eq!(longest, Some(MAX_BEFORE));
-        assert!(!rules[0].rule.start_ok("وبالل"), "longer chains are refused");
+        assert!(
+            !rules[0].rule.start_ok("وبالل"),
+            "longer chains are refused"
+        );
     }
 
     #[test]

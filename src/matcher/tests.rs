@@ -180,7 +180,10 @@ fn snippet_never_highlights_part_of_a_phrase() {
     let m = Matcher::compile(&lists).expect("valid");
     let mut cut_inside = 0;
     for n in 0..80 {
-        let body = format!("La junte, la junte. Le coup d'État militaire de 2023. {}Bazoum a parlé.", "mot ".repeat(n));
+        let body = format!(
+            "La junte, la junte. Le coup d'État militaire de 2023. {}Bazoum a parlé.",
+            "mot ".repeat(n)
+        );
         let found = m.find("", &body);
         for hit in &found[0].hits {
             let s = &hit.snippet;
@@ -224,7 +227,6 @@ fn short_article_terms_after_lam() {
     }
 }
 
-
 /// The automaton walks long texts in several stretches side by side; every
 /// occurrence is still reported exactly once, wherever the stretches meet.
 #[test]
@@ -240,7 +242,9 @@ fn every_occurrence_once_across_stretches() {
         let mut state = len as u64;
         let text: Vec<&str> = (0..len)
             .map(|_| {
-                state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1);
                 words[(state >> 33) as usize % words.len()]
             })
             .collect();
