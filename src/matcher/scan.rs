@@ -111,16 +111,31 @@ impl Automaton {
         } else {
             lanes[0] = (0, 1, text.len());
         }
-        let mut sids = [start; LANES];
         let common = lanes.iter().map(|l| l.2 - l.0).min().unwrap_or(0);
-        for t in 0..common {
-            for (lane, sid) in lanes.iter().zip(&mut sids) {
-                let i = lane.0 + t;
-                *sid = dfa.next_state(Anchored::No, *sid, text[i]);
-                if dfa.is_special(*sid) && i + 1 >= lane.1 {
-                    self.matched(stream, *sid, i + 1, report, &mut seen, &mut visit);
-                }
+        let [a, b, c, d] = lanes.map(|l| &text[l.0..l.0 + common]);
+        let mut sids = [start; LANES];
+        {
+            // The four walks in locals, one statement each, so that nothing
+            // but the table lookups orders them.
+            let [mut s0, mut s1, mut s2, mut s3] = sids;
+            macro_rules! step {
+                ($sid:ident, $bytes:ident, $lane:expr, $t:ident) => {
+                    $sid = dfa.next_state(Anchored::No, $sid, $bytes[$t]);
+                    if dfa.is_special($sid) {
+                        let end = lanes[$lane].0 + $t + 1;
+                        if end >= lanes[$lane].1 {
+                            self.matched(stream, $sid, end, report, &mut seen, &mut visit);
+                        }
+                    }
+                };
             }
+            for t in 0..common {
+                step!(s0, a, 0, t);
+                step!(s1, b, 1, t);
+                step!(s2, c, 2, t);
+                step!(s3, d, 3, t);
+            }
+            sids = [s0, s1, s2, s3];
         }
         for (lane, mut sid) in lanes.into_iter().zip(sids) {
             for (i, &byte) in text.iter().enumerate().take(lane.2).skip(lane.0 + common) {

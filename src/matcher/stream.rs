@@ -100,6 +100,8 @@ enum Class {
 /// character U+00C0 + `i`, computed once from the normalization itself.
 struct Tables {
     arabic: [Class; 256],
+    /// For U+0600–U+067F: normalization keeps the letter as it is.
+    arabic_identity: [bool; 128],
     latin: [Class; 64],
 }
 
@@ -134,7 +136,17 @@ fn tables() -> &'static Tables {
                 }
             }
         }
-        Tables { arabic, latin }
+        let mut arabic_identity = [false; 128];
+        for (i, identity) in arabic_identity.iter_mut().enumerate() {
+            let (lead, next) = if i < 64 { (0xD8, i) } else { (0xD9, i - 64) };
+            let next = 0x80 + u8::try_from(next).expect("< 64");
+            *identity = is_arabic_identity(lead, Some(next));
+        }
+        Tables {
+            arabic,
+            arabic_identity,
+            latin,
+        }
     })
 }
 
@@ -248,6 +260,47 @@ fn identity_run(s: &[u8]) -> (usize, Range<usize>) {
     }
 }
 
+/// [`identity_run`] for ASCII letters and digits alone.
+#[inline]
+fn ascii_run(s: &[u8]) -> (usize, Range<usize>) {
+    let (mut first_upper, mut end_upper) = (usize::MAX, 0);
+    let mut i = 0;
+    while let Some(eight) = s.get(i..i + 8) {
+        let x = u64::from_le_bytes(eight.try_into().expect("eight bytes"));
+        let (alnum, caps) = ascii_alnum(x);
+        let other = !alnum & HIGH_BITS;
+        let (len, run_bits) = if other == 0 {
+            (8, u64::MAX)
+        } else {
+            let tz = other.trailing_zeros();
+            (tz as usize / 8, (1u64 << tz) - 1)
+        };
+        let caps = caps & run_bits;
+        if caps != 0 {
+            first_upper = first_upper.min(i + caps.trailing_zeros() as usize / 8);
+            end_upper = i + (63 - caps.leading_zeros() as usize) / 8 + 1;
+        }
+        i += len;
+        if len < 8 {
+            break;
+        }
+    }
+    if s.len() < i + 8 {
+        while let Some(b) = s.get(i).filter(|b| b.is_ascii_alphanumeric()) {
+            if b.is_ascii_uppercase() {
+                first_upper = first_upper.min(i);
+                end_upper = i + 1;
+            }
+            i += 1;
+        }
+    }
+    if first_upper < end_upper {
+        (i, first_upper..end_upper)
+    } else {
+        (i, 0..0)
+    }
+}
+
 const LOW_BITS: u64 = 0x0101_0101_0101_0101;
 const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
 
@@ -310,7 +363,12 @@ impl<const FULL: bool> Builder<FULL> {
                 continue;
             }
             let mark = b.mark();
-            i = match b.fast_chunk(original, i, t) {
+            let fast = if FULL {
+                b.fast_chunk(original, i, t)
+            } else {
+                b.fast_chunk_text(original, i, t)
+            };
+            i = match fast {
                 Ok(end) => end,
                 Err(stuck) => {
                     let end = bytes[stuck..]
@@ -481,6 +539,143 @@ impl<const FULL: bool> Builder<FULL> {
         Ok(o)
     }
 
+    /// [`Builder::fast_chunk`] for the text alone: the same words and teh
+    /// marbuta flags, one character at a time with no offsets to keep, which
+    /// is most of the cost of deciding which terms occur.
+    fn fast_chunk_text(
+        &mut self,
+        original: &str,
+        start: usize,
+        t: &Tables,
+    ) -> Result<usize, usize> {
+        let bytes = original.as_bytes();
+        let text = &mut self.s.text;
+        let mut in_word = false;
+        let mut last = Kind::Letter;
+        let mut o = start;
+        while let Some(&b) = bytes.get(o) {
+            if b.is_ascii_alphanumeric() {
+                // A run of ASCII letters and digits, copied at once.
+                let (run, upper) = ascii_run(&bytes[o..]);
+                if !in_word {
+                    if !text.is_empty() {
+                        text.push(' ');
+                    }
+                    in_word = true;
+                }
+                let n = text.len();
+                text.push_str(&original[o..o + run]);
+                text[n + upper.start..n + upper.end].make_ascii_lowercase();
+                o += run;
+                last = if bytes[o - 1].is_ascii_digit() {
+                    Kind::Digit
+                } else {
+                    Kind::Letter
+                };
+                continue;
+            }
+            if let (0xD8 | 0xD9, Some(&next @ 0x80..=0xBF)) = (b, bytes.get(o + 1)) {
+                // The Arabic letters, harakat and digits, from the table;
+                // a run of letters that stay as they are is copied at once.
+                let index = (usize::from(b - 0xD8) << 6) | usize::from(next - 0x80);
+                if t.arabic_identity[index] {
+                    let mut end = o + 2;
+                    while let (Some(&b0 @ (0xD8 | 0xD9)), Some(&b1 @ 0x80..=0xBF)) =
+                        (bytes.get(end), bytes.get(end + 1))
+                    {
+                        if !t.arabic_identity
+                            [(usize::from(b0 - 0xD8) << 6) | usize::from(b1 - 0x80)]
+                        {
+                            break;
+                        }
+                        end += 2;
+                    }
+                    if !in_word {
+                        if !text.is_empty() {
+                            text.push(' ');
+                        }
+                        in_word = true;
+                    }
+                    text.push_str(&original[o..end]);
+                    last = Kind::Letter;
+                    o = end;
+                    continue;
+                }
+                match t.arabic[index] {
+                    Class::Word(c, kind) => {
+                        if !in_word {
+                            if !text.is_empty() {
+                                text.push(' ');
+                            }
+                            in_word = true;
+                        }
+                        if (b, next) == (0xD8, 0xA9) {
+                            self.s.teh_marbuta.push(text.len());
+                        }
+                        text.push(c);
+                        last = kind;
+                        o += 2;
+                        continue;
+                    }
+                    Class::Removed => {
+                        o += 2;
+                        continue;
+                    }
+                    _ => {}
+                }
+            }
+            if b.is_ascii_whitespace() {
+                break;
+            }
+            let (class, len) = classify(bytes, o, t);
+            match class {
+                Class::Word(c, kind) => {
+                    if !in_word {
+                        if !text.is_empty() {
+                            text.push(' ');
+                        }
+                        in_word = true;
+                    }
+                    if matches!(
+                        (b, bytes.get(o + 1)),
+                        (0xD8, Some(0xA9)) | (0xDB, Some(0x83))
+                    ) {
+                        self.s.teh_marbuta.push(text.len());
+                    }
+                    text.push(c);
+                    last = kind;
+                }
+                Class::Removed => {}
+                Class::Break => in_word = false,
+                Class::Mid { letters, digits } => {
+                    let joins = in_word
+                        && o + len < bytes.len()
+                        && match classify(bytes, o + len, t).0 {
+                            Class::Word(_, next) => {
+                                next == last
+                                    && if last == Kind::Letter {
+                                        letters
+                                    } else {
+                                        digits
+                                    }
+                            }
+                            Class::Removed => return Err(o),
+                            _ => false,
+                        };
+                    if joins {
+                        text.push_str(&original[o..o + len]);
+                    } else {
+                        in_word = false;
+                    }
+                }
+                Class::Other => return Err(o),
+            }
+            o += len;
+        }
+        self.in_word = false;
+        Ok(o)
+    }
+
     /// Normalizes the chunk `original[start..end]` and cuts it with the UAX #29 tables.
     fn slow_chunk(&mut self, original: &str, start: usize, end: usize) {
         let norm = Normalized::new(&original[start..end]);
@@ -595,6 +790,22 @@ mod tests {
         assert_eq!(identity_run(b"abcdefgHIjklMnop.QR"), (16, 7..13));
         assert_eq!(identity_run("abcdefghالنيجرxYz.".as_bytes()), (23, 21..22));
         assert_eq!(identity_run("abcdefgH\u{e9}".as_bytes()), (8, 7..8));
+        for text in [
+            "Agadez2024 x",
+            "abcdefgHIjklMnop.QR",
+            "aB",
+            "abcdefghijK",
+            "ABCDEFGH",
+        ] {
+            let ascii = text
+                .split(|c: char| !c.is_ascii_alphanumeric())
+                .next()
+                .unwrap_or("");
+            let (run, upper) = ascii_run(text.as_bytes());
+            assert_eq!(run, ascii.len(), "{text}");
+            assert_eq!((run, upper), identity_run(text.as_bytes()), "{text}");
+        }
+        assert_eq!(ascii_run("abcdefghالنيجر".as_bytes()).0, 8);
     }
 
     #[test]
