@@ -9,7 +9,7 @@
 //! the `Content-Type` and the URL) and never matches.
 //!
 //! An HTML page is parsed once, into the `dom_query` tree dom_smoothie works
-//! on, after its script and style text is cut (`prune`): metadata and links
+//! on, after its script, style and comment text is cut (`prune`): metadata and links
 //! are read from that tree before the readability port rewrites it.
 //!
 //! Entry points: [`extract_source`] for a configured source,
@@ -240,10 +240,10 @@ fn is_article_page(says_article: bool, article: &Article, listing: &[Entry]) -> 
     article.text.chars().count() >= 2 * headline_chars
 }
 
-/// Parses an HTML page, without the script and style text no step reads
-/// (`prune`): html5ever spends much of a news page's parse on it.
+/// Parses an HTML page, without the script, style and comment text no step
+/// reads (`prune`): html5ever spends much of a news page's parse on it.
 fn parse_page(decoded: &str) -> Document {
-    Document::from(&*prune::drop_script_text(decoded))
+    Document::from(&*prune::drop_unread_text(decoded))
 }
 
 /// Refuses bodies that are not text documents: empty, or binary by magic
