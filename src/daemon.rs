@@ -87,6 +87,9 @@ pub async fn run(
     let mut plan = Plan::new(&cfg, &store, Utc::now())?;
     let mut scans: JoinSet<(String, Result<ScanReport, StoreError>)> = JoinSet::new();
     let mut running: HashSet<String> = HashSet::new();
+    // The source each scan task is for, so a task that panics (its result
+    // lost) still frees its source and gets it rescheduled.
+    let mut task_sources: HashMap<tokio::task::Id, String> = HashMap::new();
     let watchdog = systemd::watchdog_interval();
     let mut next_ping = Instant::now();
     systemd::ready(&status_line(&cfg, &store));
@@ -102,17 +105,18 @@ pub async fn run(
             if *at <= now && !running.contains(name) {
                 running.insert(name.clone());
                 *at = DateTime::<Utc>::MAX_UTC;
-                let (cfg, store, fetcher, name) =
+                let (cfg, store, fetcher, source_name) =
                     (cfg.clone(), store.clone(), fetcher.clone(), name.clone());
-                scans.spawn(async move {
-                    let Some(source) = cfg.source(&name) else {
-                        return (name, Ok(ScanReport::default()));
+                let task = scans.spawn(async move {
+                    let Some(source) = cfg.source(&source_name) else {
+                        return (source_name, Ok(ScanReport::default()));
                     };
                     let r =
                         scan_source(&cfg, &store, &fetcher, source, ScanMode::Record, Utc::now())
                             .await;
-                    (name, r)
+                    (source_name, r)
                 });
+                task_sources.insert(task.id(), name.clone());
             }
         }
         let mut due = Vec::new();
@@ -143,18 +147,29 @@ pub async fn run(
         }
         tokio::select! {
             () = tokio::time::sleep_until(wake) => {}
-            Some(done) = scans.join_next(), if !scans.is_empty() => {
-                let Ok((name, result)) = done else { continue };
+            Some(done) = scans.join_next_with_id(), if !scans.is_empty() => {
+                let (name, result) = match done {
+                    Ok((id, (name, result))) => {
+                        task_sources.remove(&id);
+                        (name, Some(result))
+                    }
+                    Err(e) => {
+                        let Some(name) = task_sources.remove(&e.id()) else { continue };
+                        error!(source = %name, error = %e, "scan failed unexpectedly; the source runs again at its next time");
+                        (name, None)
+                    }
+                };
                 running.remove(&name);
                 match result {
-                    Ok(report) => {
+                    None => {}
+                    Some(Ok(report)) => {
                         let new = report.watchlists_with_new();
                         let immediate: Vec<String> = immediate_watchlists(&cfg).into_iter().filter(|w| new.contains(w)).collect();
                         if !immediate.is_empty() {
                             let _ = mail_tx.send(MailJob::Compose(immediate));
                         }
                     }
-                    Err(e) => error!(source = %name, error = %e, "scan could not be recorded"),
+                    Some(Err(e)) => error!(source = %name, error = %e, "scan could not be recorded"),
                 }
                 if let Some(source) = cfg.source(&name) {
                     let at = plan.next_source_fire(&cfg, &store, source, Utc::now());

@@ -1,8 +1,10 @@
 //! Crash-test hooks. With `NEWSWATCH_FAILPOINT=<name>` in the environment, the process
 //! stops dead (blocks forever) when it reaches that point, so a test can SIGKILL it
-//! exactly there and prove that a restart loses and duplicates nothing. Without the
-//! variable every hook is one cached comparison.
+//! exactly there and prove that a restart loses and duplicates nothing; or, for
+//! [`PANIC_IN_SCAN`], the first scan panics, so a test can prove the daemon goes on
+//! scanning that source. Without the variable every hook is one cached comparison.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 
 pub const ENV: &str = "NEWSWATCH_FAILPOINT";
@@ -13,6 +15,8 @@ pub const AFTER_RECORD_SCAN: &str = "after-record-scan";
 pub const AFTER_RECORD_DIGEST: &str = "after-record-digest";
 /// After the transport accepted a message, before it is marked sent.
 pub const AFTER_DELIVER: &str = "after-deliver";
+/// At the start of a source's scan: the first one panics (see [`panic_once`]).
+pub const PANIC_IN_SCAN: &str = "panic-in-scan";
 
 fn armed() -> Option<&'static str> {
     static ARMED: OnceLock<Option<String>> = OnceLock::new();
@@ -29,5 +33,14 @@ pub fn hit(name: &str) {
         loop {
             std::thread::park();
         }
+    }
+}
+
+/// Panics the first time it is reached if `name` is the armed failpoint.
+pub fn panic_once(name: &str) {
+    static FIRED: AtomicBool = AtomicBool::new(false);
+    if armed() == Some(name) && !FIRED.swap(true, Ordering::Relaxed) {
+        eprintln!("newswatch: failpoint {name} reached");
+        panic!("failpoint {name}");
     }
 }

@@ -79,6 +79,7 @@ pub async fn scan_source(
     mode: ScanMode,
     now: DateTime<Utc>,
 ) -> Result<ScanReport, StoreError> {
+    crate::failpoint::panic_once(crate::failpoint::PANIC_IN_SCAN);
     let mut report = ScanReport {
         source: source.name.clone(),
         ..ScanReport::default()

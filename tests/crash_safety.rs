@@ -176,3 +176,24 @@ async fn sigkill_while_the_server_holds_the_data_reply() {
 async fn sigkill_after_the_server_accepted_before_marked_sent() {
     crash_then_recover(Crash::At(newswatch::failpoint::AFTER_DELIVER)).await;
 }
+
+/// A scan that panics (a bug, never input: input is logged and skipped) loses
+/// only that run: the daemon stays up and scans the source again at its next
+/// time, so the story still reaches the inbox.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scan_that_panics_does_not_stop_its_source() {
+    let sink = SmtpSink::start().await;
+    let server = site().await;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), &server.uri(), sink.addr());
+    let (mut guard, rx) = spawn(&cfg, Some("panic-in-scan"));
+    wait_line(&rx, "failpoint panic-in-scan reached");
+    let got = sink.wait_for(1, Duration::from_secs(20)).await;
+    assert!(
+        guard.0.try_wait().unwrap().is_none(),
+        "the daemon is still running"
+    );
+    term(&mut guard.0);
+    let all: String = got.iter().map(|m| mime::decoded_text(&m.data)).collect();
+    assert!(all.contains("Niger"), "the source was scanned again: {all}");
+}
