@@ -204,12 +204,39 @@ fn classify(bytes: &[u8], i: usize, t: &Tables) -> (Class, usize) {
     }
 }
 
+/// Whether a MidLetter/MidNum character (`letters`, `digits`: which it joins)
+/// that follows a word character of kind `last` joins it to the character at
+/// `bytes[next..]` (UAX #29 WB6/7, WB11/12). `None` when that character is one
+/// normalization removes: what follows it decides, which is the slow path's job.
+fn mid_joins(
+    bytes: &[u8],
+    next: usize,
+    last: Kind,
+    letters: bool,
+    digits: bool,
+    t: &Tables,
+) -> Option<bool> {
+    if next >= bytes.len() {
+        return Some(false);
+    }
+    match classify(bytes, next, t).0 {
+        Class::Word(_, kind) => Some(
+            kind == last
+                && if last == Kind::Letter {
+                    letters
+                } else {
+                    digits
+                },
+        ),
+        Class::Removed => None,
+        _ => Some(false),
+    }
+}
+
 /// Length of the run at the start of `s` of ASCII letters and digits and of
 /// the Arabic letters normalization keeps as they are ([`is_arabic_identity`]),
 /// and the range of the run holding its upper-case ASCII letters (empty when
 /// there are none, as in most words, which then need no case folding).
-/// ASCII is taken eight bytes at a time: most words end within one step,
-/// instead of costing a test and a branch per byte.
 #[inline]
 fn identity_run(s: &[u8]) -> (usize, Range<usize>) {
     let mut i = 0;
@@ -221,29 +248,10 @@ fn identity_run(s: &[u8]) -> (usize, Range<usize>) {
     };
     loop {
         match s.get(i) {
-            Some(&b) if b.is_ascii_alphanumeric() => {
-                let Some(eight) = s.get(i..i + 8) else {
-                    if b.is_ascii_uppercase() {
-                        mark_upper(i, i + 1);
-                    }
-                    i += 1;
-                    continue;
-                };
-                let x = u64::from_le_bytes(eight.try_into().expect("eight bytes"));
-                let (alnum, caps) = ascii_alnum(x);
-                let other = !alnum & HIGH_BITS;
-                // Only the bytes before the first one that is not alphanumeric.
-                let (len, run_bits) = if other == 0 {
-                    (8, u64::MAX)
-                } else {
-                    let tz = other.trailing_zeros();
-                    (tz as usize / 8, (1u64 << tz) - 1)
-                };
-                let caps = caps & run_bits;
-                if caps != 0 {
-                    let first = caps.trailing_zeros() as usize / 8;
-                    let last = (63 - caps.leading_zeros() as usize) / 8;
-                    mark_upper(i + first, i + last + 1);
+            Some(b) if b.is_ascii_alphanumeric() => {
+                let (len, upper) = ascii_run(&s[i..]);
+                if !upper.is_empty() {
+                    mark_upper(i + upper.start, i + upper.end);
                 }
                 i += len;
             }
@@ -260,7 +268,9 @@ fn identity_run(s: &[u8]) -> (usize, Range<usize>) {
     }
 }
 
-/// [`identity_run`] for ASCII letters and digits alone.
+/// [`identity_run`] for ASCII letters and digits alone. Eight bytes at a
+/// time: most words end within one step, instead of costing a test and a
+/// branch per byte.
 #[inline]
 fn ascii_run(s: &[u8]) -> (usize, Range<usize>) {
     let (mut first_upper, mut end_upper) = (usize::MAX, 0);
@@ -510,20 +520,9 @@ impl<const FULL: bool> Builder<FULL> {
                 Class::Break => self.end_word(),
                 Class::Mid { letters, digits } => {
                     let joins = self.in_word
-                        && o + len < bytes.len()
-                        && match classify(bytes, o + len, t).0 {
-                            Class::Word(_, next) => {
-                                next == last
-                                    && if last == Kind::Letter {
-                                        letters
-                                    } else {
-                                        digits
-                                    }
-                            }
-                            // A removed character vanishes, so what follows
-                            // it decides: leave that to the slow path.
-                            Class::Removed => return Err(o),
-                            _ => false,
+                        && match mid_joins(bytes, o + len, last, letters, digits, t) {
+                            Some(joins) => joins,
+                            None => return Err(o),
                         };
                     if joins {
                         self.s.text.push_str(&original[o..o + len]);
@@ -649,18 +648,9 @@ impl<const FULL: bool> Builder<FULL> {
                 Class::Break => in_word = false,
                 Class::Mid { letters, digits } => {
                     let joins = in_word
-                        && o + len < bytes.len()
-                        && match classify(bytes, o + len, t).0 {
-                            Class::Word(_, next) => {
-                                next == last
-                                    && if last == Kind::Letter {
-                                        letters
-                                    } else {
-                                        digits
-                                    }
-                            }
-                            Class::Removed => return Err(o),
-                            _ => false,
+                        && match mid_joins(bytes, o + len, last, letters, digits, t) {
+                            Some(joins) => joins,
+                            None => return Err(o),
                         };
                     if joins {
                         text.push_str(&original[o..o + len]);
