@@ -4,11 +4,14 @@
 //! [`Matcher::compile`] normalizes every term of every watchlist once and
 //! builds one Aho-Corasick automaton over all of them ([`scan`]). For an
 //! article, [`Matcher::find`] normalizes the title and body ([`normalize`]),
-//! cuts them into UAX #29 words, runs the automaton once per field and checks
-//! each raw hit against its term's context rule ([`term`]): Arabic proclitics,
+//! cuts them into UAX #29 words ([`stream`]), runs the automaton once per field
+//! and checks each raw hit against its term's context rule ([`term`]): Arabic proclitics,
 //! article and suffixes, French elision, English plurals and possessives. Hits
 //! map back to exact byte spans of the original text; [`snippet`] cuts the
 //! text shown in digests; [`Matcher::explain`] reports the whole decision.
+//! Deciding alone ([`Matcher::matching_watchlists`], and the first step of
+//! `find`) builds only the normalized text, without the way back to the
+//! original, which most articles (those that match nothing) never need.
 //!
 //! This module does no I/O. Reading the config (and turning a [`TermError`]
 //! into file:line:column) is `config`'s job; storing matches is `store`'s.
