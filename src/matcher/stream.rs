@@ -343,6 +343,14 @@ struct Builder<const FULL: bool> {
     in_word: bool,
 }
 
+/// A whitespace-separated chunk the text-only fast path began, and where to
+/// roll back to if it cannot finish it.
+#[derive(Clone, Copy)]
+struct Chunk {
+    start: usize,
+    mark: Mark,
+}
+
 /// Where to roll back to when a chunk leaves the fast path.
 #[derive(Clone, Copy)]
 struct Mark {
@@ -367,18 +375,32 @@ impl<const FULL: bool> Builder<FULL> {
         let bytes = original.as_bytes();
         let t = tables();
         let mut i = 0;
+        if !FULL {
+            // The text-only fast path runs on through whitespace and says
+            // where the chunk it could not take began.
+            while i < bytes.len() {
+                match b.fast_text(original, i, t) {
+                    Ok(end) => i = end,
+                    Err((chunk, stuck)) => {
+                        let end = bytes[stuck..]
+                            .iter()
+                            .position(u8::is_ascii_whitespace)
+                            .map_or(bytes.len(), |n| stuck + n);
+                        b.rollback(chunk.mark);
+                        b.slow_chunk(original, chunk.start, end);
+                        i = end;
+                    }
+                }
+            }
+            return b.s;
+        }
         while i < bytes.len() {
             if bytes[i].is_ascii_whitespace() {
                 i += 1;
                 continue;
             }
             let mark = b.mark();
-            let fast = if FULL {
-                b.fast_chunk(original, i, t)
-            } else {
-                b.fast_chunk_text(original, i, t)
-            };
-            i = match fast {
+            i = match b.fast_chunk(original, i, t) {
                 Ok(end) => end,
                 Err(stuck) => {
                     let end = bytes[stuck..]
@@ -538,16 +560,22 @@ impl<const FULL: bool> Builder<FULL> {
         Ok(o)
     }
 
-    /// [`Builder::fast_chunk`] for the text alone: the same words and teh
-    /// marbuta flags, one character at a time with no offsets to keep, which
-    /// is most of the cost of deciding which terms occur.
-    fn fast_chunk_text(
+    /// [`Builder::fast_chunk`] for the text alone, from `start` to the end of
+    /// the text: the same words and teh marbuta flags, with no offsets to
+    /// keep, which is most of the cost of deciding which terms occur.
+    /// `Err((chunk, at))`: the character at `at` is one it does not handle;
+    /// `chunk` is where its whitespace-separated chunk began.
+    fn fast_text(
         &mut self,
         original: &str,
         start: usize,
         t: &Tables,
-    ) -> Result<usize, usize> {
+    ) -> Result<usize, (Chunk, usize)> {
         let bytes = original.as_bytes();
+        let mut chunk = Chunk {
+            start,
+            mark: self.mark(),
+        };
         let text = &mut self.s.text;
         let mut in_word = false;
         let mut last = Kind::Letter;
@@ -624,7 +652,17 @@ impl<const FULL: bool> Builder<FULL> {
                 }
             }
             if b.is_ascii_whitespace() {
-                break;
+                in_word = false;
+                o += 1;
+                chunk = Chunk {
+                    start: o,
+                    mark: Mark {
+                        text: text.len(),
+                        teh: self.s.teh_marbuta.len(),
+                        ..chunk.mark
+                    },
+                };
+                continue;
             }
             let (class, len) = classify(bytes, o, t);
             match class {
@@ -650,7 +688,7 @@ impl<const FULL: bool> Builder<FULL> {
                     let joins = in_word
                         && match mid_joins(bytes, o + len, last, letters, digits, t) {
                             Some(joins) => joins,
-                            None => return Err(o),
+                            None => return Err((chunk, o)),
                         };
                     if joins {
                         text.push_str(&original[o..o + len]);
@@ -658,7 +696,7 @@ impl<const FULL: bool> Builder<FULL> {
                         in_word = false;
                     }
                 }
-                Class::Other => return Err(o),
+                Class::Other => return Err((chunk, o)),
             }
             o += len;
         }
