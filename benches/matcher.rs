@@ -382,19 +382,34 @@ fn run(label: &str, docs: &[(String, String)], mb: f64) -> Row {
     for (title, body) in docs.iter().take(200) {
         black_box(matcher.find(title, body));
     }
+    // `MATCHBENCH_DECIDE_ONLY=N` skips the `find` pass and decides N times over
+    // (for profiling deciding).
+    let passes: usize = std::env::var("MATCHBENCH_DECIDE_ONLY")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let decide_only = passes > 0;
     let t = cpu_seconds();
     let mut matches = 0;
-    for (title, body) in docs {
-        matches += black_box(matcher.find(title, body)).len();
+    if !decide_only {
+        for (title, body) in docs {
+            matches += black_box(matcher.find(title, body)).len();
+        }
     }
     let secs = cpu_seconds() - t;
     // The same pass deciding only which watchlists match (no spans or snippets).
     let t = cpu_seconds();
     let mut decided = 0;
-    for (title, body) in docs {
-        decided += black_box(matcher.matching_watchlists(title, body)).len();
+    for _ in 0..passes.max(1) {
+        decided = 0;
+        for (title, body) in docs {
+            decided += black_box(matcher.matching_watchlists(title, body)).len();
+        }
     }
-    let decide_secs = cpu_seconds() - t;
+    let decide_secs = (cpu_seconds() - t) / passes.max(1) as f64;
+    if decide_only {
+        matches = decided;
+    }
     assert_eq!(decided, matches, "find and matching_watchlists agree");
     if let Ok(dir) = std::env::var("MATCHBENCH_DUMP") {
         // Every hit of every match, to compare two builds' results exactly.

@@ -4,7 +4,8 @@
 //! NFKC folds, such as Arabic presentation forms and fullwidth Latin), fully
 //! case folded, decomposed again, stripped of combining marks and invisible
 //! format characters, and finally mapped through the Arabic letter table
-//! (hamza-on-alef → alef, ى → ي, ة → ه, Persian/Urdu forms, digits).
+//! (hamza-on-alef → alef, ى → ي, ة → ه, Persian/Urdu forms, digits). The
+//! typographic apostrophes `‘` `’` `ʼ` become `'`.
 //!
 //! [`Normalized`] keeps a compact map from normalized byte offsets back to the
 //! original text, so a match found in normalized text keeps its exact span.
@@ -84,6 +85,16 @@ fn push_normalized(c: char, out: &mut String) -> Pushed {
         chars: 0,
         teh_marbuta: false,
     };
+    if matches!(c, '\u{2018}' | '\u{2019}' | '\u{02BC}') {
+        // Typographic apostrophes are read as `'`, so that a term written
+        // with one matches text written with another (`Côte d'Ivoire`,
+        // `Côte d’Ivoire`).
+        out.push('\'');
+        return Pushed {
+            chars: 1,
+            teh_marbuta: false,
+        };
+    }
     decompose_compatible(c, |d| {
         for f in std::iter::once(d).default_case_fold() {
             decompose_compatible(f, |g| {

@@ -204,6 +204,17 @@ fn classify(bytes: &[u8], i: usize, t: &Tables) -> (Class, usize) {
     }
 }
 
+/// What the stream holds for the MidLetter/MidNum character `original[o..o +
+/// len]` inside a word: itself, except `‘` and `’`, which are read as `'`
+/// (see [`normalize`](super::normalize::normalize)).
+fn joined_mid(original: &str, o: usize, len: usize) -> &str {
+    if original.as_bytes()[o] == 0xE2 {
+        "'"
+    } else {
+        &original[o..o + len]
+    }
+}
+
 /// Whether a MidLetter/MidNum character (`letters`, `digits`: which it joins)
 /// that follows a word character of kind `last` joins it to the character at
 /// `bytes[next..]` (UAX #29 WB6/7, WB11/12). `None` when that character is one
@@ -547,7 +558,12 @@ impl<const FULL: bool> Builder<FULL> {
                             None => return Err(o),
                         };
                     if joins {
-                        self.s.text.push_str(&original[o..o + len]);
+                        let mid = joined_mid(original, o, len);
+                        let n = self.s.text.len();
+                        if mid.len() != len {
+                            self.block(n, n + mid.len(), o, o + len);
+                        }
+                        self.s.text.push_str(mid);
                     } else {
                         self.end_word();
                     }
@@ -691,7 +707,7 @@ impl<const FULL: bool> Builder<FULL> {
                             None => return Err((chunk, o)),
                         };
                     if joins {
-                        text.push_str(&original[o..o + len]);
+                        text.push_str(joined_mid(original, o, len));
                     } else {
                         in_word = false;
                     }

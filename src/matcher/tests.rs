@@ -31,6 +31,26 @@ fn spec_examples() {
         ("suffix_iin", "مالي", "اللاجئين الماليين", true),
         ("teh_marbuta_not_pronoun", "مالي", "أزمة مالية", false),
         ("heh_pronoun", "مالي", "ميزانية ماليه", true),
+        (
+            "apostrophe_in_term",
+            "Côte d'Ivoire",
+            "la Côte d’Ivoire vote",
+            true,
+        ),
+        (
+            "curly_in_term",
+            "Côte d’Ivoire",
+            "la Côte d'Ivoire vote",
+            true,
+        ),
+        ("modifier_in_text", "aujourd'hui", "aujourdʼhui", true),
+        ("left_quote_in_word", "aujourd'hui", "aujourd‘hui", true),
+        (
+            "apostrophe_not_a_word",
+            "Côte d'Ivoire",
+            "la Côte d’Ivoirienne",
+            false,
+        ),
         ("plural", "withdrawal", "troop withdrawals", true),
         ("possessive", "withdrawal", "the withdrawal's timing", true),
         (
@@ -90,6 +110,42 @@ fn spans_and_snippet() {
     let s = &found[0].snippet;
     let marked: Vec<&str> = s.highlights.iter().map(|h| &s.text[h.clone()]).collect();
     assert_eq!(marked, ["والنّيجر", "d’Agadez"]);
+}
+
+/// A typographic apostrophe is one byte in the stream and three in the
+/// text: spans still cover exactly the original words, on both paths.
+#[test]
+fn spans_across_a_curly_apostrophe() {
+    let lists = [WatchlistTerms {
+        keywords: vec!["Côte d'Ivoire".into(), "aujourd'hui".into()],
+        ..Default::default()
+    }];
+    let m = Matcher::compile(&lists).expect("valid");
+    // The second text holds a character outside the fast path (ʼ).
+    for (body, want) in [
+        (
+            "En Côte d’Ivoire aujourd’hui.",
+            ["Côte d’Ivoire", "aujourd’hui"],
+        ),
+        (
+            "aujourdʼhui en Côte d‘Ivoire.",
+            ["aujourdʼhui", "Côte d‘Ivoire"],
+        ),
+    ] {
+        let found = m.find("", body);
+        assert_eq!(found.len(), 1, "{body}");
+        // Hits come in term order, highlights in text order.
+        let mut spans: Vec<&str> = found[0]
+            .hits
+            .iter()
+            .map(|h| &body[h.span.clone()])
+            .collect();
+        spans.sort_by_key(|s| body.find(s));
+        assert_eq!(spans, want);
+        let s = &found[0].snippet;
+        let marked: Vec<&str> = s.highlights.iter().map(|h| &s.text[h.clone()]).collect();
+        assert_eq!(marked, want);
+    }
 }
 
 #[test]
