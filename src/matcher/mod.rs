@@ -267,6 +267,14 @@ impl Matcher {
         Stream::new(text).tokens.len()
     }
 
+    /// Normalizes `text` into the text-only stream deciding uses (no word
+    /// records, no offsets) and returns its length. For benchmarks.
+    #[doc(hidden)]
+    #[must_use]
+    pub fn text_only_len(text: &str) -> usize {
+        Stream::text_only(text).text.len()
+    }
+
     /// Number of watchlists compiled.
     #[must_use]
     pub fn watchlists(&self) -> usize {

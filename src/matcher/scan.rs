@@ -24,8 +24,15 @@ use super::term::{Rule, MAX_BEFORE};
 #[derive(Debug)]
 pub(crate) struct Automaton {
     dfa: DFA,
-    /// For each pattern, the checks (distinct rules) that use it.
-    pattern_checks: Vec<Vec<u32>>,
+    /// The byte the DFA reads for each byte of the stream: the bytes that
+    /// occur in keys numbered 1, 2, … in order, every other byte 0 (see
+    /// [`Automaton::build`]).
+    remap: [u8; 256],
+    /// The checks (distinct rules) that use pattern `p` are
+    /// `checks[check_from[p]..check_from[p + 1]]`: one allocation, not one
+    /// per pattern, so a match looks them up without chasing a pointer.
+    check_from: Vec<u32>,
+    checks: Vec<u32>,
     /// For each check, its rule.
     rules: Vec<Rule>,
 }
@@ -57,14 +64,36 @@ impl Automaton {
         // is one row of a table (23 MB for 10,000 terms, well inside the
         // 50 MB budget); the start states are not special (no prefilter),
         // so the loop only leaves its fast path on a match.
+        //
+        // The DFA reads the stream's bytes through `remap`, which numbers
+        // the bytes that occur in keys 1, 2, … and sends every other byte to
+        // 0. It is one-to-one on key bytes, so a key occurs at an offset of
+        // the stream exactly when its remapped bytes occur there in the
+        // remapped stream. aho-corasick gives a class to every run of bytes
+        // between two key bytes; with the key bytes side by side those
+        // filler classes are gone (67 classes for the bench's 1,000 terms,
+        // 61 remapped), and a state's row is 64 entries wide instead of 128:
+        // half the table, and fewer cache misses in the walk.
+        let remap = remap_table(keys);
+        let remapped: Vec<Vec<u8>> = keys
+            .iter()
+            .map(|k| k.bytes().map(|b| remap[usize::from(b)]).collect())
+            .collect();
         let dfa = aho_corasick::dfa::Builder::new()
             .match_kind(MatchKind::Standard)
             .start_kind(StartKind::Unanchored)
             .prefilter(false)
-            .build(keys)?;
+            .build(&remapped)?;
+        let mut check_from = Vec::with_capacity(pattern_checks.len() + 1);
+        check_from.push(0);
+        for list in &pattern_checks {
+            check_from.push(check_from[check_from.len() - 1] + list.len() as u32);
+        }
         Ok(Automaton {
             dfa,
-            pattern_checks,
+            remap,
+            check_from,
+            checks: pattern_checks.concat(),
             rules,
         })
     }
@@ -82,6 +111,7 @@ impl Automaton {
     /// ([`Stream::text_only`] is enough).
     pub fn scan(&self, stream: &Stream, report: Report, mut visit: impl FnMut(u32, Range<usize>)) {
         let dfa = &self.dfa;
+        let remap = &self.remap;
         let Ok(start) = dfa.start_state(Anchored::No) else {
             return;
         };
@@ -120,7 +150,7 @@ impl Automaton {
             let [mut s0, mut s1, mut s2, mut s3] = sids;
             macro_rules! step {
                 ($sid:ident, $bytes:ident, $lane:expr, $t:ident) => {
-                    $sid = dfa.next_state(Anchored::No, $sid, $bytes[$t]);
+                    $sid = dfa.next_state(Anchored::No, $sid, remap[usize::from($bytes[$t])]);
                     if dfa.is_special($sid) {
                         let end = lanes[$lane].0 + $t + 1;
                         if end >= lanes[$lane].1 {
@@ -139,7 +169,7 @@ impl Automaton {
         }
         for (lane, mut sid) in lanes.into_iter().zip(sids) {
             for (i, &byte) in text.iter().enumerate().take(lane.2).skip(lane.0 + common) {
-                sid = dfa.next_state(Anchored::No, sid, byte);
+                sid = dfa.next_state(Anchored::No, sid, remap[usize::from(byte)]);
                 if dfa.is_special(sid) && i + 1 >= lane.1 {
                     self.matched(stream, sid, i + 1, report, &mut seen, &mut visit);
                 }
@@ -166,7 +196,8 @@ impl Automaton {
         let is_seen = |seen: &[u64], c: u32| seen[c as usize / 64] & (1 << (c % 64)) != 0;
         for k in 0..dfa.match_len(sid) {
             let pattern = dfa.match_pattern(sid, k);
-            let checks = &self.pattern_checks[pattern.as_usize()];
+            let p = pattern.as_usize();
+            let checks = &self.checks[self.check_from[p] as usize..self.check_from[p + 1] as usize];
             if report == Report::First && checks.iter().all(|&c| is_seen(seen, c)) {
                 continue;
             }
@@ -195,6 +226,43 @@ impl Automaton {
                     }
                     visit(check, word_start..word_end);
                 }
+            }
+        }
+    }
+}
+
+/// [`Automaton::remap`] for `keys`: the bytes that occur in them numbered from
+/// 1 in byte order, every other byte 0. At most 255 distinct bytes can occur
+/// in UTF-8 (never 0xC0, 0xC1 or 0xF5 to 0xFF), so the numbers fit.
+fn remap_table(keys: &[String]) -> [u8; 256] {
+    let mut used = [false; 256];
+    for b in keys.iter().flat_map(|k| k.bytes()) {
+        used[usize::from(b)] = true;
+    }
+    let mut remap = [0u8; 256];
+    let mut next = 0u8;
+    for (to, _) in remap.iter_mut().zip(used).filter(|(_, used)| *used) {
+        next += 1;
+        *to = next;
+    }
+    remap
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remap_numbers_key_bytes_and_nothing_else() {
+        let keys = ["niger".to_owned(), "النيجر".to_owned(), "d'i".to_owned()];
+        let remap = remap_table(&keys);
+        let used: std::collections::BTreeSet<u8> = keys.iter().flat_map(|k| k.bytes()).collect();
+        let numbers: Vec<u8> = used.iter().map(|&b| remap[usize::from(b)]).collect();
+        // One-to-one on key bytes, in byte order, from 1.
+        assert_eq!(numbers, (1..=used.len() as u8).collect::<Vec<_>>());
+        for b in 0..=255u8 {
+            if !used.contains(&b) {
+                assert_eq!(remap[usize::from(b)], 0, "byte {b:#x}");
             }
         }
     }
