@@ -337,13 +337,19 @@ impl Matcher {
         // Which terms occur is all the decision needs: no words' records,
         // no way back to the original text, one bit per term.
         let mut found = vec![0u64; self.terms.len().div_ceil(64)];
+        // A check found in the title is not looked for again in the body.
+        let mut seen = self.automaton.no_checks_seen();
         for text in [title, body] {
-            self.automaton
-                .scan(&Stream::text_only(text), Report::First, |check, _| {
+            self.automaton.scan(
+                &Stream::text_only(text),
+                Report::First,
+                &mut seen,
+                |check, _| {
                     for &t in &self.check_terms[check as usize] {
                         found[t as usize / 64] |= 1 << (t % 64);
                     }
-                });
+                },
+            );
         }
         let mut ids = Vec::new();
         for (i, &bits) in (0u32..).zip(&found) {
@@ -378,9 +384,10 @@ impl Matcher {
     fn all_hits(&self, title: &Stream, body: &Stream) -> AllHits {
         let mut all = AllHits::default();
         for (i, stream) in [title, body].into_iter().enumerate() {
-            self.automaton.scan(stream, Report::All, |check, s| {
-                all.fields[i].push((check, stream.original_span(s)));
-            });
+            self.automaton
+                .scan(stream, Report::All, &mut [], |check, s| {
+                    all.fields[i].push((check, stream.original_span(s)));
+                });
             // The scan reports hits as they end; snippets look them up by start.
             all.fields[i].sort_by_key(|(_, span)| span.start);
         }

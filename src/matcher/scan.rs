@@ -98,6 +98,11 @@ impl Automaton {
         })
     }
 
+    /// An empty `seen` set for [`Automaton::scan`] with [`Report::First`].
+    pub fn no_checks_seen(&self) -> Vec<u64> {
+        vec![0; self.rules.len().div_ceil(64)]
+    }
+
     /// Heap bytes held by the automaton itself.
     pub fn memory_usage(&self) -> usize {
         self.dfa.memory_usage()
@@ -108,15 +113,22 @@ impl Automaton {
     /// range covers the whole text words (proclitics and suffixes included):
     /// highlighting part of an Arabic word would break its letter joining.
     /// Needs only the stream's text and teh marbuta flags
-    /// ([`Stream::text_only`] is enough).
-    pub fn scan(&self, stream: &Stream, report: Report, mut visit: impl FnMut(u32, Range<usize>)) {
+    /// ([`Stream::text_only`] is enough). With [`Report::First`], `seen`
+    /// holds one bit per check already reported ([`Automaton::no_checks_seen`]),
+    /// which are skipped, and gains those reported now; it may be carried
+    /// from one field to the next. [`Report::All`] does not read it.
+    pub fn scan(
+        &self,
+        stream: &Stream,
+        report: Report,
+        seen: &mut [u64],
+        mut visit: impl FnMut(u32, Range<usize>),
+    ) {
         let dfa = &self.dfa;
         let remap = &self.remap;
         let Ok(start) = dfa.start_state(Anchored::No) else {
             return;
         };
-        // Checks already reported (Report::First), one bit each.
-        let mut seen = vec![0u64; self.rules.len().div_ceil(64)];
         let text = stream.text.as_bytes();
         // Each step waits for the table lookup of the step before, so one
         // walk leaves the core idle on cache misses. The text is cut into
@@ -154,7 +166,7 @@ impl Automaton {
                     if dfa.is_special($sid) {
                         let end = lanes[$lane].0 + $t + 1;
                         if end >= lanes[$lane].1 {
-                            self.matched(stream, $sid, end, report, &mut seen, &mut visit);
+                            self.matched(stream, $sid, end, report, seen, &mut visit);
                         }
                     }
                 };
@@ -171,7 +183,7 @@ impl Automaton {
             for (i, &byte) in text.iter().enumerate().take(lane.2).skip(lane.0 + common) {
                 sid = dfa.next_state(Anchored::No, sid, remap[usize::from(byte)]);
                 if dfa.is_special(sid) && i + 1 >= lane.1 {
-                    self.matched(stream, sid, i + 1, report, &mut seen, &mut visit);
+                    self.matched(stream, sid, i + 1, report, seen, &mut visit);
                 }
             }
         }
