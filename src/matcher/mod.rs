@@ -16,6 +16,7 @@
 //! This module does no I/O. Reading the config (and turning a [`TermError`]
 //! into file:line:column) is `config`'s job; storing matches is `store`'s.
 
+mod compact;
 mod explain;
 mod normalize;
 mod scan;
@@ -272,7 +273,7 @@ impl Matcher {
     #[doc(hidden)]
     #[must_use]
     pub fn text_only_len(text: &str) -> usize {
-        Stream::text_only(text).text.len()
+        Stream::text_only(text, true).text.len()
     }
 
     /// Number of watchlists compiled.
@@ -341,7 +342,7 @@ impl Matcher {
         let mut seen = self.automaton.no_checks_seen();
         for text in [title, body] {
             self.automaton.scan(
-                &Stream::text_only(text),
+                &Stream::text_only(text, self.automaton.compact()),
                 Report::First,
                 &mut seen,
                 |check, _| {

@@ -17,6 +17,7 @@ use aho_corasick::automaton::{Automaton as _, StateID};
 use aho_corasick::dfa::DFA;
 use aho_corasick::{Anchored, MatchKind, StartKind};
 
+use super::compact::{self, DECODE_MAX};
 use super::stream::Stream;
 use super::term::{Rule, MAX_BEFORE};
 
@@ -24,10 +25,18 @@ use super::term::{Rule, MAX_BEFORE};
 #[derive(Debug)]
 pub(crate) struct Automaton {
     dfa: DFA,
+    /// The keys are in the [`compact`] spelling: streams to decide on are
+    /// built in it ([`Automaton::compact`]), and whole streams are read a
+    /// letter at a time. Off only when the compact keys would use more than
+    /// 255 distinct bytes (many scripts at once).
+    compact: bool,
     /// The byte the DFA reads for each byte of the stream: the bytes that
     /// occur in keys numbered 1, 2, … in order, every other byte 0 (see
     /// [`Automaton::build`]).
     remap: [u8; 256],
+    /// Length in bytes of each key as the stream spells it (the DFA's
+    /// pattern lengths are those of the compact keys).
+    key_len: Vec<u32>,
     /// The checks (distinct rules) that use pattern `p` are
     /// `checks[check_from[p]..check_from[p + 1]]`: one allocation, not one
     /// per pattern, so a match looks them up without chasing a pointer.
@@ -74,8 +83,30 @@ impl Automaton {
         // filler classes are gone (67 classes for the bench's 1,000 terms,
         // 61 remapped), and a state's row is 64 entries wide instead of 128:
         // half the table, and fewer cache misses in the walk.
-        let remap = remap_table(keys);
-        let remapped: Vec<Vec<u8>> = keys
+        //
+        // The keys are compact ([`compact`]). Keys are words of normalized
+        // text, which hold no ASCII control byte but the 29 compact ones and
+        // no ASCII punctuation but `' . : , ; _ "`, so they use at most
+        // 44 + 29 + 115 = 188 distinct bytes and the numbers fit; should that
+        // ever change, the keys stay as they are spelled.
+        let spelled: Vec<String> = keys.iter().map(|k| compact::encode(k)).collect();
+        if distinct_bytes(&spelled) <= 255 {
+            Automaton::build_spelled(keys, &spelled, true, pattern_checks, rules)
+        } else {
+            Automaton::build_spelled(keys, keys, false, pattern_checks, rules)
+        }
+    }
+
+    /// [`Automaton::build`] with the keys spelled `spelled`: compact or not.
+    fn build_spelled(
+        keys: &[String],
+        spelled: &[String],
+        compact: bool,
+        pattern_checks: Vec<Vec<u32>>,
+        rules: Vec<Rule>,
+    ) -> Result<Automaton, aho_corasick::BuildError> {
+        let remap = remap_table(spelled);
+        let remapped: Vec<Vec<u8>> = spelled
             .iter()
             .map(|k| k.bytes().map(|b| remap[usize::from(b)]).collect())
             .collect();
@@ -91,11 +122,19 @@ impl Automaton {
         }
         Ok(Automaton {
             dfa,
+            compact,
             remap,
+            key_len: keys.iter().map(|k| k.len() as u32).collect(),
             check_from,
             checks: pattern_checks.concat(),
             rules,
         })
+    }
+
+    /// Whether streams to decide on are to be built in the [`compact`]
+    /// spelling ([`Stream::text_only`]).
+    pub fn compact(&self) -> bool {
+        self.compact
     }
 
     /// An empty `seen` set for [`Automaton::scan`] with [`Report::First`].
@@ -105,7 +144,7 @@ impl Automaton {
 
     /// Heap bytes held by the automaton itself.
     pub fn memory_usage(&self) -> usize {
-        self.dfa.memory_usage()
+        self.dfa.memory_usage() + 4 * self.key_len.capacity()
     }
 
     /// Calls `visit(check, stream_range)` for the occurrences of every check
@@ -123,6 +162,23 @@ impl Automaton {
         report: Report,
         seen: &mut [u64],
         mut visit: impl FnMut(u32, Range<usize>),
+    ) {
+        match (self.compact, stream.compact) {
+            (true, true) => self.walk::<true>(stream, report, seen, &mut visit),
+            (true, false) => self.walk_letters(stream, report, seen, &mut visit),
+            (false, false) => self.walk::<false>(stream, report, seen, &mut visit),
+            (false, true) => unreachable!("a compact stream for keys that are not"),
+        }
+    }
+
+    /// The whole stream in the spelling of the keys, a byte at a time
+    /// (`COMPACT`: both compact).
+    fn walk<const COMPACT: bool>(
+        &self,
+        stream: &Stream,
+        report: Report,
+        seen: &mut [u64],
+        visit: &mut impl FnMut(u32, Range<usize>),
     ) {
         let dfa = &self.dfa;
         let remap = &self.remap;
@@ -166,7 +222,7 @@ impl Automaton {
                     if dfa.is_special($sid) {
                         let end = lanes[$lane].0 + $t + 1;
                         if end >= lanes[$lane].1 {
-                            self.matched(stream, $sid, end, report, seen, &mut visit);
+                            self.matched::<COMPACT>(stream, $sid, end, report, seen, visit);
                         }
                     }
                 };
@@ -183,15 +239,54 @@ impl Automaton {
             for (i, &byte) in text.iter().enumerate().take(lane.2).skip(lane.0 + common) {
                 sid = dfa.next_state(Anchored::No, sid, remap[usize::from(byte)]);
                 if dfa.is_special(sid) && i + 1 >= lane.1 {
-                    self.matched(stream, sid, i + 1, report, seen, &mut visit);
+                    self.matched::<COMPACT>(stream, sid, i + 1, report, seen, visit);
                 }
             }
         }
     }
 
-    /// Checks every key that ends at stream offset `end` in match state `sid`.
+    /// A stream spelled as usual for compact keys: each of the compact
+    /// [`LETTERS`](compact::LETTERS) (two bytes here) is read as its one byte.
+    /// Only `find` and `explain` walk such streams, and only for an article
+    /// that matches, so one plain walk.
+    fn walk_letters(
+        &self,
+        stream: &Stream,
+        report: Report,
+        seen: &mut [u64],
+        visit: &mut impl FnMut(u32, Range<usize>),
+    ) {
+        let dfa = &self.dfa;
+        let Ok(mut sid) = dfa.start_state(Anchored::No) else {
+            return;
+        };
+        let text = stream.text.as_bytes();
+        let mut o = 0;
+        while let Some(&b) = text.get(o) {
+            let letter = match (b, text.get(o + 1)) {
+                (0xD8 | 0xD9, Some(&c)) => {
+                    compact::PAIR_BYTE[usize::from(((b & 1) << 6) | (c & 0x3F))]
+                }
+                _ => 0,
+            };
+            let byte = if letter == 0 {
+                o += 1;
+                b
+            } else {
+                o += 2;
+                letter
+            };
+            sid = dfa.next_state(Anchored::No, sid, self.remap[usize::from(byte)]);
+            if dfa.is_special(sid) {
+                self.matched::<false>(stream, sid, o, report, seen, visit);
+            }
+        }
+    }
+
+    /// Checks every key that ends at stream offset `end` in match state `sid`
+    /// (`COMPACT`: of a compact stream).
     #[cold]
-    fn matched(
+    fn matched<const COMPACT: bool>(
         &self,
         stream: &Stream,
         sid: StateID,
@@ -213,7 +308,12 @@ impl Automaton {
             if report == Report::First && checks.iter().all(|&c| is_seen(seen, c)) {
                 continue;
             }
-            let start = end - dfa.pattern_len(pattern);
+            let start = end
+                - if COMPACT {
+                    dfa.pattern_len(pattern)
+                } else {
+                    self.key_len[p] as usize
+                };
             // The word the key starts in: at most MAX_BEFORE bytes before it
             // can be accepted, so look no further back.
             let lo = start.saturating_sub(MAX_BEFORE + 1);
@@ -223,15 +323,32 @@ impl Automaton {
                 None => continue,
             };
             let word_end = memchr::memchr(b' ', &text[end..]).map_or(text.len(), |n| end + n);
+            let (mut before_buf, mut after_buf) = ([0; 2 * DECODE_MAX], [0; 2 * DECODE_MAX]);
             let before = &stream.text[word_start..start];
+            let before = if COMPACT {
+                compact::decode(before, &mut before_buf)
+            } else {
+                before
+            };
+            // What follows the key in its word; `None` when longer than any
+            // ending a rule lists (only `*` takes it).
             let after = &stream.text[end..word_end];
-            let teh = || stream.is_teh_marbuta_at(word_end - 2);
+            let after = match (COMPACT, after.len() <= Rule::LONGEST_END) {
+                (_, false) => None,
+                (true, true) => Some(compact::decode(after, &mut after_buf)),
+                (false, true) => Some(after),
+            };
+            // The ه of an ending `ه` starts where the key ends.
+            let teh = || stream.is_teh_marbuta_at(end);
             for &check in checks {
                 if report == Report::First && is_seen(seen, check) {
                     continue;
                 }
                 let rule = self.rules[check as usize];
-                let end_ok = after.is_empty() || rule.end_ok(after, after == "ه" && teh());
+                let end_ok = match after {
+                    Some(after) => after.is_empty() || rule.end_ok(after, after == "ه" && teh()),
+                    None => rule.takes_any_end(),
+                };
                 if end_ok && rule.start_ok(before) {
                     if report == Report::First {
                         seen[check as usize / 64] |= 1 << (check % 64);
@@ -243,9 +360,19 @@ impl Automaton {
     }
 }
 
+/// The number of distinct bytes in `keys`.
+fn distinct_bytes(keys: &[String]) -> usize {
+    let mut used = [false; 256];
+    for b in keys.iter().flat_map(|k| k.bytes()) {
+        used[usize::from(b)] = true;
+    }
+    used.iter().filter(|&&u| u).count()
+}
+
 /// [`Automaton::remap`] for `keys`: the bytes that occur in them numbered from
 /// 1 in byte order, every other byte 0. At most 255 distinct bytes can occur
-/// in UTF-8 (never 0xC0, 0xC1 or 0xF5 to 0xFF), so the numbers fit.
+/// in UTF-8 (never 0xC0, 0xC1 or 0xF5 to 0xFF), so the numbers fit; compact
+/// keys are checked ([`distinct_bytes`]).
 fn remap_table(keys: &[String]) -> [u8; 256] {
     let mut used = [false; 256];
     for b in keys.iter().flat_map(|k| k.bytes()) {
@@ -263,6 +390,7 @@ fn remap_table(keys: &[String]) -> [u8; 256] {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::matcher::term::parse_term;
 
     #[test]
     fn remap_numbers_key_bytes_and_nothing_else() {
@@ -276,6 +404,129 @@ mod tests {
             if !used.contains(&b) {
                 assert_eq!(remap[usize::from(b)], 0, "byte {b:#x}");
             }
+        }
+    }
+
+    /// An automaton over the keys of `terms`, one check per term.
+    fn automaton(terms: &[&str]) -> (Automaton, Vec<String>) {
+        let parsed: Vec<_> = terms
+            .iter()
+            .map(|t| parse_term(t).expect("valid term"))
+            .collect();
+        let keys: Vec<String> = parsed.iter().map(|p| p.key.clone()).collect();
+        let n = u32::try_from(keys.len()).expect("few keys");
+        let a = Automaton::build(
+            &keys,
+            (0..n).map(|p| vec![p]).collect(),
+            parsed.iter().map(|p| p.rule).collect(),
+        )
+        .expect("builds");
+        (a, keys)
+    }
+
+    /// Every hit of `stream` as (check, text of the words hit, spelled as
+    /// usual), sorted.
+    fn hits(a: &Automaton, stream: &Stream) -> Vec<(u32, String)> {
+        let mut out = Vec::new();
+        a.scan(stream, Report::All, &mut [], |check, r| {
+            let words: String = stream.text[r]
+                .chars()
+                .map(|c| match u8::try_from(c) {
+                    Ok(b @ 1..=0x1D) => compact::LETTERS[usize::from(b - 1)],
+                    _ => c,
+                })
+                .collect();
+            out.push((check, words));
+        });
+        out.sort();
+        out
+    }
+
+    const TEXT: &str = "وقالت وزارة الدفاع إن القوات الأمريكية انسحبت من النيجر، وبالنيجر \
+        قاعدتها في أغاديز. لنيجيريا ومالية ومالي ومالييها. Niger’s troops left Niger; \
+        Nigeria did not. l’Agadez d'Agadez withdrawals withdrawn Mali's مالي مالي";
+    const TERMS: [&str; 9] = [
+        "النيجر",
+        "مالي",
+        "أغاديز",
+        "القوات الأمريكية",
+        "Niger",
+        "Agadez",
+        "withdraw*",
+        "Mali",
+        "وزارة",
+    ];
+
+    #[test]
+    fn compact_and_whole_streams_give_the_same_hits() {
+        let (a, _) = automaton(&TERMS);
+        assert!(a.compact());
+        let long = [TEXT; 40].join(" ");
+        for text in [TEXT, long.as_str()] {
+            let whole = hits(&a, &Stream::new(text));
+            let compact = hits(&a, &Stream::text_only(text, true));
+            assert!(whole.len() >= 14, "{whole:?}");
+            assert_eq!(compact, whole);
+            // Every term is found, and not in the words it must not match.
+            for (check, words) in &whole {
+                assert!(
+                    !words.contains("نيجيريا") && !words.contains("Nigeria"),
+                    "{words}"
+                );
+                assert!(!words.contains("مالية"), "{check} {words}");
+            }
+            let found: std::collections::BTreeSet<u32> = whole.iter().map(|h| h.0).collect();
+            assert_eq!(found.len(), TERMS.len(), "{whole:?}");
+        }
+    }
+
+    #[test]
+    fn keys_of_every_script_stay_within_255_bytes() {
+        // A character of every block of the BMP and beyond that normalizes
+        // to a term: every lead and continuation byte, the compact letters.
+        let terms: Vec<String> = (0x80..0x11_0000)
+            .step_by(61)
+            .chain(0x0621..0x064B)
+            .filter_map(char::from_u32)
+            .map(|c| format!("{c}{c}"))
+            .filter(|t| parse_term(t).is_ok())
+            .collect();
+        let mut all: Vec<&str> = TERMS.to_vec();
+        all.extend(terms.iter().map(String::as_str));
+        let (a, keys) = automaton(&all);
+        let spelled: Vec<String> = keys.iter().map(|k| compact::encode(k)).collect();
+        let used = distinct_bytes(&spelled);
+        assert!((150..=188).contains(&used), "{used} distinct bytes");
+        assert!(a.compact());
+        assert_eq!(
+            hits(&a, &Stream::text_only(TEXT, true)),
+            hits(&a, &Stream::new(TEXT))
+        );
+    }
+
+    #[test]
+    fn keys_as_spelled_are_walked_a_byte_at_a_time() {
+        // The way kept for keys that would not fit compact.
+        let (compact_a, keys) = automaton(&TERMS);
+        let parsed: Vec<_> = TERMS
+            .iter()
+            .map(|t| parse_term(t).expect("valid"))
+            .collect();
+        let n = u32::try_from(keys.len()).expect("few keys");
+        let a = Automaton::build_spelled(
+            &keys,
+            &keys,
+            false,
+            (0..n).map(|p| vec![p]).collect(),
+            parsed.iter().map(|p| p.rule).collect(),
+        )
+        .expect("builds");
+        assert!(!a.compact());
+        let long = [TEXT; 40].join(" ");
+        for text in [TEXT, long.as_str()] {
+            let whole = hits(&a, &Stream::new(text));
+            assert_eq!(hits(&a, &Stream::text_only(text, false)), whole);
+            assert_eq!(whole, hits(&compact_a, &Stream::new(text)));
         }
     }
 }

@@ -180,6 +180,16 @@ impl Rule {
         }
     }
 
+    /// A bound on the length in bytes of an `after` that [`Rule::end_ok`]
+    /// accepts, but for [`Rule::takes_any_end`] (the longest, `هما`, is six).
+    pub const LONGEST_END: usize = 8;
+
+    /// Whether any `after` may follow the key ([`End::Prefix`]); for an
+    /// `after` longer than [`Rule::LONGEST_END`], this is [`Rule::end_ok`].
+    pub fn takes_any_end(self) -> bool {
+        self.end == End::Prefix
+    }
+
     /// May `after` (the rest of the text word after the key) follow it?
     /// `after_is_teh_marbuta`: the word ends in a ه that was written ة.
     pub fn end_ok(self, after: &str, after_is_teh_marbuta: bool) -> bool {
@@ -271,6 +281,37 @@ mod tests {
             !rules[0].rule.start_ok("وبالل"),
             "longer chains are refused"
         );
+    }
+
+    /// The scan decides an ending longer than `LONGEST_END` without reading
+    /// it (and decodes only shorter ones), so no rule may accept one.
+    #[test]
+    fn no_ending_longer_than_longest_end_but_for_prefixes() {
+        let rules = ["مالي", "مع", "withdrawal", "bus", "withdraw*"]
+            .map(|t| parse_term(t).expect("valid").rule);
+        let mut endings: Vec<String> = Vec::new();
+        for a in SUFFIXES
+            .iter()
+            .chain(["s", "es", "'s", "’s", "x", "ة"].iter())
+        {
+            endings.push((*a).to_owned());
+            for b in SUFFIXES {
+                endings.push(format!("{a}{b}"));
+            }
+        }
+        endings.extend(["ssssssssss", "'sssssssss", "هماهماهما"].map(String::from));
+        let mut longest_accepted = 0;
+        for rule in rules {
+            for after in &endings {
+                let ok = rule.end_ok(after, false);
+                if after.len() > Rule::LONGEST_END {
+                    assert_eq!(ok, rule.takes_any_end(), "{rule:?} {after:?}");
+                } else if ok && !rule.takes_any_end() {
+                    longest_accepted = longest_accepted.max(after.len());
+                }
+            }
+        }
+        assert_eq!(longest_accepted, "هما".len());
     }
 
     #[test]
