@@ -387,6 +387,35 @@ fn copy_ascii_words(text: &mut String, s: &[u8]) -> (usize, Option<usize>) {
     (took, last_space)
 }
 
+/// Writes to `text` the compact bytes of the run at the start of `s` of
+/// [`compact`] letters, four letters (eight bytes) at a time, and returns the
+/// number of bytes taken: a multiple of eight, the rest of the run is the
+/// caller's.
+#[inline]
+fn copy_compact_letters(text: &mut String, s: &[u8]) -> usize {
+    let mut took = 0;
+    while let Some(eight) = s.get(took..took + 8) {
+        let x = u64::from_le_bytes(eight.try_into().expect("eight bytes"));
+        // Four characters of U+0600–U+067F: 0xD8 or 0xD9, then a
+        // continuation byte, four times.
+        if x & 0xC0FE_C0FE_C0FE_C0FE != 0x80D8_80D8_80D8_80D8 {
+            break;
+        }
+        let mut out = [0u8; 8];
+        for (i, byte) in out.iter_mut().take(4).enumerate() {
+            let pair = (x >> (16 * i)) as u16;
+            let index = ((pair & 1) << 6) | ((pair >> 8) & 0x3F);
+            *byte = compact::PAIR_BYTE[usize::from(index)];
+        }
+        if out[..4].contains(&0) {
+            break;
+        }
+        push_ascii_prefix(text, out, 4);
+        took += 8;
+    }
+    took
+}
+
 /// The mask of the low `n` bytes of a `u64` (`n` ≤ 8).
 fn low_bytes(n: usize) -> u64 {
     if n >= 8 {
@@ -396,8 +425,9 @@ fn low_bytes(n: usize) -> u64 {
     }
 }
 
-/// Appends `bytes[..take]`, which is ASCII, to `text`, with one eight-byte
-/// store instead of a copy of variable length.
+/// Appends `bytes[..take]`, which is ASCII (letters, digits, spaces or the
+/// [`compact`] control bytes), to `text`, with one eight-byte store instead
+/// of a copy of variable length.
 #[inline]
 fn push_ascii_prefix(text: &mut String, bytes: [u8; 8], take: usize) {
     debug_assert!(take <= 8 && bytes[..take].is_ascii());
@@ -759,6 +789,7 @@ impl<const FULL: bool> Builder<FULL> {
                         }
                         in_word = true;
                     }
+                    o += copy_compact_letters(text, &bytes[o..]);
                     while let (Some(&b0 @ (0xD8 | 0xD9)), Some(&b1 @ 0x80..=0xBF)) =
                         (bytes.get(o), bytes.get(o + 1))
                     {
