@@ -325,7 +325,8 @@ impl Automaton {
             let word_end = memchr::memchr(b' ', &text[end..]).map_or(text.len(), |n| end + n);
             let (mut before_buf, mut after_buf) = ([0; 2 * DECODE_MAX], [0; 2 * DECODE_MAX]);
             let before = &stream.text[word_start..start];
-            let before = if COMPACT {
+            // (Most keys start a word: nothing to decode.)
+            let before = if COMPACT && !before.is_empty() {
                 compact::decode(before, &mut before_buf)
             } else {
                 before
@@ -333,7 +334,10 @@ impl Automaton {
             // What follows the key in its word; `None` when longer than any
             // ending a rule lists (only `*` takes it).
             let after = &stream.text[end..word_end];
-            let after = match (COMPACT, after.len() <= Rule::LONGEST_END) {
+            let after = match (
+                COMPACT && !after.is_empty(),
+                after.len() <= Rule::LONGEST_END,
+            ) {
                 (_, false) => None,
                 (true, true) => Some(compact::decode(after, &mut after_buf)),
                 (false, true) => Some(after),
