@@ -34,16 +34,26 @@ pub(crate) struct Automaton {
     /// occur in keys numbered 1, 2, … in order, every other byte 0 (see
     /// [`Automaton::build`]).
     remap: [u8; 256],
-    /// Length in bytes of each key as the stream spells it (the DFA's
-    /// pattern lengths are those of the compact keys).
-    key_len: Vec<u32>,
-    /// The checks (distinct rules) that use pattern `p` are
-    /// `checks[check_from[p]..check_from[p + 1]]`: one allocation, not one
-    /// per pattern, so a match looks them up without chasing a pointer.
-    check_from: Vec<u32>,
-    checks: Vec<u32>,
+    /// What match state `sid` reports: `entries[state_from[i]..state_from[i
+    /// + 1]]` with `i = sid >> state_shift`, empty for other states. One flat
+    /// table, so a match finds its checks with two reads instead of walking
+    /// aho-corasick's list of patterns per state and a list of checks per
+    /// pattern ([`match_table`]).
+    state_shift: u32,
+    state_from: Vec<u32>,
+    entries: Vec<Entry>,
     /// For each check, its rule.
     rules: Vec<Rule>,
+}
+
+/// One check of one pattern that ends in a match state.
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    check: u32,
+    /// The pattern's length in the DFA (compact when the keys are).
+    len: u32,
+    /// The pattern's length as the whole stream spells it.
+    key_len: u32,
 }
 
 /// Number of stretches of a text the automaton walks side by side.
@@ -115,18 +125,23 @@ impl Automaton {
             .start_kind(StartKind::Unanchored)
             .prefilter(false)
             .build(&remapped)?;
-        let mut check_from = Vec::with_capacity(pattern_checks.len() + 1);
-        check_from.push(0);
-        for list in &pattern_checks {
-            check_from.push(check_from[check_from.len() - 1] + list.len() as u32);
-        }
+        let symbols = remap.iter().copied().max().unwrap_or(0);
+        let (state_shift, state_from, entries) = match_table(&dfa, symbols, |p, out| {
+            let len = dfa.pattern_len(p) as u32;
+            let key_len = keys[p.as_usize()].len() as u32;
+            out.extend(pattern_checks[p.as_usize()].iter().map(|&check| Entry {
+                check,
+                len,
+                key_len,
+            }));
+        });
         Ok(Automaton {
             dfa,
             compact,
             remap,
-            key_len: keys.iter().map(|k| k.len() as u32).collect(),
-            check_from,
-            checks: pattern_checks.concat(),
+            state_shift,
+            state_from,
+            entries,
             rules,
         })
     }
@@ -144,7 +159,9 @@ impl Automaton {
 
     /// Heap bytes held by the automaton itself.
     pub fn memory_usage(&self) -> usize {
-        self.dfa.memory_usage() + 4 * self.key_len.capacity()
+        self.dfa.memory_usage()
+            + 4 * self.state_from.capacity()
+            + std::mem::size_of::<Entry>() * self.entries.capacity()
     }
 
     /// Calls `visit(check, stream_range)` for the occurrences of every check
@@ -295,25 +312,21 @@ impl Automaton {
         seen: &mut [u64],
         visit: &mut impl FnMut(u32, Range<usize>),
     ) {
-        let dfa = &self.dfa;
-        if !dfa.is_match(sid) {
+        let i = sid.as_usize() >> self.state_shift;
+        let (Some(&from), Some(&to)) = (self.state_from.get(i), self.state_from.get(i + 1)) else {
+            return;
+        };
+        let entries = &self.entries[from as usize..to as usize];
+        let is_seen = |seen: &[u64], c: u32| seen[c as usize / 64] & (1 << (c % 64)) != 0;
+        if report == Report::First && entries.iter().all(|e| is_seen(seen, e.check)) {
             return;
         }
         let text = stream.text.as_bytes();
-        let is_seen = |seen: &[u64], c: u32| seen[c as usize / 64] & (1 << (c % 64)) != 0;
-        for k in 0..dfa.match_len(sid) {
-            let pattern = dfa.match_pattern(sid, k);
-            let p = pattern.as_usize();
-            let checks = &self.checks[self.check_from[p] as usize..self.check_from[p + 1] as usize];
-            if report == Report::First && checks.iter().all(|&c| is_seen(seen, c)) {
+        for e in entries {
+            if report == Report::First && is_seen(seen, e.check) {
                 continue;
             }
-            let start = end
-                - if COMPACT {
-                    dfa.pattern_len(pattern)
-                } else {
-                    self.key_len[p] as usize
-                };
+            let start = end - if COMPACT { e.len } else { e.key_len } as usize;
             // The word the key starts in: at most MAX_BEFORE bytes before it
             // can be accepted, so look no further back.
             let lo = start.saturating_sub(MAX_BEFORE + 1);
@@ -344,24 +357,80 @@ impl Automaton {
             };
             // The ه of an ending `ه` starts where the key ends.
             let teh = || stream.is_teh_marbuta_at(end);
-            for &check in checks {
-                if report == Report::First && is_seen(seen, check) {
-                    continue;
+            let rule = self.rules[e.check as usize];
+            let end_ok = match after {
+                Some(after) => after.is_empty() || rule.end_ok(after, after == "ه" && teh()),
+                None => rule.takes_any_end(),
+            };
+            if end_ok && rule.start_ok(before) {
+                if report == Report::First {
+                    seen[e.check as usize / 64] |= 1 << (e.check % 64);
                 }
-                let rule = self.rules[check as usize];
-                let end_ok = match after {
-                    Some(after) => after.is_empty() || rule.end_ok(after, after == "ه" && teh()),
-                    None => rule.takes_any_end(),
-                };
-                if end_ok && rule.start_ok(before) {
-                    if report == Report::First {
-                        seen[check as usize / 64] |= 1 << (check % 64);
-                    }
-                    visit(check, word_start..word_end);
-                }
+                visit(e.check, word_start..word_end);
             }
         }
     }
+}
+
+/// [`Automaton::state_from`] and its entries: every state the DFA can reach
+/// from its start (reading the remapped symbols `0..=symbols`), indexed by
+/// its id shifted right by the largest shift that keeps the ids apart (ids
+/// are multiples of the DFA's row width); `entries_of(pattern, out)` appends
+/// a pattern's entries. Patterns in aho-corasick's order at each state.
+fn match_table(
+    dfa: &DFA,
+    symbols: u8,
+    mut entries_of: impl FnMut(aho_corasick::PatternID, &mut Vec<Entry>),
+) -> (u32, Vec<u32>, Vec<Entry>) {
+    let Ok(start) = dfa.start_state(Anchored::No) else {
+        return (0, vec![0], Vec::new());
+    };
+    let mut visited: Vec<u64> = Vec::new();
+    let mut mark = |sid: StateID| {
+        let (word, bit) = (sid.as_usize() / 64, sid.as_usize() % 64);
+        if visited.len() <= word {
+            visited.resize(word + 1, 0);
+        }
+        let new = visited[word] & (1 << bit) == 0;
+        visited[word] |= 1 << bit;
+        new
+    };
+    mark(start);
+    let mut states = vec![start];
+    let mut next = 0;
+    while let Some(&sid) = states.get(next) {
+        next += 1;
+        for symbol in 0..=symbols {
+            let to = dfa.next_state(Anchored::No, sid, symbol);
+            if mark(to) {
+                states.push(to);
+            }
+        }
+    }
+    let shift = states
+        .iter()
+        .filter(|s| s.as_usize() != 0)
+        .map(|s| s.as_usize().trailing_zeros())
+        .min()
+        .unwrap_or(0);
+    let last = states
+        .iter()
+        .map(|s| s.as_usize() >> shift)
+        .max()
+        .unwrap_or(0);
+    let mut per_state: Vec<Vec<Entry>> = vec![Vec::new(); last + 1];
+    for &sid in states.iter().filter(|&&s| dfa.is_match(s)) {
+        let list = &mut per_state[sid.as_usize() >> shift];
+        for k in 0..dfa.match_len(sid) {
+            entries_of(dfa.match_pattern(sid, k), list);
+        }
+    }
+    let mut from = Vec::with_capacity(last + 2);
+    from.push(0);
+    for list in &per_state {
+        from.push(from[from.len() - 1] + list.len() as u32);
+    }
+    (shift, from, per_state.concat())
 }
 
 /// The number of distinct bytes in `keys`.

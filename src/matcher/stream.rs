@@ -1067,6 +1067,9 @@ mod tests {
             "aaaaaaa bbbbbbb cccccccc ddd eeeeeeeéé fff gggggggg hhhhhhhh iiiiiiiiｎjj kk",
             "x y z w v u t s r q p o n m l k j i h g f e d c b a A B C D E F G H I J K L",
             "Niger niger NIGER Niger's 3,000 1.5 U.S. plan: a:b c;d e_f g\"h 'i' j",
+            // Arabic prose: a word that leaves the fast path after a space;
+            // words of one to nine letters; letters that are not compact.
+            "نيجر مالي نيجرﻻ سحب القوات من النيجر ب با باب بابا بابان بابانا نيجرأنا ة",
         ] {
             assert_eq!(built(text), reference(text), "{text:?}");
             assert_eq!(text_only_differs(text), None);
