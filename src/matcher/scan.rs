@@ -15,6 +15,7 @@ use std::ops::Range;
 
 use aho_corasick::automaton::{Automaton as _, StateID};
 use aho_corasick::dfa::DFA;
+use aho_corasick::PatternID;
 use aho_corasick::{Anchored, MatchKind, StartKind};
 
 use super::compact::{self, DECODE_MAX};
@@ -24,7 +25,8 @@ use super::term::{Rule, MAX_BEFORE};
 /// The compiled automaton and the rule of each check.
 #[derive(Debug)]
 pub(crate) struct Automaton {
-    dfa: DFA,
+    /// aho-corasick's DFA, renumbered into our own table.
+    table: Table,
     /// The keys are in the [`compact`] spelling: streams to decide on are
     /// built in it ([`Automaton::compact`]), and whole streams are read a
     /// letter at a time. Off only when the compact keys would use more than
@@ -34,16 +36,54 @@ pub(crate) struct Automaton {
     /// occur in keys numbered 1, 2, … in order, every other byte 0 (see
     /// [`Automaton::build`]).
     remap: [u8; 256],
-    /// What match state `sid` reports: `entries[state_from[i]..state_from[i
-    /// + 1]]` with `i = sid >> state_shift`, empty for other states. One flat
-    /// table, so a match finds its checks with two reads instead of walking
-    /// aho-corasick's list of patterns per state and a list of checks per
-    /// pattern ([`match_table`]).
-    state_shift: u32,
+    /// What match state `s` reports: `entries[state_from[s]..state_from[s +
+    /// 1]]`. One flat table, so a match finds its checks with two reads
+    /// instead of walking aho-corasick's list of patterns per state and a
+    /// list of checks per pattern.
     state_from: Vec<u32>,
     entries: Vec<Entry>,
     /// For each check, its rule.
     rules: Vec<Rule>,
+}
+
+/// The DFA's transitions: states numbered from 0 with the match states
+/// first, each state a row of `1 << shift` next states, one per symbol the
+/// stream is remapped to; 16 bits a state when they fit, which halves the
+/// table (and the cache lines a walk touches) against aho-corasick's 32.
+#[derive(Debug)]
+struct Table {
+    shift: u32,
+    start: usize,
+    /// States below this number are match states.
+    matches: usize,
+    /// The longest pattern, in bytes of the keys as the DFA reads them.
+    max_len: usize,
+    next: Next,
+}
+
+#[derive(Debug)]
+enum Next {
+    Narrow(Vec<u16>),
+    Wide(Vec<u32>),
+}
+
+/// A state number in a [`Table`].
+trait StateNumber: Copy {
+    fn get(self) -> usize;
+}
+
+impl StateNumber for u16 {
+    #[inline(always)]
+    fn get(self) -> usize {
+        usize::from(self)
+    }
+}
+
+impl StateNumber for u32 {
+    #[inline(always)]
+    fn get(self) -> usize {
+        self as usize
+    }
 }
 
 /// One check of one pattern that ends in a match state.
@@ -55,6 +95,9 @@ struct Entry {
     /// The pattern's length as the whole stream spells it.
     key_len: u32,
 }
+
+/// The most states a [`Table`] numbers in 16 bits.
+const NARROW: usize = 1 << 16;
 
 /// Number of stretches of a text the automaton walks side by side.
 const LANES: usize = 4;
@@ -101,19 +144,21 @@ impl Automaton {
         // ever change, the keys stay as they are spelled.
         let spelled: Vec<String> = keys.iter().map(|k| compact::encode(k)).collect();
         if distinct_bytes(&spelled) <= 255 {
-            Automaton::build_spelled(keys, &spelled, true, pattern_checks, rules)
+            Automaton::build_spelled(keys, &spelled, true, pattern_checks, rules, NARROW)
         } else {
-            Automaton::build_spelled(keys, keys, false, pattern_checks, rules)
+            Automaton::build_spelled(keys, keys, false, pattern_checks, rules, NARROW)
         }
     }
 
-    /// [`Automaton::build`] with the keys spelled `spelled`: compact or not.
+    /// [`Automaton::build`] with the keys spelled `spelled`: compact or not;
+    /// a table of up to `narrow` states has 16-bit state numbers.
     fn build_spelled(
         keys: &[String],
         spelled: &[String],
         compact: bool,
         pattern_checks: Vec<Vec<u32>>,
         rules: Vec<Rule>,
+        narrow: usize,
     ) -> Result<Automaton, aho_corasick::BuildError> {
         let remap = remap_table(spelled);
         let remapped: Vec<Vec<u8>> = spelled
@@ -126,7 +171,7 @@ impl Automaton {
             .prefilter(false)
             .build(&remapped)?;
         let symbols = remap.iter().copied().max().unwrap_or(0);
-        let (state_shift, state_from, entries) = match_table(&dfa, symbols, |p, out| {
+        let (table, state_from, entries) = own_table(&dfa, symbols, narrow, |p, out| {
             let len = dfa.pattern_len(p) as u32;
             let key_len = keys[p.as_usize()].len() as u32;
             out.extend(pattern_checks[p.as_usize()].iter().map(|&check| Entry {
@@ -136,10 +181,9 @@ impl Automaton {
             }));
         });
         Ok(Automaton {
-            dfa,
+            table,
             compact,
             remap,
-            state_shift,
             state_from,
             entries,
             rules,
@@ -159,7 +203,11 @@ impl Automaton {
 
     /// Heap bytes held by the automaton itself.
     pub fn memory_usage(&self) -> usize {
-        self.dfa.memory_usage()
+        let table = match &self.table.next {
+            Next::Narrow(t) => 2 * t.capacity(),
+            Next::Wide(t) => 4 * t.capacity(),
+        };
+        table
             + 4 * self.state_from.capacity()
             + std::mem::size_of::<Entry>() * self.entries.capacity()
     }
@@ -180,28 +228,42 @@ impl Automaton {
         seen: &mut [u64],
         mut visit: impl FnMut(u32, Range<usize>),
     ) {
+        match &self.table.next {
+            Next::Narrow(next) => self.scan_with(next, stream, report, seen, &mut visit),
+            Next::Wide(next) => self.scan_with(next, stream, report, seen, &mut visit),
+        }
+    }
+
+    /// [`Automaton::scan`] with the table's transitions.
+    fn scan_with<T: StateNumber>(
+        &self,
+        next: &[T],
+        stream: &Stream,
+        report: Report,
+        seen: &mut [u64],
+        visit: &mut impl FnMut(u32, Range<usize>),
+    ) {
         match (self.compact, stream.compact) {
-            (true, true) => self.walk::<true>(stream, report, seen, &mut visit),
-            (true, false) => self.walk_letters(stream, report, seen, &mut visit),
-            (false, false) => self.walk::<false>(stream, report, seen, &mut visit),
+            (true, true) => self.walk::<T, true>(next, stream, report, seen, visit),
+            (true, false) => self.walk_letters(next, stream, report, seen, visit),
+            (false, false) => self.walk::<T, false>(next, stream, report, seen, visit),
             (false, true) => unreachable!("a compact stream for keys that are not"),
         }
     }
 
     /// The whole stream in the spelling of the keys, a byte at a time
     /// (`COMPACT`: both compact).
-    fn walk<const COMPACT: bool>(
+    fn walk<T: StateNumber, const COMPACT: bool>(
         &self,
+        next: &[T],
         stream: &Stream,
         report: Report,
         seen: &mut [u64],
         visit: &mut impl FnMut(u32, Range<usize>),
     ) {
-        let dfa = &self.dfa;
+        let (shift, matches) = (self.table.shift, self.table.matches);
         let remap = &self.remap;
-        let Ok(start) = dfa.start_state(Anchored::No) else {
-            return;
-        };
+        let start = self.table.start;
         let text = stream.text.as_bytes();
         // Each step waits for the table lookup of the step before, so one
         // walk leaves the core idle on cache misses. The text is cut into
@@ -210,7 +272,7 @@ impl Automaton {
         // right state by its first offset, and reports only matches that
         // end inside it: every match is reported once, in end order within
         // its stretch.
-        let overlap = dfa.max_pattern_len().saturating_sub(1);
+        let overlap = self.table.max_len.saturating_sub(1);
         let stretch = text.len() / LANES;
         let mut lanes = [(0, 0, 0); LANES]; // (next offset, first reported end, end)
         if stretch > 4 * overlap {
@@ -235,8 +297,9 @@ impl Automaton {
             let [mut s0, mut s1, mut s2, mut s3] = sids;
             macro_rules! step {
                 ($sid:ident, $bytes:ident, $lane:expr, $t:ident) => {
-                    $sid = dfa.next_state(Anchored::No, $sid, remap[usize::from($bytes[$t])]);
-                    if dfa.is_special($sid) {
+                    $sid =
+                        next[($sid << shift) | usize::from(remap[usize::from($bytes[$t])])].get();
+                    if $sid < matches {
                         let end = lanes[$lane].0 + $t + 1;
                         if end >= lanes[$lane].1 {
                             self.matched::<COMPACT>(stream, $sid, end, report, seen, visit);
@@ -254,8 +317,8 @@ impl Automaton {
         }
         for (lane, mut sid) in lanes.into_iter().zip(sids) {
             for (i, &byte) in text.iter().enumerate().take(lane.2).skip(lane.0 + common) {
-                sid = dfa.next_state(Anchored::No, sid, remap[usize::from(byte)]);
-                if dfa.is_special(sid) && i + 1 >= lane.1 {
+                sid = next[(sid << shift) | usize::from(remap[usize::from(byte)])].get();
+                if sid < matches && i + 1 >= lane.1 {
                     self.matched::<COMPACT>(stream, sid, i + 1, report, seen, visit);
                 }
             }
@@ -266,17 +329,16 @@ impl Automaton {
     /// [`LETTERS`](compact::LETTERS) (two bytes here) is read as its one byte.
     /// Only `find` and `explain` walk such streams, and only for an article
     /// that matches, so one plain walk.
-    fn walk_letters(
+    fn walk_letters<T: StateNumber>(
         &self,
+        next: &[T],
         stream: &Stream,
         report: Report,
         seen: &mut [u64],
         visit: &mut impl FnMut(u32, Range<usize>),
     ) {
-        let dfa = &self.dfa;
-        let Ok(mut sid) = dfa.start_state(Anchored::No) else {
-            return;
-        };
+        let (shift, matches) = (self.table.shift, self.table.matches);
+        let mut sid = self.table.start;
         let text = stream.text.as_bytes();
         let mut o = 0;
         while let Some(&b) = text.get(o) {
@@ -293,8 +355,8 @@ impl Automaton {
                 o += 2;
                 letter
             };
-            sid = dfa.next_state(Anchored::No, sid, self.remap[usize::from(byte)]);
-            if dfa.is_special(sid) {
+            sid = next[(sid << shift) | usize::from(self.remap[usize::from(byte)])].get();
+            if sid < matches {
                 self.matched::<false>(stream, sid, o, report, seen, visit);
             }
         }
@@ -306,16 +368,13 @@ impl Automaton {
     fn matched<const COMPACT: bool>(
         &self,
         stream: &Stream,
-        sid: StateID,
+        sid: usize,
         end: usize,
         report: Report,
         seen: &mut [u64],
         visit: &mut impl FnMut(u32, Range<usize>),
     ) {
-        let i = sid.as_usize() >> self.state_shift;
-        let (Some(&from), Some(&to)) = (self.state_from.get(i), self.state_from.get(i + 1)) else {
-            return;
-        };
+        let (from, to) = (self.state_from[sid], self.state_from[sid + 1]);
         let entries = &self.entries[from as usize..to as usize];
         let is_seen = |seen: &[u64], c: u32| seen[c as usize / 64] & (1 << (c % 64)) != 0;
         if report == Report::First && entries.iter().all(|e| is_seen(seen, e.check)) {
@@ -372,34 +431,50 @@ impl Automaton {
     }
 }
 
-/// [`Automaton::state_from`] and its entries: every state the DFA can reach
-/// from its start (reading the remapped symbols `0..=symbols`), indexed by
-/// its id shifted right by the largest shift that keeps the ids apart (ids
-/// are multiples of the DFA's row width); `entries_of(pattern, out)` appends
-/// a pattern's entries. Patterns in aho-corasick's order at each state.
-fn match_table(
+/// aho-corasick's DFA as a [`Table`], with [`Automaton::state_from`] and its
+/// entries: every state the DFA can reach from its start (reading the
+/// remapped symbols `0..=symbols`), the match states numbered first;
+/// `entries_of(pattern, out)` appends a pattern's entries, in aho-corasick's
+/// order of patterns at each state.
+fn own_table(
     dfa: &DFA,
     symbols: u8,
-    mut entries_of: impl FnMut(aho_corasick::PatternID, &mut Vec<Entry>),
-) -> (u32, Vec<u32>, Vec<Entry>) {
+    narrow: usize,
+    mut entries_of: impl FnMut(PatternID, &mut Vec<Entry>),
+) -> (Table, Vec<u32>, Vec<Entry>) {
+    let shift = (usize::from(symbols) + 1)
+        .next_power_of_two()
+        .trailing_zeros();
     let Ok(start) = dfa.start_state(Anchored::No) else {
-        return (0, vec![0], Vec::new());
+        // No key at all: one state that never matches.
+        let table = Table {
+            shift,
+            start: 0,
+            matches: 0,
+            max_len: 0,
+            next: Next::Narrow(vec![0; 1 << shift]),
+        };
+        return (table, vec![0], Vec::new());
     };
-    let mut visited: Vec<u64> = Vec::new();
+    // Every reachable state, in the order found. aho-corasick's ids are
+    // multiples of its row width: `id >> k` numbers them without big gaps.
+    let mut position: Vec<u32> = Vec::new();
+    let mut k = u32::MAX;
+    let mut states = vec![start];
+    let mut seen_ids: Vec<u64> = Vec::new();
     let mut mark = |sid: StateID| {
         let (word, bit) = (sid.as_usize() / 64, sid.as_usize() % 64);
-        if visited.len() <= word {
-            visited.resize(word + 1, 0);
+        if seen_ids.len() <= word {
+            seen_ids.resize(word + 1, 0);
         }
-        let new = visited[word] & (1 << bit) == 0;
-        visited[word] |= 1 << bit;
+        let new = seen_ids[word] & (1 << bit) == 0;
+        seen_ids[word] |= 1 << bit;
         new
     };
     mark(start);
-    let mut states = vec![start];
-    let mut next = 0;
-    while let Some(&sid) = states.get(next) {
-        next += 1;
+    let mut i = 0;
+    while let Some(&sid) = states.get(i) {
+        i += 1;
         for symbol in 0..=symbols {
             let to = dfa.next_state(Anchored::No, sid, symbol);
             if mark(to) {
@@ -407,30 +482,64 @@ fn match_table(
             }
         }
     }
-    let shift = states
+    for s in states.iter().filter(|s| s.as_usize() != 0) {
+        k = k.min(s.as_usize().trailing_zeros());
+    }
+    let k = if k == u32::MAX { 0 } else { k };
+    let last = states.iter().map(|s| s.as_usize() >> k).max().unwrap_or(0);
+    position.resize(last + 1, u32::MAX);
+    for (p, s) in states.iter().enumerate() {
+        position[s.as_usize() >> k] = p as u32;
+    }
+    // Our numbers: the match states first.
+    let order: Vec<usize> = (0..states.len())
+        .filter(|&p| dfa.is_match(states[p]))
+        .chain((0..states.len()).filter(|&p| !dfa.is_match(states[p])))
+        .collect();
+    let matches = order
         .iter()
-        .filter(|s| s.as_usize() != 0)
-        .map(|s| s.as_usize().trailing_zeros())
-        .min()
-        .unwrap_or(0);
-    let last = states
-        .iter()
-        .map(|s| s.as_usize() >> shift)
-        .max()
-        .unwrap_or(0);
-    let mut per_state: Vec<Vec<Entry>> = vec![Vec::new(); last + 1];
-    for &sid in states.iter().filter(|&&s| dfa.is_match(s)) {
-        let list = &mut per_state[sid.as_usize() >> shift];
-        for k in 0..dfa.match_len(sid) {
-            entries_of(dfa.match_pattern(sid, k), list);
+        .take_while(|&&p| dfa.is_match(states[p]))
+        .count();
+    let mut number = vec![0u32; states.len()];
+    for (n, &p) in order.iter().enumerate() {
+        number[p] = n as u32;
+    }
+    let number_of = |sid: StateID| number[position[sid.as_usize() >> k] as usize];
+    // The rows, written straight into the table of the width that fits.
+    let fill = |row: &mut dyn FnMut(usize, u32)| {
+        for (n, &p) in order.iter().enumerate() {
+            for symbol in 0..=symbols {
+                let to = dfa.next_state(Anchored::No, states[p], symbol);
+                row((n << shift) | usize::from(symbol), number_of(to));
+            }
         }
-    }
-    let mut from = Vec::with_capacity(last + 2);
+    };
+    let next = if states.len() <= narrow {
+        let mut next = vec![0u16; states.len() << shift];
+        fill(&mut |at, to| next[at] = to as u16);
+        Next::Narrow(next)
+    } else {
+        let mut next = vec![0u32; states.len() << shift];
+        fill(&mut |at, to| next[at] = to);
+        Next::Wide(next)
+    };
+    let mut from = Vec::with_capacity(matches + 1);
+    let mut entries = Vec::new();
     from.push(0);
-    for list in &per_state {
-        from.push(from[from.len() - 1] + list.len() as u32);
+    for &p in &order[..matches] {
+        for m in 0..dfa.match_len(states[p]) {
+            entries_of(dfa.match_pattern(states[p], m), &mut entries);
+        }
+        from.push(entries.len() as u32);
     }
-    (shift, from, per_state.concat())
+    let table = Table {
+        shift,
+        start: number_of(start) as usize,
+        matches,
+        max_len: dfa.max_pattern_len(),
+        next,
+    };
+    (table, from, entries)
 }
 
 /// The number of distinct bytes in `keys`.
@@ -586,20 +695,53 @@ mod tests {
             .map(|t| parse_term(t).expect("valid"))
             .collect();
         let n = u32::try_from(keys.len()).expect("few keys");
-        let a = Automaton::build_spelled(
-            &keys,
-            &keys,
-            false,
-            (0..n).map(|p| vec![p]).collect(),
-            parsed.iter().map(|p| p.rule).collect(),
-        )
-        .expect("builds");
+        let build = |spelled: &[String], compact: bool, narrow: usize| {
+            Automaton::build_spelled(
+                &keys,
+                spelled,
+                compact,
+                (0..n).map(|p| vec![p]).collect(),
+                parsed.iter().map(|p| p.rule).collect(),
+                narrow,
+            )
+            .expect("builds")
+        };
+        let a = build(&keys, false, NARROW);
         assert!(!a.compact());
         let long = [TEXT; 40].join(" ");
         for text in [TEXT, long.as_str()] {
             let whole = hits(&a, &Stream::new(text));
             assert_eq!(hits(&a, &Stream::text_only(text, false)), whole);
             assert_eq!(whole, hits(&compact_a, &Stream::new(text)));
+        }
+    }
+
+    #[test]
+    fn tables_with_32_bit_states_find_the_same() {
+        // The width a table takes past 65,536 states, forced.
+        let (narrow, keys) = automaton(&TERMS);
+        assert!(matches!(narrow.table.next, Next::Narrow(_)));
+        let spelled: Vec<String> = keys.iter().map(|k| compact::encode(k)).collect();
+        let parsed: Vec<_> = TERMS
+            .iter()
+            .map(|t| parse_term(t).expect("valid"))
+            .collect();
+        let n = u32::try_from(keys.len()).expect("few keys");
+        let wide = Automaton::build_spelled(
+            &keys,
+            &spelled,
+            true,
+            (0..n).map(|p| vec![p]).collect(),
+            parsed.iter().map(|p| p.rule).collect(),
+            0,
+        )
+        .expect("builds");
+        assert!(matches!(wide.table.next, Next::Wide(_)));
+        let long = [TEXT; 40].join(" ");
+        for text in [TEXT, long.as_str()] {
+            for stream in [Stream::new(text), Stream::text_only(text, true)] {
+                assert_eq!(hits(&wide, &stream), hits(&narrow, &stream));
+            }
         }
     }
 }
