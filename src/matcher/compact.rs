@@ -23,7 +23,7 @@ pub(crate) const LETTERS: [char; 29] = [
 /// The byte for the character U+0600 + `(lead & 1) << 6 | (continuation &
 /// 0x3F)` (its UTF-8 bytes `lead`, `continuation`, lead 0xD8 or 0xD9), or 0
 /// when it is not one of [`LETTERS`].
-pub(crate) static PAIR_BYTE: [u8; 128] = pair_bytes();
+static PAIR_BYTE: [u8; 128] = pair_bytes();
 
 const fn pair_bytes() -> [u8; 128] {
     let mut table = [0u8; 128];
@@ -33,6 +33,13 @@ const fn pair_bytes() -> [u8; 128] {
         i += 1;
     }
     table
+}
+
+/// The byte for the character whose UTF-8 bytes are `lead` (0xD8 or 0xD9)
+/// and `continuation`, or 0 when it is not one of [`LETTERS`].
+#[inline(always)]
+pub(crate) fn pair_byte(lead: u8, continuation: u8) -> u8 {
+    PAIR_BYTE[usize::from(((lead & 1) << 6) | (continuation & 0x3F))]
 }
 
 /// The byte for `c`, if it is one of [`LETTERS`].

@@ -341,9 +341,7 @@ impl Automaton {
         let mut o = 0;
         while let Some(&b) = text.get(o) {
             let letter = match (b, text.get(o + 1)) {
-                (0xD8 | 0xD9, Some(&c)) => {
-                    compact::PAIR_BYTE[usize::from(((b & 1) << 6) | (c & 0x3F))]
-                }
+                (0xD8 | 0xD9, Some(&c)) => compact::pair_byte(b, c),
                 _ => 0,
             };
             let byte = if letter == 0 {

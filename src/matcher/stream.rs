@@ -403,9 +403,8 @@ fn copy_compact_letters(text: &mut String, s: &[u8]) -> usize {
         }
         let mut out = [0u8; 8];
         for (i, byte) in out.iter_mut().take(4).enumerate() {
-            let pair = (x >> (16 * i)) as u16;
-            let index = ((pair & 1) << 6) | ((pair >> 8) & 0x3F);
-            *byte = compact::PAIR_BYTE[usize::from(index)];
+            let [lead, continuation] = ((x >> (16 * i)) as u16).to_le_bytes();
+            *byte = compact::pair_byte(lead, continuation);
         }
         if out[..4].contains(&0) {
             break;
@@ -793,7 +792,7 @@ impl<const FULL: bool> Builder<FULL> {
                     while let (Some(&b0 @ (0xD8 | 0xD9)), Some(&b1 @ 0x80..=0xBF)) =
                         (bytes.get(o), bytes.get(o + 1))
                     {
-                        let byte = compact::PAIR_BYTE[usize::from(((b0 & 1) << 6) | (b1 & 0x3F))];
+                        let byte = compact::pair_byte(b0, b1);
                         if byte == 0 {
                             break;
                         }
