@@ -78,6 +78,25 @@ pub struct Article {
     pub lang: Option<String>,
     /// Body as plain text, paragraphs separated by blank lines.
     pub text: String,
+    /// The page's own summary (`og:description`, `<meta name=description>`), plain text.
+    pub description: Option<String>,
+    /// How sure extraction is that `text` is the article's whole body.
+    pub confidence: BodyConfidence,
+}
+
+/// How sure extraction is that an [`Article`]'s `text` is its whole body.
+///
+/// A page that says it is an article (og:type, JSON-LD, `<article>`, an `<h1>` with a
+/// published time) is an article however short its body; when extraction is not sure it
+/// found all of it, the pipeline matches on everything the page offers (headline,
+/// description and body) rather than on the body alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BodyConfidence {
+    /// The body was found and is the article.
+    #[default]
+    Sure,
+    /// A body was found but may be partial (a brief, or a page extraction is unsure of).
+    Unsure,
 }
 
 /// What a document turned out to be (for `newswatch extract`).
@@ -193,6 +212,8 @@ fn read_article(
         published: meta.published,
         lang: meta.lang.or_else(|| meta::detect_lang(&body)),
         text: body,
+        description: None,
+        confidence: BodyConfidence::Sure,
     })
 }
 
