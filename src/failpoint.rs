@@ -9,6 +9,8 @@ use std::sync::OnceLock;
 
 pub const ENV: &str = "NEWSWATCH_FAILPOINT";
 
+/// After an article's page was fetched and read, before anything of it is recorded.
+pub const AFTER_FOLLOW: &str = "after-follow";
 /// After a scan's articles and matches are committed, before any digest is composed.
 pub const AFTER_RECORD_SCAN: &str = "after-record-scan";
 /// After a digest (Message-ID, bytes) is committed, before the transport sees it.

@@ -14,6 +14,7 @@ pub mod fetch;
 pub mod log;
 pub mod mail;
 pub mod matcher;
+pub mod model;
 pub mod outbox;
 pub mod pipeline;
 pub mod schedule;

@@ -2,7 +2,10 @@
 
 use chrono::{Duration, Utc};
 use newswatch::fetch::Validators;
-use newswatch::store::{DeliveryFailure, HealthChange, ScannedArticle, ScannedMatch, Store};
+use newswatch::model::TextFrom;
+use newswatch::store::{
+    DeliveryFailure, HealthChange, ScannedArticle, ScannedMatch, Store, TextDebt,
+};
 
 fn article(url: &str, fp: &str, reportable: bool, watchlists: &[&str]) -> ScannedArticle {
     ScannedArticle {
@@ -12,6 +15,8 @@ fn article(url: &str, fp: &str, reportable: bool, watchlists: &[&str]) -> Scanne
         published: Some(Utc::now()),
         lang: Some("ar".into()),
         text: "النيجر".into(),
+        text_from: Some(TextFrom::Page),
+        debt: TextDebt::Settled,
         reportable_if_new: reportable,
         matches: watchlists
             .iter()
@@ -45,7 +50,7 @@ fn a_match_is_new_once_even_across_reopen() {
                 now,
             )
             .unwrap();
-        assert!(r[0].new);
+        assert!(r[0].new[0]);
         let r = store
             .record_scan(
                 "s",
@@ -53,7 +58,7 @@ fn a_match_is_new_once_even_across_reopen() {
                 now,
             )
             .unwrap();
-        assert!(!r[0].new);
+        assert!(!r[0].new[0]);
     }
     let store = Store::open(&path).unwrap();
     let r = store
@@ -63,7 +68,7 @@ fn a_match_is_new_once_even_across_reopen() {
             now,
         )
         .unwrap();
-    assert!(!r[0].new, "a restart must not re-report");
+    assert!(!r[0].new[0], "a restart must not re-report");
     assert_eq!(store.pending_matches("niger").unwrap().len(), 1);
 }
 
@@ -85,7 +90,7 @@ fn same_story_by_another_url_or_fingerprint_is_one_article() {
             now,
         )
         .unwrap();
-    assert!(!r[0].new);
+    assert!(!r[0].new[0]);
     assert_eq!(
         r[0].url.as_deref(),
         Some("https://a.example/1"),
@@ -104,8 +109,7 @@ fn same_story_by_another_url_or_fingerprint_is_one_article() {
             now,
         )
         .unwrap();
-    assert_eq!(r.iter().filter(|m| m.new).count(), 1);
-    assert_eq!(r.iter().find(|m| m.new).unwrap().watchlist, "sahel");
+    assert_eq!(r[0].new, [false, true], "niger was recorded, sahel is new");
 }
 
 #[test]
@@ -119,7 +123,7 @@ fn baseline_articles_are_seen_but_never_reported() {
             now,
         )
         .unwrap();
-    assert!(!r[0].new);
+    assert!(!r[0].new[0]);
     assert!(store.pending_matches("niger").unwrap().is_empty());
     assert!(store.source_state("s").unwrap().baselined);
     // Seen again later, it stays unreported.
@@ -130,7 +134,7 @@ fn baseline_articles_are_seen_but_never_reported() {
             now,
         )
         .unwrap();
-    assert!(!r[0].new);
+    assert!(!r[0].new[0]);
 }
 
 #[test]
@@ -138,7 +142,7 @@ fn dry_run_peek_writes_nothing() {
     let (_d, store) = open();
     let arts = [article("https://a.example/1", "f1", true, &["niger"])];
     let r = store.peek_scan(&arts).unwrap();
-    assert!(r[0].new);
+    assert!(r[0].new[0]);
     assert!(store.pending_matches("niger").unwrap().is_empty());
     assert!(!store.source_state("s").unwrap().baselined);
 }

@@ -1,7 +1,18 @@
 //! `newswatch explain`: which terms of a watchlist match a document, and why not.
+//!
+//! An article page is explained on the text the daemon would match (`pipeline::choose_text`);
+//! a feed or a listing page item by item; a page without an article on its visible text,
+//! saying so; anything else as plain text.
 
 use super::{read_input, CmdError, Globals};
-use crate::extract::{extract_any, Extracted};
+use crate::extract::{charset, extract_any, html_fragment_text, Extracted};
+use crate::pipeline::{choose_text, FeedText};
+
+/// What is explained, and the line that says what it is.
+struct Item {
+    title: String,
+    body: String,
+}
 
 pub async fn run(globals: &Globals, watchlist: &str, input: &str) -> Result<(), CmdError> {
     let config = globals.load_config()?;
@@ -9,26 +20,89 @@ pub async fn run(globals: &Globals, watchlist: &str, input: &str) -> Result<(), 
         .watchlist_index(watchlist)
         .ok_or_else(|| CmdError::Usage(format!("unknown watchlist {watchlist:?}")))?;
     let (bytes, content_type, url) = read_input(globals, input).await?;
-    let docs: Vec<(String, String)> =
-        match extract_any(&bytes, content_type.as_deref(), url.as_ref()) {
-            Ok(Extracted::Article(a)) => vec![(a.title.unwrap_or_default(), a.text)],
-            // A short plain-text file reads as a listing page with no links:
-            // explain its text rather than print nothing.
-            Ok(Extracted::Listing(entries)) if entries.is_empty() => {
-                vec![(String::new(), String::from_utf8_lossy(&bytes).into_owned())]
-            }
-            Ok(Extracted::Feed(entries) | Extracted::Listing(entries)) => entries
-                .into_iter()
-                .map(|e| (e.title.unwrap_or_default(), e.text))
-                .collect(),
-            // Plain text (the seed article, a pasted story) is explained as it is.
-            Err(_) => vec![(String::new(), String::from_utf8_lossy(&bytes).into_owned())],
-        };
-    for (i, (title, body)) in docs.iter().enumerate() {
-        if docs.len() > 1 {
-            println!("== item {} of {}: {title}", i + 1, docs.len());
+    let items = match extract_any(&bytes, content_type.as_deref(), url.as_ref()) {
+        Ok(Extracted::Article(a)) => {
+            let chosen = choose_text(&FeedText::default(), Some(&a));
+            println!(
+                "an article page; matched on its {}:",
+                what(chosen.text_from)
+            );
+            vec![Item {
+                title: chosen.title,
+                body: chosen.text,
+            }]
         }
-        println!("{}", config.matcher.explain(idx, title, body));
+        Ok(Extracted::Feed(entries)) => {
+            println!(
+                "a feed of {} item(s), each explained in turn:",
+                entries.len()
+            );
+            entries.into_iter().map(entry_item).collect()
+        }
+        Ok(Extracted::Listing(entries)) if !entries.is_empty() => {
+            println!(
+                "no article on this page: a listing of {} article link(s), each headline explained in turn:",
+                entries.len()
+            );
+            entries.into_iter().map(entry_item).collect()
+        }
+        _ if looks_like_html(&bytes) => {
+            let (decoded, _) = charset::decode(&bytes, content_type.as_deref());
+            let body = html_fragment_text(&decoded);
+            println!("no article found on this page (too little text, or only links or navigation); explaining the text it shows:");
+            println!("{}\n", indent(&body));
+            vec![Item {
+                title: String::new(),
+                body,
+            }]
+        }
+        // Plain text (the seed article, a pasted story) is explained as it is.
+        _ => vec![Item {
+            title: String::new(),
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }],
+    };
+    for (i, item) in items.iter().enumerate() {
+        if items.len() > 1 {
+            println!("== item {} of {}: {}", i + 1, items.len(), item.title);
+        }
+        println!("{}", config.matcher.explain(idx, &item.title, &item.body));
     }
     Ok(())
+}
+
+fn entry_item(e: crate::extract::Entry) -> Item {
+    Item {
+        title: e.title.unwrap_or_default(),
+        body: e.text,
+    }
+}
+
+fn what(from: crate::model::TextFrom) -> &'static str {
+    match from {
+        crate::model::TextFrom::Page => "headline and body",
+        _ => "headline, body and description (the body looked incomplete)",
+    }
+}
+
+/// Whether a document is markup rather than plain text: it opens with a tag.
+fn looks_like_html(bytes: &[u8]) -> bool {
+    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(1024)]).to_ascii_lowercase();
+    let head = head.trim_start_matches('\u{feff}').trim_start();
+    head.starts_with('<')
+        && (head.contains("<html")
+            || head.contains("<body")
+            || head.contains("<!doctype")
+            || head.contains("<div")
+            || head.contains("<p"))
+}
+
+/// At most 40 lines of `text`, each indented, for showing what was matched.
+fn indent(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let mut out: Vec<String> = lines.iter().take(40).map(|l| format!("  | {l}")).collect();
+    if lines.len() > 40 {
+        out.push(format!("  | … ({} more lines)", lines.len() - 40));
+    }
+    out.join("\n")
 }

@@ -50,6 +50,7 @@ pub async fn run(
                     "terms": m.terms,
                     "snippet": m.snippet,
                     "new": m.new,
+                    "text_from": m.text_from,
                 });
                 println!("{line}");
             }

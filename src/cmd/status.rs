@@ -9,6 +9,8 @@ pub fn run(globals: &Globals, json: bool) -> Result<(), CmdError> {
     let health = store.source_health().map_err(rt)?;
     let pending = store.pending_by_watchlist().map_err(rt)?;
     let undelivered = store.undelivered().map_err(rt)?;
+    let owed = store.owed_by_source().map_err(rt)?;
+    let owed_of = |name: &str| owed.get(name).copied().unwrap_or(0);
     let ts = |t: Option<chrono::DateTime<chrono::Utc>>| {
         t.map_or_else(
             || "-".to_string(),
@@ -36,6 +38,7 @@ pub fn run(globals: &Globals, json: bool) -> Result<(), CmdError> {
                     "failing_since": h.and_then(|h| h.failing_since),
                     "next_retry": h.and_then(|h| h.retry_at),
                     "articles_seen": h.map_or(0, |h| h.articles_seen),
+                    "owed_text": owed_of(&s.name),
                 })
             })
             .collect();
@@ -67,6 +70,12 @@ pub fn run(globals: &Globals, json: bool) -> Result<(), CmdError> {
                     h.last_status.map_or("-".into(), |s| s.to_string()),
                     h.articles_seen
                 );
+                if owed_of(&s.name) > 0 {
+                    println!(
+                        "    owed full text: {} article(s) matched on the feed's text so far; their pages are tried again",
+                        owed_of(&s.name)
+                    );
+                }
                 if h.consecutive_failures > 0 {
                     println!("    failing: {} consecutive failures since {}; next try {}; last error: {}", h.consecutive_failures, ts(h.failing_since), ts(h.retry_at), h.last_error.as_deref().unwrap_or("-"));
                 }

@@ -5,9 +5,11 @@ use std::collections::HashSet;
 use std::fmt;
 use std::ops::Range;
 
-use super::normalize::is_arabic;
+use unicode_segmentation::UnicodeSegmentation;
+
+use super::normalize::{is_arabic, normalize};
 use super::stream::Stream;
-use super::term::strip_article;
+use super::term::{strip_article, word_forms, ELIDED};
 use super::{Field, Matcher, TermGroup, TermHit};
 
 /// Near misses reported per term, at most.
@@ -40,6 +42,9 @@ pub struct NearMiss {
     pub word: String,
     /// Byte range of the word in the original field text.
     pub span: Range<usize>,
+    /// For a phrase whose first words matched: which word of the text is not the
+    /// phrase's next word.
+    pub reason: Option<String>,
 }
 
 /// The full decision for one watchlist and one article.
@@ -58,6 +63,9 @@ pub struct Explanation {
     pub has_require: bool,
     /// Words close to a term that did not count as it.
     pub near_misses: Vec<NearMiss>,
+    /// For each phrase hit (index into `hits`) whose words differ from the phrase's as
+    /// written: which text word stood for which term word.
+    pub phrase_notes: Vec<(usize, String)>,
 }
 
 impl Matcher {
@@ -94,7 +102,16 @@ impl Matcher {
                 }
             }
             near_misses.extend(self.near_misses(t, &streams, [title, body]));
+            near_misses.extend(self.phrase_near_misses(t, &streams, [title, body]));
         }
+        let phrase_notes = hits
+            .iter()
+            .enumerate()
+            .filter_map(|(i, h)| {
+                let text = if h.field == Field::Title { title } else { body };
+                phrase_note(&h.term, &text[h.span.clone()]).map(|n| (i, n))
+            })
+            .collect();
         Explanation {
             watchlist,
             decision: self.decide(watchlist, |t| first.contains_key(&t)),
@@ -102,7 +119,65 @@ impl Matcher {
             unmatched,
             has_require: !list.require.is_empty(),
             near_misses,
+            phrase_notes,
         }
+    }
+
+    /// Places where a phrase's first words stand in the text but a later one does not:
+    /// `قاعدة عسكرية` for `قاعدة جوية`.
+    fn phrase_near_misses(&self, t: u32, streams: &[Stream; 2], texts: [&str; 2]) -> Vec<NearMiss> {
+        let info = &self.terms[t as usize];
+        let words: Vec<&str> = info.key.split(' ').collect();
+        if words.len() < 2 {
+            return Vec::new();
+        }
+        let written: Vec<&str> = info.text.unicode_words().collect();
+        let mut out = Vec::new();
+        for (stream, (field, text)) in streams
+            .iter()
+            .zip([Field::Title, Field::Body].into_iter().zip(texts))
+        {
+            let n = stream.tokens.len();
+            for i in 0..n {
+                if !Self::accepts(info, stream.word(i), false) {
+                    continue;
+                }
+                let inner_ok = |j: usize| {
+                    let w = stream.word(i + j);
+                    let forms = word_forms(words[j], &ELIDED);
+                    if j + 1 < words.len() {
+                        return forms.iter().any(|f| f == w);
+                    }
+                    forms.iter().any(|f| {
+                        w.strip_prefix(f.as_str())
+                            .is_some_and(|after| info.rule.end_ok(after, false))
+                    })
+                };
+                let j = (1..words.len())
+                    .take_while(|&j| i + j < n && inner_ok(j))
+                    .count()
+                    + 1;
+                if j == words.len() || i + j >= n {
+                    continue;
+                }
+                let (a, b) = (stream.tokens[i], stream.tokens[i + j]);
+                let span = stream.original_span(a.s_start..b.s_start + b.len);
+                let bad = stream.original_span(b.s_start..b.s_start + b.len);
+                let want = written.get(j).copied().unwrap_or(words[j]);
+                out.push(NearMiss {
+                    term: info.text.clone(),
+                    group: info.group,
+                    field,
+                    word: text[span.clone()].to_owned(),
+                    span,
+                    reason: Some(format!("{:?} is not {want:?}", &text[bad])),
+                });
+                if out.len() == NEAR_MISSES_PER_TERM {
+                    return out;
+                }
+            }
+        }
+        out
     }
 
     /// Words whose stem shares most of the first letters of the term's first
@@ -140,6 +215,7 @@ impl Matcher {
                         field,
                         word: text[span.clone()].to_owned(),
                         span,
+                        reason: None,
                     });
                     if out.len() == NEAR_MISSES_PER_TERM {
                         return out;
@@ -165,6 +241,24 @@ impl Matcher {
                 }
         })
     }
+}
+
+/// For a phrase hit whose words are not the phrase's as written, which text word stood for
+/// which term word (`"بالقاعدة" for "قاعدة", "الجوية" for "جوية"`); `None` for a word term
+/// or a phrase found as written.
+fn phrase_note(term: &str, found: &str) -> Option<String> {
+    let term_words: Vec<&str> = term.trim_end_matches('*').unicode_words().collect();
+    let found_words: Vec<&str> = found.unicode_words().collect();
+    if term_words.len() < 2 || term_words.len() != found_words.len() {
+        return None;
+    }
+    let pairs: Vec<String> = term_words
+        .iter()
+        .zip(&found_words)
+        .filter(|(t, f)| normalize(t) != normalize(f))
+        .map(|(t, f)| format!("{f:?} for {t:?}"))
+        .collect();
+    (!pairs.is_empty()).then(|| format!("each word compared as a word: {}", pairs.join(", ")))
 }
 
 /// The word itself and the word without any leading proclitic chain (Arabic)
@@ -229,6 +323,10 @@ impl fmt::Display for Explanation {
                     "  + {:?} in {} at bytes {}..{}",
                     h.term, h.field, h.span.start, h.span.end
                 )?;
+                let index = self.hits.iter().position(|x| std::ptr::eq(x, h));
+                if let Some((_, note)) = self.phrase_notes.iter().find(|(i, _)| Some(*i) == index) {
+                    writeln!(f, "      ({note})")?;
+                }
                 writeln!(f, "      {}", marked(&h.snippet))?;
             }
             for t in missing {
@@ -241,11 +339,15 @@ impl fmt::Display for Explanation {
                 "\nnear misses (share a term's first letters, but are other words):"
             )?;
             for m in &self.near_misses {
-                writeln!(
+                write!(
                     f,
                     "  ~ {:?} in {} at bytes {}..{} is not {:?} ({})",
                     m.word, m.field, m.span.start, m.span.end, m.term, m.group
                 )?;
+                match &m.reason {
+                    Some(r) => writeln!(f, ": {r}")?,
+                    None => writeln!(f)?,
+                }
             }
         }
         Ok(())

@@ -206,8 +206,11 @@ impl Matcher {
                     let id = u32::try_from(terms.len()).expect("fewer than 2^32 terms");
                     // The key, and for a short term that keeps its article the
                     // spelling after the preposition ل (الله → لله).
+                    // A phrase's other spellings (the article on its inner Arabic words,
+                    // an elision on its inner Latin words) share the key's rule.
                     let spellings = std::iter::once((parsed.key.clone(), parsed.rule))
-                        .chain(parsed.lam_form.clone());
+                        .chain(parsed.lam_form.clone())
+                        .chain(parsed.variants.iter().map(|v| (v.clone(), parsed.rule)));
                     for (key, rule) in spellings {
                         let pattern = *key_ids.entry(key.clone()).or_insert_with(|| {
                             keys.push(key);

@@ -21,7 +21,18 @@ pub(crate) struct ParsedTerm {
     /// the preposition ل, where the alef (and a doubled lam) is dropped
     /// (`لله`), with the rule that only a conjunction may precede it.
     pub lam_form: Option<(String, Rule)>,
+    /// A phrase's other spellings, matched with `rule` like `key`: each Arabic word after
+    /// the first with and without the article (`قاعده جويه`, `قاعده الجويه`), each Latin
+    /// word after the first that starts with a vowel or h with a French elision in front
+    /// (`retrait d'agadez` for `retrait agadez`). The first word's proclitics and the last
+    /// word's endings are the rule's business, as for a word.
+    pub variants: Vec<String>,
 }
+
+/// A phrase has at most this many spellings (its key and [`ParsedTerm::variants`]); past
+/// it, inner Latin words take only `l'` and `d'`, and past that only the spelling with
+/// every inner word bare and the one with every inner word in its definite form remain.
+pub const MAX_SPELLINGS: usize = 64;
 
 /// Context rules of a term; terms with equal rules and keys share one check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -81,6 +92,7 @@ pub(crate) fn parse_term(raw: &str) -> Result<ParsedTerm, String> {
     let first = strip_article(words[0].1);
     let kept_article = first.len() == words[0].1.len();
     words[0].1 = first;
+    let inner: Vec<&str> = words[1..].iter().map(|w| w.1).collect();
     let last = words.last().map_or(first, |w| w.1);
     let key = words.iter().map(|w| w.1).collect::<Vec<_>>().join(" ");
     let end = if prefix {
@@ -117,11 +129,86 @@ pub(crate) fn parse_term(raw: &str) -> Result<ParsedTerm, String> {
             };
             (spelled, rule)
         });
+    let variants = phrase_variants(first, &inner, &key);
     Ok(ParsedTerm {
         key,
         rule,
         lam_form,
+        variants,
     })
+}
+
+/// The other spellings of a phrase whose first word is `first` and later words `inner`
+/// (normalized), without `key` itself; see [`ParsedTerm::variants`].
+fn phrase_variants(first: &str, inner: &[&str], key: &str) -> Vec<String> {
+    if inner.is_empty() {
+        return Vec::new();
+    }
+    let full: Vec<Vec<String>> = inner.iter().map(|w| word_forms(w, &ELIDED)).collect();
+    let product = |forms: &[Vec<String>]| {
+        forms
+            .iter()
+            .try_fold(1usize, |n, f| n.checked_mul(f.len()))
+            .unwrap_or(usize::MAX)
+    };
+    let forms = if product(&full) <= MAX_SPELLINGS {
+        full
+    } else {
+        let fewer: Vec<Vec<String>> = inner.iter().map(|w| word_forms(w, &["l", "d"])).collect();
+        if product(&fewer) <= MAX_SPELLINGS {
+            fewer
+        } else {
+            // Every inner word bare, and every inner word in its second (definite) form.
+            let pick = |i: usize| -> String {
+                let ws: Vec<&str> = fewer
+                    .iter()
+                    .map(|f| f[i.min(f.len() - 1)].as_str())
+                    .collect();
+                format!("{first} {}", ws.join(" "))
+            };
+            let mut out = vec![pick(0), pick(1)];
+            out.retain(|k| k != key);
+            out.dedup();
+            return out;
+        }
+    };
+    let mut out = vec![first.to_owned()];
+    for f in &forms {
+        out = out
+            .iter()
+            .flat_map(|head| f.iter().map(move |w| format!("{head} {w}")))
+            .collect();
+    }
+    out.retain(|k| k != key);
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// An inner word of a phrase and its other forms there: an Arabic word of three letters or
+/// more bare and with the article; a Latin word starting with a vowel or h, without an
+/// elision of its own, bare and after each of `elisions`. Its bare form comes first.
+pub(crate) fn word_forms(word: &str, elisions: &[&str]) -> Vec<String> {
+    let starts_arabic = word.chars().next().is_some_and(is_arabic);
+    if starts_arabic {
+        let core = strip_article(word);
+        // A short word that keeps its article (الله), or a short word (من): as written.
+        let kept = core.len() == word.len() && word.starts_with(ARTICLE);
+        if kept || core.chars().count() < 3 {
+            return vec![word.to_owned()];
+        }
+        return vec![core.to_owned(), format!("{ARTICLE}{core}")];
+    }
+    let elidable = word
+        .chars()
+        .next()
+        .is_some_and(|c| "aeiouyhàâäéèêëîïôöùûüœæ".contains(c));
+    if !elidable || word.contains(is_apostrophe) {
+        return vec![word.to_owned()];
+    }
+    std::iter::once(word.to_owned())
+        .chain(elisions.iter().map(|e| format!("{e}'{word}")))
+        .collect()
 }
 
 /// `النيجر` → `نيجر`, but only when at least three letters remain, so short
@@ -143,7 +230,7 @@ const PROCLITICS: [&str; 24] = [
 ];
 
 /// French elided articles and pronouns, before `'`, `’` or `ʼ`.
-const ELIDED: [&str; 13] = [
+pub(crate) const ELIDED: [&str; 13] = [
     "l", "d", "j", "m", "n", "s", "t", "c", "qu", "jusqu", "lorsqu", "puisqu", "quoiqu",
 ];
 

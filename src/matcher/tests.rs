@@ -13,6 +13,38 @@ fn matches(term: &str, text: &str) -> bool {
 }
 
 #[test]
+fn phrase_spellings_are_bounded() {
+    for words in 1..=8 {
+        let arabic = vec!["القوات"; words].join(" ");
+        let latin = vec!["armee"; words].join(" ");
+        for phrase in [arabic, latin] {
+            let t = term::parse_term(&phrase).expect("valid phrase");
+            assert!(
+                t.variants.len() < term::MAX_SPELLINGS,
+                "{phrase}: {} spellings",
+                t.variants.len()
+            );
+            assert!(!t.variants.contains(&t.key), "{phrase}");
+        }
+    }
+    // Past the bound, the all-bare and all-definite spellings remain.
+    // Eight words: seven inner ones would make 128 spellings.
+    let long = "القوات الجوية الامريكية الخاصة البحرية البرية العسكرية الكبرى";
+    assert!(matches(
+        long,
+        "قوات جوية امريكية خاصة بحرية برية عسكرية كبرى"
+    ));
+    assert!(matches(
+        long,
+        "القوات الجوية الأمريكية الخاصة البحرية البرية العسكرية الكبرى"
+    ));
+    assert!(!matches(
+        long,
+        "القوات جوية الأمريكية الخاصة البحرية البرية العسكرية الكبرى"
+    ));
+}
+
+#[test]
 fn spec_examples() {
     let cases = [
         ("niger_word", "Niger", "leaving Niger now", true),
@@ -64,6 +96,77 @@ fn spec_examples() {
         ("elision_curly", "Agadez", "l’Agadez", true),
         ("phrase_punct", "سحب القوات", "سحب، القوات", true),
         ("phrase_gap", "سحب القوات", "سحب بعض القوات", false),
+        // Issue 14: each word of a phrase follows the rules of a word.
+        (
+            "issue_14_phrase_definite",
+            "قاعدة جوية",
+            "القاعدة الجوية",
+            true,
+        ),
+        (
+            "issue_14_phrase_bi_al",
+            "قاعدة جوية",
+            "بالقاعدة الجوية",
+            true,
+        ),
+        (
+            "issue_14_phrase_indefinite",
+            "القاعدة الجوية",
+            "قاعدة جوية",
+            true,
+        ),
+        ("issue_14_phrase_mixed", "قاعدة جوية", "قاعدة الجوية", true),
+        ("issue_14_phrase_wa", "سحب القوات", "وسحب القوات", true),
+        ("issue_14_phrase_bare_inner", "سحب القوات", "سحب قوات", true),
+        (
+            "issue_14_phrase_suffix_last",
+            "سحب القوات",
+            "سحب قواتها",
+            true,
+        ),
+        (
+            "issue_14_phrase_other_word",
+            "قاعدة جوية",
+            "قاعدة عسكرية",
+            false,
+        ),
+        (
+            "issue_14_phrase_inner_proclitic_not_a_word",
+            "قاعدة جوية",
+            "قاعدة سالجوية",
+            false,
+        ),
+        ("issue_14_phrase_teh_last", "قوات مالي", "قوات مالية", false),
+        (
+            "issue_14_phrase_elision",
+            "retrait Agadez",
+            "le retrait d’Agadez",
+            true,
+        ),
+        (
+            "issue_14_phrase_elision_l",
+            "retrait Agadez",
+            "retrait l'Agadez",
+            true,
+        ),
+        (
+            "issue_14_phrase_written_elision",
+            "retrait d'Agadez",
+            "retrait d’Agadez",
+            true,
+        ),
+        (
+            "issue_14_phrase_plural_last",
+            "troop withdrawal",
+            "troop withdrawals",
+            true,
+        ),
+        (
+            "issue_14_phrase_plural_inner",
+            "troop withdrawal",
+            "troops withdrawal",
+            false,
+        ),
         ("prefix", "withdraw*", "withdrawing troops", true),
         ("prefix_not_inside", "withdraw*", "withdrew", false),
         ("accent", "café", "Le Cafe du Sahel", true),

@@ -15,9 +15,11 @@ use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 
-pub use articles::{KnownArticle, RecordedMatch, ScannedArticle, ScannedMatch};
+pub use articles::{
+    KnownArticle, OwedText, RecordedArticle, ScannedArticle, ScannedMatch, TextDebt,
+};
 pub use digests::{Delivery, DeliveryFailure, HealthNote, PendingMatch};
 pub use sources::{HealthChange, SourceHealth, SourceState};
 
@@ -34,6 +36,13 @@ pub enum StoreError {
         "database schema version {found} is newer than this newswatch understands ({expected})"
     )]
     SchemaVersion { found: i64, expected: i64 },
+    #[error("database {path}: {source}")]
+    Open {
+        path: String,
+        source: rusqlite::Error,
+    },
+    #[error("{path} is not a newswatch database (it has tables, but no newswatch schema version)")]
+    NotNewswatch { path: String },
     #[error("matches were claimed by another digest meanwhile")]
     Conflict,
 }
@@ -45,10 +54,12 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (creating if needed) the database at `path`.
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     ///
     /// # Errors
-    /// The directory cannot be created, the file cannot be opened, or its schema is newer.
+    /// The directory cannot be created; the file cannot be opened, is not a newswatch
+    /// database, or is damaged; its schema is newer than this build (nothing is written
+    /// then); a migration fails (it is rolled back whole).
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| StoreError::StateDir {
@@ -56,39 +67,41 @@ impl Store {
                 source: e,
             })?;
         }
-        let conn = Connection::open(path)?;
+        let at = |source: rusqlite::Error| StoreError::Open {
+            path: path.display().to_string(),
+            source,
+        };
+        let mut conn = Connection::open(path).map_err(at)?;
         // First, so that another process creating the same database waits instead of failing.
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        // The outbox must survive a power cut: full sync on every commit.
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        // One transaction for the whole schema: one sync instead of one per statement
-        // (a fresh start was ~140 ms of fsyncs), and never a half-created schema.
-        conn.execute_batch(&format!("BEGIN IMMEDIATE;\n{}\nCOMMIT;", schema::SCHEMA))?;
-        let found: Option<i64> = conn
-            .query_row(
-                "SELECT value FROM meta WHERE key = 'schema_version'",
-                [],
-                |r| r.get::<_, String>(0),
-            )
-            .ok()
-            .and_then(|v| v.parse().ok());
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(at)?;
+        // Read before writing anything: a newer or foreign database is left untouched.
+        let found = schema_version(&conn).map_err(at)?;
         match found {
-            Some(v) if v > schema::SCHEMA_VERSION => {
+            Found::Foreign => {
+                return Err(StoreError::NotNewswatch {
+                    path: path.display().to_string(),
+                })
+            }
+            Found::Version(v) if v > schema::SCHEMA_VERSION => {
                 return Err(StoreError::SchemaVersion {
                     found: v,
                     expected: schema::SCHEMA_VERSION,
                 })
             }
-            Some(_) => {}
-            None => {
-                conn.execute(
-                    "INSERT INTO meta (key, value) VALUES ('schema_version', ?1)",
-                    [schema::SCHEMA_VERSION.to_string()],
-                )?;
-            }
+            Found::Empty | Found::Version(_) => {}
         }
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(at)?;
+        // The outbox must survive a power cut: full sync on every commit.
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(at)?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(at)?;
+        let from = match found {
+            Found::Version(v) => v,
+            _ => 0,
+        };
+        migrate(&mut conn, from).map_err(at)?;
         Ok(Store {
             conn: Mutex::new(conn),
         })
@@ -110,6 +123,67 @@ impl Store {
         self.conn().query_row("SELECT 1", [], |_| Ok(()))?;
         Ok(())
     }
+}
+
+/// What an opened file holds, before any migration.
+enum Found {
+    /// No tables at all: a new database.
+    Empty,
+    /// A newswatch database at this schema version.
+    Version(i64),
+    /// Tables, but not newswatch's.
+    Foreign,
+}
+
+fn schema_version(conn: &Connection) -> rusqlite::Result<Found> {
+    let tables: i64 = conn.query_row(
+        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'",
+        [],
+        |r| r.get(0),
+    )?;
+    if tables == 0 {
+        return Ok(Found::Empty);
+    }
+    let has_meta: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta')",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_meta {
+        return Ok(Found::Foreign);
+    }
+    let v: Option<String> = conn
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'schema_version'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    // Release 0.1 created its tables and the version row in two steps: a database with
+    // the tables but no version row is a version 1 database.
+    Ok(match v.map(|v| v.parse::<i64>()) {
+        Some(Ok(v)) => Found::Version(v),
+        Some(Err(_)) => Found::Foreign,
+        None => Found::Version(1),
+    })
+}
+
+/// Applies every migration after `from`, each in its own transaction with its version.
+fn migrate(conn: &mut Connection, from: i64) -> rusqlite::Result<()> {
+    for m in schema::MIGRATIONS.iter().filter(|m| m.version > from) {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        tx.execute_batch(m.sql)?;
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES ('schema_version', ?1)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [m.version.to_string()],
+        )?;
+        tx.commit()?;
+        if from > 0 {
+            tracing::info!(version = m.version, migration = m.name, "database migrated");
+        }
+    }
+    Ok(())
 }
 
 pub(crate) fn ts(t: DateTime<Utc>) -> String {

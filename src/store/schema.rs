@@ -1,9 +1,42 @@
-//! The database schema. One SQLite file in WAL mode; timestamps are RFC 3339 UTC text
-//! with milliseconds, so they sort as strings.
+//! The database schema as numbered migrations. One SQLite file in WAL mode; timestamps
+//! are RFC 3339 UTC text with milliseconds, so they sort as strings.
+//!
+//! A database records the last migration applied (`meta.schema_version`). Opening applies
+//! every later migration in order, each in its own transaction with the version bump, so a
+//! crash mid-upgrade leaves the database at the last whole version. A database from a
+//! newer newswatch is refused before anything is written. Migrations are never edited once
+//! released: a change is a new migration at the end of [`MIGRATIONS`].
 
-pub const SCHEMA_VERSION: i64 = 1;
+/// One step of the schema's history.
+#[derive(Debug, Clone, Copy)]
+pub struct Migration {
+    /// The schema version this migration produces (1, 2, …, in order).
+    pub version: i64,
+    /// What it changes, for logs.
+    pub name: &'static str,
+    /// The statements, run in one transaction.
+    pub sql: &'static str,
+}
 
-pub const SCHEMA: &str = r"
+/// Every migration, oldest first; `MIGRATIONS[i].version == i + 1`.
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "initial schema",
+        sql: V1,
+    },
+    Migration {
+        version: 2,
+        name: "owed full text",
+        sql: V2,
+    },
+];
+
+/// The version a database has once every migration is applied.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].version;
+
+/// Release 0.1's schema (`CREATE … IF NOT EXISTS`, as that release wrote it).
+const V1: &str = r"
 CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -86,3 +119,31 @@ CREATE TABLE IF NOT EXISTS watchlist_state (
     health_event_seen INTEGER NOT NULL DEFAULT 0
 );
 ";
+
+/// Articles whose page could not be read yet: their full text is owed (issue 14).
+/// `text_from` says what an article was matched on; NULL for articles recorded before.
+const V2: &str = r"
+ALTER TABLE articles ADD COLUMN text_from TEXT
+    CHECK (text_from IN ('page', 'feed', 'page+feed'));
+CREATE TABLE owed_text (
+    article_id  INTEGER PRIMARY KEY REFERENCES articles(id),
+    source      TEXT NOT NULL,
+    url         TEXT NOT NULL,
+    tries       INTEGER NOT NULL,
+    next_try_at TEXT NOT NULL,
+    last_error  TEXT NOT NULL
+);
+CREATE INDEX owed_text_due ON owed_text(source, next_try_at);
+";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_are_consecutive_from_one() {
+        for (i, m) in MIGRATIONS.iter().enumerate() {
+            assert_eq!(m.version, i as i64 + 1, "migration {:?}", m.name);
+        }
+    }
+}

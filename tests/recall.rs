@@ -1,0 +1,386 @@
+//! Issue 14, "never miss an article": a page that fails once is read again on a later scan
+//! and matched on its full text; a host's cool-down does not turn the pages behind it into
+//! teasers for good; a 404 is tried once; a host that fails forever ends its debt; nothing
+//! is reported new twice; a crash between reading a page and recording it loses nothing.
+//!
+//! Real parts: a raw HTTP server on a 127.0.0.x address, SQLite in a temp dir, the
+//! production fetcher and pipeline (and, for the crash, the release binary). The scans' clock
+//! is passed in, so "a later scan" is minutes later without waiting.
+
+#[path = "support/daemon.rs"]
+#[allow(dead_code, reason = "each test binary uses part of the helpers")]
+mod daemon;
+#[path = "support/hostile.rs"]
+#[allow(dead_code, reason = "each test binary uses part of the server")]
+mod hostile;
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use hostile::{ok, response, Hostile, Reply, Request};
+use newswatch::config::Config;
+use newswatch::fetch::Fetcher;
+use newswatch::pipeline::{scan_source, ScanMode, ScanReport, TEXT_TRIES};
+use newswatch::store::Store;
+
+const TEASER: &str = "Read more.";
+
+/// An article page that says it is one, with a body long enough to be sure of.
+fn article_page(title: &str, body: &str) -> String {
+    let para = "The convoy left at dawn under escort and reached the northern town by noon, \
+                officials said, adding that further movements were planned for the week.";
+    format!(
+        "<!doctype html><html lang=\"en\"><head><title>{title}</title>\
+         <meta property=\"og:type\" content=\"article\"></head><body>\
+         <nav><a href=\"/\">Home</a> <a href=\"/africa\">Africa</a></nav>\
+         <article><h1>{title}</h1><p>{body}</p><p>{para}</p><p>{para}</p></article>\
+         <footer>© Sahel Wire</footer></body></html>"
+    )
+}
+
+fn rss(base: &str, items: &[(&str, &str)]) -> String {
+    let date = Utc::now().to_rfc2822();
+    let mut s = String::from(
+        "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>wire</title>\
+         <link>http://example.org/</link><description>d</description>",
+    );
+    for (title, path) in items {
+        s.push_str(&format!(
+            "<item><title>{title}</title><link>{base}{path}</link>\
+             <description>{TEASER}</description><pubDate>{date}</pubDate></item>"
+        ));
+    }
+    s.push_str("</channel></rss>");
+    s
+}
+
+/// A loopback site whose replies are scripted per path: a queue used in turn, the last
+/// reply forever after. Counts the requests per path.
+struct Site {
+    server: Hostile,
+    script: Arc<Mutex<HashMap<String, Vec<Reply>>>>,
+    served: Arc<Mutex<HashMap<String, usize>>>,
+}
+
+impl Site {
+    async fn start() -> Site {
+        let script: Arc<Mutex<HashMap<String, Vec<Reply>>>> = Arc::default();
+        let served: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
+        let (s, c) = (Arc::clone(&script), Arc::clone(&served));
+        let server = Hostile::start(move |r: &Request| {
+            let mut counts = c.lock().unwrap();
+            let n = counts.entry(r.path.clone()).or_insert(0);
+            *n += 1;
+            match s.lock().unwrap().get(&r.path) {
+                Some(replies) => replies[(*n - 1).min(replies.len() - 1)].clone(),
+                None => hostile::not_found(),
+            }
+        })
+        .await;
+        Site {
+            server,
+            script,
+            served,
+        }
+    }
+
+    fn set(&self, path: &str, replies: Vec<Reply>) {
+        self.script.lock().unwrap().insert(path.into(), replies);
+    }
+
+    fn feed(&self, items: &[(&str, &str)]) {
+        let feed = rss(&self.url(""), items);
+        self.set("/feed.xml", vec![ok("application/rss+xml", feed)]);
+    }
+
+    fn url(&self, path: &str) -> String {
+        self.server.url(path)
+    }
+
+    fn served(&self, path: &str) -> usize {
+        self.served.lock().unwrap().get(path).copied().unwrap_or(0)
+    }
+}
+
+fn busy() -> Reply {
+    response(503, &[("Content-Type", "text/html")], b"busy")
+}
+
+fn config(dir: &Path, feed_url: &str) -> Config {
+    let text = format!(
+        "state_dir = \"{}\"\n[http]\nper_host_delay_ms = 0\ntimeout_secs = 1\nrespect_robots = false\n\
+         [[source]]\nname = \"wire\"\nurl = \"{feed_url}\"\nbackfill = \"all\"\n\
+         [[watchlist]]\nname = \"niger\"\nkeywords = [\"Niger\", \"النيجر\"]\n\
+         require = [\"withdrawal\", \"curfew\", \"انسحاب\"]\nto = [\"a@example.org\"]\n",
+        dir.join("state").display()
+    );
+    Config::from_text(&dir.join("newswatch.toml"), &text).expect("valid config")
+}
+
+/// Scans the one source at `at` with a fresh fetcher (as a later run would have: the
+/// host's cool-downs of an earlier scan are long over by then).
+async fn scan(config: &Config, store: &Store, at: DateTime<Utc>) -> ScanReport {
+    let fetcher = Fetcher::new(config.http.clone()).unwrap();
+    let source = &config.sources[0];
+    scan_source(config, store, &fetcher, source, ScanMode::Record, at)
+        .await
+        .expect("the database works")
+}
+
+fn new_pairs(r: &ScanReport) -> Vec<(String, String)> {
+    r.matches
+        .iter()
+        .filter(|m| m.new)
+        .map(|m| (m.watchlist.clone(), m.url.clone()))
+        .collect()
+}
+
+fn minutes(n: i64) -> chrono::Duration {
+    chrono::Duration::minutes(n)
+}
+
+#[tokio::test]
+async fn a_page_that_fails_once_is_matched_on_its_full_text_later() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = Site::start().await;
+    let full = article_page(
+        "Breaking",
+        "The withdrawal of foreign troops from Niger began on Monday.",
+    );
+    site.set("/a/503.html", vec![busy(), ok("text/html", &full)]);
+    site.set("/a/404.html", vec![hostile::not_found()]);
+    site.feed(&[("Breaking", "/a/503.html"), ("Gone", "/a/404.html")]);
+    let cfg = config(dir.path(), &site.url("/feed.xml"));
+    let store = Store::open(&cfg.database_path()).unwrap();
+    let t0 = Utc::now();
+
+    let first = scan(&cfg, &store, t0).await;
+    assert!(first.matches.is_empty(), "the teaser matches nothing");
+    assert_eq!(store.owed_by_source().unwrap().get("wire"), Some(&1));
+
+    // Too early: the page is not asked again before its back-off.
+    let early = scan(&cfg, &store, t0 + chrono::Duration::seconds(10)).await;
+    assert!(early.matches.is_empty());
+    assert_eq!(site.served("/a/503.html"), 1);
+
+    let later = scan(&cfg, &store, t0 + minutes(2)).await;
+    let url = site.url("/a/503.html");
+    assert_eq!(new_pairs(&later), [("niger".to_string(), url.clone())]);
+    let m = &later.matches[0];
+    assert_eq!(m.terms, ["Niger", "withdrawal"]);
+    assert_eq!(m.text_from.map(|t| t.as_str()), Some("page"));
+    assert!(
+        store.owed_by_source().unwrap().is_empty(),
+        "the debt is paid"
+    );
+
+    let again = scan(&cfg, &store, t0 + minutes(30)).await;
+    assert!(new_pairs(&again).is_empty(), "never new twice");
+    assert_eq!(again.matches.len(), 1, "still a match, not new");
+    assert_eq!(site.served("/a/503.html"), 2, "read once more, then known");
+    assert_eq!(site.served("/a/404.html"), 1, "a 404 is tried once only");
+    assert_eq!(store.pending_matches("niger").unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_page_that_hangs_once_and_the_pages_behind_it_are_all_matched_later() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = Site::start().await;
+    let mut items = Vec::new();
+    for i in 1..=4 {
+        let page = article_page(
+            &format!("Story {i}"),
+            &format!("Story {i}: the withdrawal from Niger goes on."),
+        );
+        let replies = if i == 1 {
+            vec![Reply::Hang, ok("text/html", &page)]
+        } else {
+            vec![ok("text/html", &page)]
+        };
+        site.set(&format!("/a/{i}.html"), replies);
+        items.push((format!("Story {i}"), format!("/a/{i}.html")));
+    }
+    let items: Vec<(&str, &str)> = items
+        .iter()
+        .map(|(t, p)| (t.as_str(), p.as_str()))
+        .collect();
+    site.feed(&items);
+    let mut cfg = config(dir.path(), &site.url("/feed.xml"));
+    // One request at a time: the pages queue behind the one that hangs.
+    cfg.http.per_host_concurrency = 1;
+    let store = Store::open(&cfg.database_path()).unwrap();
+    let t0 = Utc::now();
+
+    let first = scan(&cfg, &store, t0).await;
+    let first_new: HashSet<_> = new_pairs(&first).into_iter().collect();
+    assert!(
+        !first_new.contains(&("niger".to_string(), site.url("/a/1.html"))),
+        "the page that hung was not read"
+    );
+    let owed = store
+        .owed_by_source()
+        .unwrap()
+        .get("wire")
+        .copied()
+        .unwrap_or(0);
+    assert!(owed >= 1);
+    assert_eq!(
+        usize::try_from(owed).unwrap() + first_new.len(),
+        4,
+        "every page not read is owed: {first_new:?}"
+    );
+
+    let later = scan(&cfg, &store, t0 + minutes(5)).await;
+    let mut all: Vec<_> = first_new.iter().cloned().collect();
+    all.extend(new_pairs(&later));
+    let distinct: HashSet<_> = all.iter().cloned().collect();
+    assert_eq!(all.len(), distinct.len(), "no pair reported new twice");
+    let want: HashSet<_> = (1..=4)
+        .map(|i| ("niger".to_string(), site.url(&format!("/a/{i}.html"))))
+        .collect();
+    assert_eq!(distinct, want, "all four stories matched on their pages");
+    assert!(later
+        .matches
+        .iter()
+        .all(|m| m.text_from.map(|t| t.as_str()) == Some("page")));
+    assert!(store.owed_by_source().unwrap().is_empty());
+    let again = scan(&cfg, &store, t0 + minutes(60)).await;
+    assert!(new_pairs(&again).is_empty());
+}
+
+#[tokio::test]
+async fn a_host_that_fails_forever_ends_its_debt_after_its_tries() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = Site::start().await;
+    site.set("/a/down.html", vec![busy()]);
+    site.feed(&[("Niger: the withdrawal", "/a/down.html")]);
+    let cfg = config(dir.path(), &site.url("/feed.xml"));
+    let store = Store::open(&cfg.database_path()).unwrap();
+    let t0 = Utc::now();
+    let mut reported = Vec::new();
+    for scan_no in 0..(i64::from(TEXT_TRIES) + 4) {
+        // Scans an hour apart: every back-off has passed.
+        let r = scan(&cfg, &store, t0 + minutes(60 * scan_no)).await;
+        reported.extend(new_pairs(&r));
+        assert!(r
+            .matches
+            .iter()
+            .all(|m| m.text_from.map(|t| t.as_str()) == Some("feed")));
+    }
+    // The title matched from the first scan on (the feed's text), once.
+    assert_eq!(reported.len(), 1, "{reported:?}");
+    assert_eq!(
+        site.served("/a/down.html"),
+        TEXT_TRIES as usize,
+        "tried exactly its tries"
+    );
+    assert!(store.owed_by_source().unwrap().is_empty(), "the debt ended");
+}
+
+/// The release binary is killed after it read a page and before it recorded it: the next
+/// run reads it again and reports its match, once. (Multi-threaded: the test blocks on the
+/// child while the site keeps serving.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_between_reading_a_page_and_recording_it_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let page = article_page(
+        "Breaking",
+        "The withdrawal of foreign troops from Niger began on Monday.",
+    );
+    let site = Site::start().await;
+    site.set("/a/1.html", vec![busy(), ok("text/html", &page)]);
+    site.feed(&[("Breaking", "/a/1.html")]);
+    let conf = dir.path().join("newswatch.toml");
+    std::fs::write(
+        &conf,
+        format!(
+            "state_dir = \"{}\"\n[http]\nper_host_delay_ms = 0\nrespect_robots = false\n\
+             [[source]]\nname = \"wire\"\nurl = \"{}\"\nbackfill = \"all\"\n\
+             [[watchlist]]\nname = \"niger\"\nkeywords = [\"Niger\"]\nrequire = [\"withdrawal\"]\nto = [\"a@example.org\"]\n",
+            dir.path().join("state").display(),
+            site.url("/feed.xml")
+        ),
+    )
+    .unwrap();
+    let run = |failpoint: Option<&str>| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_newswatch"));
+        cmd.arg("--config").arg(&conf).args(["scan", "--json"]);
+        match failpoint {
+            Some(f) => cmd.env("NEWSWATCH_FAILPOINT", f),
+            None => cmd.env_remove("NEWSWATCH_FAILPOINT"),
+        };
+        cmd.stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        cmd
+    };
+    let json_lines = |out: &std::process::Output| -> Vec<serde_json::Value> {
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    // First run: the page answers 503, the article is owed its text.
+    let out = tokio::task::spawn_blocking({
+        let mut c = run(None);
+        move || c.output().unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(json_lines(&out).is_empty());
+    // Time passes: the owed page is due again.
+    make_owed_due(&dir.path().join("state").join("newswatch.db"));
+
+    // Second run reads the page and is killed before it records anything.
+    let mut child = daemon::Guard(run(Some("after-follow")).spawn().unwrap());
+    let lines = daemon::stderr_lines(&mut child.0);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let line = lines
+            .recv_timeout(deadline.saturating_duration_since(std::time::Instant::now()))
+            .expect("the failpoint is reached");
+        if line.contains("failpoint after-follow reached") {
+            break;
+        }
+    }
+    daemon::signal(&child.0, "KILL");
+    daemon::exits_within(&mut child.0, Duration::from_secs(5));
+    assert_eq!(site.served("/a/1.html"), 2);
+
+    // Third run: the page is read again and its match is reported, new.
+    let out = tokio::task::spawn_blocking({
+        let mut c = run(None);
+        move || c.output().unwrap()
+    })
+    .await
+    .unwrap();
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["new"], true);
+    assert_eq!(lines[0]["text_from"], "page");
+    assert_eq!(site.served("/a/1.html"), 3);
+    // And never again.
+    let out = tokio::task::spawn_blocking({
+        let mut c = run(None);
+        move || c.output().unwrap()
+    })
+    .await
+    .unwrap();
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["new"], false);
+}
+
+/// Moves every owed page's next try into the past, as if the back-off had passed.
+fn make_owed_due(db: &Path) {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let n = conn
+        .execute(
+            "UPDATE owed_text SET next_try_at = '2000-01-01T00:00:00.000Z'",
+            [],
+        )
+        .unwrap();
+    assert_eq!(n, 1, "one article owed its text");
+}
