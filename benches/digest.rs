@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use chrono::{TimeZone, Utc};
 use newswatch::config::{MailConfig, TransportConfig};
 use newswatch::digest::render::{render_digest, Digest, DigestItem};
-use newswatch::mail::{compose, new_message_id, Transport};
+use newswatch::mail::{compose, new_message_id, Headers, Transport};
 
 const ITEMS: usize = 500;
 
@@ -78,7 +78,15 @@ async fn main() {
         let rendered = render_digest(&d);
         let id = new_message_id(&mail.from, Utc::now());
         let to = vec!["analyst@example.org".parse().unwrap()];
-        let bytes = compose(&rendered, &mail.from, &to, "niger", &id, Utc::now(), None).unwrap();
+        let headers = Headers {
+            from: &mail.from,
+            to: &to,
+            list: "niger",
+            message_id: &id,
+            date: Utc::now(),
+            list_unsubscribe: None,
+        };
+        let bytes = compose(&rendered, &headers).unwrap();
         let composed = t.elapsed();
         transport
             .deliver(&mail.from, "analyst@example.org", &bytes, &id)

@@ -76,35 +76,40 @@ fn header_safe(s: &str) -> String {
         .collect()
 }
 
+/// The headers of one message, besides its subject (which comes with the rendered body).
+#[derive(Debug, Clone, Copy)]
+pub struct Headers<'a> {
+    pub from: &'a Mailbox,
+    pub to: &'a [Mailbox],
+    /// Names the list in `List-Id`.
+    pub list: &'a str,
+    /// With angle brackets.
+    pub message_id: &'a str,
+    pub date: DateTime<Utc>,
+    pub list_unsubscribe: Option<&'a str>,
+}
+
 /// Builds the message to send.
 ///
 /// # Errors
 /// When lettre refuses the message (it should not: all inputs are validated).
-pub fn compose(
-    rendered: &Rendered,
-    from: &Mailbox,
-    to: &[Mailbox],
-    watchlist: &str,
-    message_id: &str,
-    date: DateTime<Utc>,
-    list_unsubscribe: Option<&str>,
-) -> Result<Vec<u8>, MailError> {
+pub fn compose(rendered: &Rendered, h: &Headers<'_>) -> Result<Vec<u8>, MailError> {
     let mut b = Message::builder()
-        .from(from.clone())
+        .from(h.from.clone())
         .subject(header_safe(&rendered.subject))
-        .message_id(Some(message_id.to_string()))
-        .date(date.into())
+        .message_id(Some(h.message_id.to_string()))
+        .date(h.date.into())
         .header(AutoSubmitted("auto-generated".into()))
         .header(ListId(format!(
             "newswatch {} <{}.{}>",
-            header_safe(watchlist),
-            watchlist,
-            from.email.domain()
+            header_safe(h.list),
+            h.list,
+            h.from.email.domain()
         )));
-    for m in to {
+    for m in h.to {
         b = b.to(m.clone());
     }
-    if let Some(u) = list_unsubscribe {
+    if let Some(u) = h.list_unsubscribe {
         b = b.header(ListUnsubscribe(header_safe(u)));
     }
     let msg = b
@@ -276,12 +281,14 @@ mod tests {
         let id = new_message_id(&from, Utc::now());
         let bytes = compose(
             &rendered("[newswatch] niger: 1 new article(s)"),
-            &from,
-            &to,
-            "niger",
-            &id,
-            Utc::now(),
-            None,
+            &Headers {
+                from: &from,
+                to: &to,
+                list: "niger",
+                message_id: &id,
+                date: Utc::now(),
+                list_unsubscribe: None,
+            },
         )
         .unwrap();
         let text = String::from_utf8(bytes).unwrap();
@@ -299,12 +306,14 @@ mod tests {
         let to: Vec<Mailbox> = vec!["a@example.org".parse().unwrap()];
         let bytes = compose(
             &rendered("x\r\nBcc: evil@example.org"),
-            &from,
-            &to,
-            "w",
-            "<a@b>",
-            Utc::now(),
-            None,
+            &Headers {
+                from: &from,
+                to: &to,
+                list: "w",
+                message_id: "<a@b>",
+                date: Utc::now(),
+                list_unsubscribe: None,
+            },
         )
         .unwrap();
         let text = String::from_utf8(bytes).unwrap();

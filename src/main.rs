@@ -47,7 +47,7 @@ fn main() -> ExitCode {
             Command::Explain { watchlist, input } => {
                 cmd::explain::run(&globals, watchlist, input).await
             }
-            Command::Status { json } => cmd::status::run(&globals, *json),
+            Command::Status { json } => cmd::status::run(&globals, *json).await,
             Command::TestMail { to } => cmd::test_mail::run(&globals, to).await,
         }
     });

@@ -1,116 +1,125 @@
-//! The outbox: composes a watchlist's digest, records it (Message-ID and exact bytes)
-//! before any transport sees it, hands it on, and marks it sent only when accepted.
-//! Failed deliveries are retried with back-off (30 s doubling, cap 1 h) until accepted.
+//! The digest state machine: a watchlist's pending matches → a composed digest, recorded
+//! (Message-ID and exact bytes) before any transport sees it → handed to the transport →
+//! marked sent only when accepted. Failed deliveries are retried with back-off
+//! ([`schedule::delivery_retry`]: 30 s doubling, cap 1 h) until accepted.
+//!
+//! It takes what a step needs (the watchlist, the mail settings, the time zone), never the
+//! whole config; the rows it moves are `store`'s, the bytes `digest` and `mail` make.
 
 use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use tracing::{error, info, warn};
 
-use crate::config::Config;
+use crate::config::{MailConfig, Watchlist};
 use crate::digest::build::build_digest;
 use crate::digest::render::{render_digest, Rendered};
-use crate::mail::{compose, new_message_id, Transport};
-use crate::schedule::{backoff, DELIVERY_RETRY_BASE, DELIVERY_RETRY_CAP};
-use crate::store::{DeliveryFailure, Store, StoreError};
+use crate::mail::{compose, new_message_id, Headers, Transport};
+use crate::model::{DeliveryFailure, DigestRecord, WatchlistName};
+use crate::schedule;
+use crate::store::{Store, StoreError};
+
+/// What composing one watchlist's digest needs.
+#[derive(Debug, Clone, Copy)]
+pub struct DigestContext<'a> {
+    pub watchlist: &'a Watchlist,
+    pub mail: &'a MailConfig,
+    /// Times in the digest are shown in this zone.
+    pub timezone: Tz,
+}
 
 /// A digest as it would be mailed now, not recorded.
 #[derive(Debug, Clone)]
 pub struct Preview {
-    pub watchlist: String,
+    pub watchlist: WatchlistName,
     pub rendered: Rendered,
     /// The whole message, headers included.
     pub message: Vec<u8>,
     pub items: usize,
 }
 
-/// Composes the pending digest of watchlist `idx` without recording anything.
+/// Composes the pending digest of a watchlist without recording anything.
 ///
 /// # Errors
 /// Database failure.
-pub fn preview_digest(
-    config: &Config,
+pub async fn preview_digest(
     store: &Store,
-    idx: usize,
+    cx: DigestContext<'_>,
     now: DateTime<Utc>,
 ) -> Result<Option<Preview>, StoreError> {
-    Ok(prepare(config, store, idx, now)?.map(|(p, _, _, _)| p))
+    Ok(prepare(store, cx, now).await?.map(|(p, _)| p))
 }
 
-type Prepared = (Preview, String, Vec<i64>, Option<i64>);
-
-fn prepare(
-    config: &Config,
+/// A composed digest and the row that records it.
+async fn prepare(
     store: &Store,
-    idx: usize,
+    cx: DigestContext<'_>,
     now: DateTime<Utc>,
-) -> Result<Option<Prepared>, StoreError> {
-    let wl = &config.watchlists[idx];
-    let pending = store.pending_matches(&wl.name)?;
+) -> Result<Option<(Preview, DigestRecord)>, StoreError> {
+    let wl = cx.watchlist;
+    let pending = store.pending_matches(&wl.name).await?;
     if pending.is_empty() {
         return Ok(None);
     }
-    let notes = store.pending_health_notes(&wl.name, |s| wl.watches(s))?;
-    let digest = build_digest(&wl.name, &pending, &notes, config.timezone);
+    let events = store
+        .pending_health_events(&wl.name, |s| wl.watches(s))
+        .await?;
+    let digest = build_digest(&wl.name, &pending, &events, cx.timezone);
     let rendered = render_digest(&digest);
-    let message_id = new_message_id(&config.mail.from, now);
-    let message = match compose(
-        &rendered,
-        &config.mail.from,
-        &wl.to,
-        &wl.name,
-        &message_id,
-        now,
-        config.mail.list_unsubscribe.as_deref(),
-    ) {
+    let message_id = new_message_id(&cx.mail.from, now);
+    let headers = Headers {
+        from: &cx.mail.from,
+        to: &wl.to,
+        list: wl.name.as_str(),
+        message_id: &message_id,
+        date: now,
+        list_unsubscribe: cx.mail.list_unsubscribe.as_deref(),
+    };
+    let message = match compose(&rendered, &headers) {
         Ok(m) => m,
         Err(e) => {
             error!(watchlist = %wl.name, error = %e, "cannot compose digest");
             return Ok(None);
         }
     };
-    let ids = pending.iter().map(|p| p.article_id).collect();
-    let seen = notes.iter().map(|n| n.id).max();
+    let record = DigestRecord {
+        watchlist: wl.name.clone(),
+        message_id,
+        subject: rendered.subject.clone(),
+        message: message.clone(),
+        article_ids: pending.iter().map(|p| p.article_id).collect(),
+        recipients: wl.to.iter().map(|m| m.email.to_string()).collect(),
+        health_seen: events.iter().map(|n| n.id).max(),
+    };
     let preview = Preview {
         watchlist: wl.name.clone(),
         rendered,
         message,
         items: pending.len(),
     };
-    Ok(Some((preview, message_id, ids, seen)))
+    Ok(Some((preview, record)))
 }
 
-/// Composes and records the digest of watchlist `idx` if it has pending matches.
-/// Returns the number of articles it holds (0: nothing to send).
+/// Composes and records the digest of a watchlist if it has pending matches. Returns the
+/// number of articles it holds (0: nothing to send).
 ///
 /// # Errors
 /// Database failure.
-pub fn compose_digest(
-    config: &Config,
+pub async fn compose_digest(
     store: &Store,
-    idx: usize,
+    cx: DigestContext<'_>,
     now: DateTime<Utc>,
 ) -> Result<usize, StoreError> {
-    let Some((preview, message_id, ids, seen)) = prepare(config, store, idx, now)? else {
+    let Some((preview, record)) = prepare(store, cx, now).await? else {
         return Ok(0);
     };
-    let wl = &config.watchlists[idx];
-    let recipients: Vec<String> = wl.to.iter().map(|m| m.email.to_string()).collect();
-    match store.record_digest(
-        &wl.name,
-        &message_id,
-        &preview.rendered.subject,
-        &preview.message,
-        &ids,
-        &recipients,
-        seen,
-        now,
-    ) {
+    match store.record_digest(&record, now).await {
         Ok(_) => {
             crate::failpoint::hit(crate::failpoint::AFTER_RECORD_DIGEST);
-            info!(watchlist = %wl.name, articles = preview.items, message_id = %message_id, "digest composed");
+            info!(watchlist = %record.watchlist, articles = preview.items, message_id = %record.message_id, "digest composed");
             Ok(preview.items)
         }
         Err(StoreError::Conflict) => {
-            warn!(watchlist = %wl.name, "digest matches were claimed concurrently; skipped");
+            warn!(watchlist = %record.watchlist, "digest matches were claimed concurrently; skipped");
             Ok(0)
         }
         Err(e) => Err(e),
@@ -125,49 +134,57 @@ pub struct DeliveryReport {
     pub refused: usize,
 }
 
-/// Hands every due delivery (every pending one with `all`) to the transport.
+/// Which deliveries a round hands to the transport.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Due {
+    /// Those whose next attempt is due now.
+    Now,
+    /// Every undelivered one (at start-up, and for `digest --send`).
+    All,
+}
+
+/// Hands the due deliveries to the transport and records each outcome.
 ///
 /// # Errors
 /// Database failure.
 pub async fn deliver_due(
-    config: &Config,
     store: &Store,
+    mail: &MailConfig,
     transport: &Transport,
     now: DateTime<Utc>,
-    all: bool,
+    due: Due,
 ) -> Result<DeliveryReport, StoreError> {
-    let due = store.due_deliveries(if all { None } else { Some(now) })?;
+    let deliveries = store
+        .due_deliveries(match due {
+            Due::All => None,
+            Due::Now => Some(now),
+        })
+        .await?;
     let mut report = DeliveryReport::default();
-    for d in due {
+    for d in deliveries {
         match transport
-            .deliver(&config.mail.from, &d.recipient, &d.message, &d.message_id)
+            .deliver(&mail.from, &d.recipient, &d.message, &d.message_id)
             .await
         {
             Ok(reply) => {
                 crate::failpoint::hit(crate::failpoint::AFTER_DELIVER);
-                store.mark_delivered(d.digest_id, &d.recipient, &reply, Utc::now())?;
+                store.mark_delivered(&d, &reply, Utc::now()).await?;
                 info!(watchlist = %d.watchlist, to = %d.recipient, message_id = %d.message_id, reply = %reply, "digest sent");
                 report.sent += 1;
             }
             Err(e) if e.permanent => {
-                store.mark_delivery_failed(
-                    d.digest_id,
-                    &d.recipient,
-                    &e.message,
-                    DeliveryFailure::Permanent,
-                )?;
+                store
+                    .mark_delivery_failed(&d, &e.message, DeliveryFailure::Permanent)
+                    .await?;
                 error!(watchlist = %d.watchlist, to = %d.recipient, message_id = %d.message_id, error = %e, "recipient refused; not retrying");
                 report.refused += 1;
             }
             Err(e) => {
-                let wait = backoff(d.attempts + 1, DELIVERY_RETRY_BASE, DELIVERY_RETRY_CAP);
+                let wait = schedule::delivery_retry(d.attempts + 1);
                 let at = Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
-                store.mark_delivery_failed(
-                    d.digest_id,
-                    &d.recipient,
-                    &e.message,
-                    DeliveryFailure::Transient(at),
-                )?;
+                store
+                    .mark_delivery_failed(&d, &e.message, DeliveryFailure::Transient(at))
+                    .await?;
                 warn!(watchlist = %d.watchlist, to = %d.recipient, message_id = %d.message_id, error = %e, retry_in_secs = wait.as_secs(), "delivery failed; will retry");
                 report.retrying += 1;
             }

@@ -235,6 +235,21 @@ pub const DELIVERY_RETRY_CAP: Duration = Duration::from_secs(3600);
 pub const SOURCE_BACKOFF_BASE: Duration = Duration::from_secs(60);
 pub const SOURCE_BACKOFF_CAP: Duration = Duration::from_secs(6 * 3600);
 
+/// How long a source that has now failed `failures` times in a row (counting this one) waits
+/// before it is tried again: [`SOURCE_BACKOFF_BASE`] doubling up to [`SOURCE_BACKOFF_CAP`],
+/// plus up to 10 % jitter from `seed`, and never less than a server's `Retry-After`.
+#[must_use]
+pub fn source_backoff(failures: u32, retry_after: Option<Duration>, seed: u64) -> Duration {
+    let wait = backoff(failures, SOURCE_BACKOFF_BASE, SOURCE_BACKOFF_CAP);
+    with_jitter(wait, seed).max(retry_after.unwrap_or_default())
+}
+
+/// When an undelivered message is tried again after its `attempts`-th failed attempt.
+#[must_use]
+pub fn delivery_retry(attempts: u32) -> Duration {
+    backoff(attempts, DELIVERY_RETRY_BASE, DELIVERY_RETRY_CAP)
+}
+
 /// Adds up to 10 % jitter derived from `seed` (deterministic for tests).
 pub fn with_jitter(d: Duration, seed: u64) -> Duration {
     let tenth = d.as_millis() as u64 / 10;
@@ -251,6 +266,22 @@ mod tests {
 
     fn at(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn backoffs() {
+        let s = |n| source_backoff(n, None, 0).as_secs();
+        assert_eq!(
+            [s(1), s(2), s(3), s(10), s(20)],
+            [60, 120, 240, 6 * 3600, 6 * 3600]
+        );
+        assert_eq!(
+            source_backoff(1, Some(Duration::from_secs(7200)), 0).as_secs(),
+            7200
+        );
+        assert!(source_backoff(1, None, 5_999).as_millis() <= 66_000);
+        let d = |n| delivery_retry(n).as_secs();
+        assert_eq!([d(1), d(2), d(3), d(8), d(20)], [30, 60, 120, 3600, 3600]);
     }
 
     #[test]

@@ -116,7 +116,7 @@ async fn crash_then_recover(crash: Crash) {
             wait_line(&rx, "newswatch running");
             let store = Store::open(&dir.path().join("state").join("newswatch.db")).unwrap();
             let t = Instant::now();
-            while store.queue_counts().unwrap().1 == 0 {
+            while store.queue_counts().await.unwrap().undelivered == 0 {
                 assert!(
                     t.elapsed() < Duration::from_secs(20),
                     "a digest was never recorded"
@@ -151,8 +151,8 @@ async fn crash_then_recover(crash: Crash) {
     assert_eq!(ids.len(), 1, "every copy has the same Message-ID: {ids:?}");
     let store = Store::open(&dir.path().join("state").join("newswatch.db")).unwrap();
     assert_eq!(
-        store.queue_counts().unwrap(),
-        (0, 0, 0),
+        store.queue_counts().await.unwrap(),
+        newswatch::store::QueueCounts::default(),
         "nothing pending or queued"
     );
 }

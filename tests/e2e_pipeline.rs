@@ -289,8 +289,8 @@ async fn unsent_digest_is_sent_after_smtp_comes_back_with_the_same_message_id() 
     let store = Store::open(&dir.path().join("state").join("newswatch.db")).unwrap();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
-        let undelivered = store.undelivered().unwrap();
-        if undelivered.iter().any(|u| u.3 >= 1) {
+        let undelivered = store.undelivered().await.unwrap();
+        if undelivered.iter().any(|u| u.attempts >= 1) {
             break;
         }
         assert!(
@@ -305,14 +305,15 @@ async fn unsent_digest_is_sent_after_smtp_comes_back_with_the_same_message_id() 
     // digest must go out later with the Message-ID it was given.
     let mut queued: Vec<String> = store
         .undelivered()
+        .await
         .unwrap()
         .into_iter()
-        .map(|u| u.1)
+        .map(|u| u.message_id)
         .collect();
     queued.sort();
     assert!(sink.messages().is_empty());
     assert_eq!(
-        store.queue_counts().unwrap().1,
+        store.queue_counts().await.unwrap().undelivered,
         queued.len() as u64,
         "still queued, nothing dropped"
     );
@@ -331,5 +332,8 @@ async fn unsent_digest_is_sent_after_smtp_comes_back_with_the_same_message_id() 
     let bodies: String = got.iter().map(|m| mime::decoded_text(&m.data)).collect();
     assert!(bodies.contains("أغاديز"), "{bodies}");
     assert!(bodies.contains(SEED_TITLE));
-    assert_eq!(store.queue_counts().unwrap(), (0, 0, 0));
+    assert_eq!(
+        store.queue_counts().await.unwrap(),
+        newswatch::store::QueueCounts::default()
+    );
 }

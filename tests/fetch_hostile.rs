@@ -96,17 +96,18 @@ impl Harness {
         (report, t.elapsed())
     }
 
-    fn health(&self, name: &str) -> SourceHealth {
+    async fn health(&self, name: &str) -> SourceHealth {
         self.store
             .source_health()
+            .await
             .expect("read health")
             .into_iter()
-            .find(|h| h.name == name)
+            .find(|h| h.name.as_str() == name)
             .expect("source has a health row after a scan")
     }
 
     /// The scan failed with an error containing `needle`, and the health says so.
-    fn assert_failed(&self, report: &ScanReport, needle: &str) -> SourceHealth {
+    async fn assert_failed(&self, report: &ScanReport, needle: &str) -> SourceHealth {
         let err = report
             .error
             .as_deref()
@@ -116,7 +117,7 @@ impl Harness {
             "{}: error {err:?} should mention {needle:?}",
             report.source
         );
-        let h = self.health(&report.source);
+        let h = self.health(report.source.as_str()).await;
         assert_eq!(
             h.last_error.as_deref(),
             Some(err),
@@ -222,7 +223,7 @@ async fn robots_disallowed_paths_are_never_requested() {
     assert_eq!(feed.error, None);
     assert_eq!(feed.articles, 2, "the disallowed item keeps its feed text");
     let closed = h.scan("closed").await;
-    h.assert_failed(&closed, "robots.txt");
+    h.assert_failed(&closed, "robots.txt").await;
 
     assert_eq!(
         server.hits("/private/secret.html"),
@@ -281,7 +282,7 @@ async fn second_fetch_is_conditional_and_304_means_not_modified() {
     assert_eq!(requests[0].header("if-none-match"), None);
     assert_eq!(requests[1].header("if-none-match"), Some(ETAG));
     assert_eq!(requests[1].header("if-modified-since"), Some(LAST_MODIFIED));
-    let health = h.health("feed");
+    let health = h.health("feed").await;
     assert_eq!(health.last_status, Some(304));
     assert_eq!(health.consecutive_failures, 0);
 }
@@ -312,7 +313,7 @@ async fn check_retry_after(server: &Hostile, min_wait: Duration, wait: Duration)
     );
     let started = Utc::now();
     let first = h.scan("feed").await;
-    let health = h.assert_failed(&first, "429");
+    let health = h.assert_failed(&first, "429").await;
     assert_eq!(health.last_status, Some(429));
     let retry_at = health.retry_at.expect("retry_at recorded");
     assert!(
@@ -322,7 +323,7 @@ async fn check_retry_after(server: &Hostile, min_wait: Duration, wait: Duration)
     let asked_at = server.requests().last().expect("one request").at;
 
     let second = h.scan("feed").await;
-    h.assert_failed(&second, "retry-after");
+    h.assert_failed(&second, "retry-after").await;
     assert_eq!(
         server.hits("/feed.xml"),
         1,
@@ -381,7 +382,7 @@ async fn silent_hosts_time_out_without_delaying_others() {
         h.timed_scan("good")
     );
     for (report, took) in [(&silent_r, silent_t), (&mute_r, mute_t)] {
-        h.assert_failed(report, "timed out");
+        h.assert_failed(report, "timed out").await;
         assert!(
             // The bound has slack for a loaded 2-core CI machine (seen once: 2.03 s while
             // other test binaries compiled); a fetch that ignored the timeout would hang.
@@ -413,7 +414,7 @@ async fn endless_body_stops_at_max_body_bytes() {
     let http = "timeout_secs = 10\nmax_body_bytes = 1_000_000\nper_host_delay_ms = 0\n";
     let h = Harness::new(http, &[source("endless", &server.url("/page.html"), "")]);
     let (report, took) = h.timed_scan("endless").await;
-    h.assert_failed(&report, "max_body_bytes 1000000");
+    h.assert_failed(&report, "max_body_bytes 1000000").await;
     assert!(
         took < Duration::from_secs(3),
         "stopped by the cap, not the timeout: {took:?}"
@@ -432,7 +433,7 @@ async fn gzip_bomb_stops_at_the_limit_after_decompression() {
     let http = "timeout_secs = 10\nmax_body_bytes = 1_000_000\nper_host_delay_ms = 0\n";
     let h = Harness::new(http, &[source("bomb", &server.url("/page.html"), "")]);
     let (report, took) = h.timed_scan("bomb").await;
-    h.assert_failed(&report, "after decompression");
+    h.assert_failed(&report, "after decompression").await;
     assert!(
         took < Duration::from_secs(3),
         "stopped by the cap, not the timeout: {took:?}"
@@ -463,7 +464,8 @@ async fn lying_content_length_is_refused_without_reading() {
     );
     for name in ["little", "lots"] {
         let (report, took) = h.timed_scan(name).await;
-        h.assert_failed(&report, "content-length 2147483648 exceeds max_body_bytes");
+        h.assert_failed(&report, "content-length 2147483648 exceeds max_body_bytes")
+            .await;
         assert!(
             took < Duration::from_millis(900),
             "{name}: refused up front: {took:?}"
@@ -476,7 +478,7 @@ async fn lying_content_length_is_refused_without_reading() {
     let h = Harness::new(http, &[source("little", &server.url("/little"), "")]);
     let (report, took) = h.timed_scan("little").await;
     assert!(report.error.is_some(), "short body accepted: {report:?}");
-    h.assert_failed(&report, "");
+    h.assert_failed(&report, "").await;
     assert!(took < Duration::from_secs(2), "{took:?}");
 }
 
@@ -501,9 +503,10 @@ async fn wrong_content_types_are_skipped_unparsed() {
         ],
     );
     let pdf = h.scan("pdf").await;
-    h.assert_failed(&pdf, "content type \"application/pdf\"");
+    h.assert_failed(&pdf, "content type \"application/pdf\"")
+        .await;
     let png = h.scan("png").await;
-    h.assert_failed(&png, "content type \"image/png\"");
+    h.assert_failed(&png, "content type \"image/png\"").await;
     // A linked PDF is skipped and the item keeps the feed's own text.
     let feed = h.scan("feed").await;
     assert_matched_good(&feed);
@@ -586,7 +589,7 @@ async fn resetting_and_closing_hosts_are_recorded() {
     );
     for name in ["reset", "close"] {
         let (report, took) = h.timed_scan(name).await;
-        h.assert_failed(&report, "connection");
+        h.assert_failed(&report, "connection").await;
         assert!(took < Duration::from_millis(900), "{name}: {took:?}");
     }
     assert_eq!(
@@ -606,7 +609,7 @@ async fn redirect_loop_stops_after_five_redirects() {
     .await;
     let h = Harness::new(HTTP_FAST, &[source("loop", &server.url("/a"), "")]);
     let (report, took) = h.timed_scan("loop").await;
-    h.assert_failed(&report, "more than 5 redirects");
+    h.assert_failed(&report, "more than 5 redirects").await;
     assert_eq!(
         server.hits("/a") + server.hits("/b"),
         6,
@@ -796,17 +799,23 @@ async fn max_age_and_feed_ttl_are_floors_on_the_schedule() {
     for name in ["cached", "ttl", "plain"] {
         assert_matched_good(&h.scan(name).await);
     }
-    let not_before = |name: &str| h.store.source_state(name).unwrap().retry_at;
-    let cached = not_before("cached").expect("max-age sets a floor");
+    let not_before = async |name: &str| {
+        h.store
+            .source_state(&name.parse().unwrap())
+            .await
+            .unwrap()
+            .retry_at
+    };
+    let cached = not_before("cached").await.expect("max-age sets a floor");
     assert!(cached >= before + chrono::Duration::minutes(59), "{cached}");
     assert!(
         cached <= Utc::now() + chrono::Duration::minutes(61),
         "{cached}"
     );
-    let ttl = not_before("ttl").expect("<ttl> sets a floor");
+    let ttl = not_before("ttl").await.expect("<ttl> sets a floor");
     assert!(ttl >= before + chrono::Duration::minutes(89), "{ttl}");
     assert_eq!(
-        not_before("plain"),
+        not_before("plain").await,
         None,
         "no hint, no floor: the cron decides"
     );

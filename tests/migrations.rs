@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::Utc;
 use newswatch::model::TextFrom;
-use newswatch::store::{schema, ScannedArticle, ScannedMatch, Store, StoreError, TextDebt};
+use newswatch::store::{schema, ArticleMatch, ScannedArticle, Store, StoreError, TextDebt};
 
 fn copy_of_v1(dir: &Path) -> PathBuf {
     let path = dir.join("newswatch.db");
@@ -18,8 +18,8 @@ fn query_one(path: &Path, sql: &str) -> String {
     conn.query_row(sql, [], |r| r.get::<_, String>(0)).unwrap()
 }
 
-#[test]
-fn a_release_0_1_database_opens_with_everything_kept() {
+#[tokio::test]
+async fn a_release_0_1_database_opens_with_everything_kept() {
     let dir = tempfile::tempdir().unwrap();
     let path = copy_of_v1(dir.path());
     let undelivered_id = query_one(
@@ -34,22 +34,31 @@ fn a_release_0_1_database_opens_with_everything_kept() {
     );
 
     // The pending match is still pending.
-    let pending = store.pending_matches("niger").unwrap();
+    let pending = store
+        .pending_matches(&"niger".parse().unwrap())
+        .await
+        .unwrap();
     assert_eq!(pending.len(), 1);
     assert_eq!(
         pending[0].url.as_deref(),
         Some("http://127.0.0.1:18080/a/4.html")
     );
     // The undelivered digest goes out with its Message-ID; the sent one does not again.
-    let due = store.due_deliveries(None).unwrap();
+    let due = store.due_deliveries(None).await.unwrap();
     assert_eq!(due.len(), 2, "two recipients of the undelivered digest");
     assert!(due.iter().all(|d| d.message_id == undelivered_id));
     // Source health survives.
-    let health = store.source_health().unwrap();
-    let dead = health.iter().find(|h| h.name == "dead").unwrap();
+    let health = store.source_health().await.unwrap();
+    let dead = health.iter().find(|h| h.name.as_str() == "dead").unwrap();
     assert_eq!(dead.consecutive_failures, 3);
     assert!(dead.retry_at.is_some());
-    assert!(store.source_state("wire").unwrap().baselined);
+    assert!(
+        store
+            .source_state(&"wire".parse().unwrap())
+            .await
+            .unwrap()
+            .baselined
+    );
 
     // Dedup: an article already mailed, seen again, is not new.
     let again = ScannedArticle {
@@ -62,18 +71,22 @@ fn a_release_0_1_database_opens_with_everything_kept() {
         text_from: Some(TextFrom::Feed),
         debt: TextDebt::Settled,
         reportable_if_new: true,
-        matches: vec![ScannedMatch {
-            watchlist: "niger".into(),
+        matches: vec![ArticleMatch {
+            watchlist: "niger".parse().unwrap(),
             terms: vec!["Niger".into()],
             snippet: "Niger".into(),
             highlights: vec![(0, 5)],
         }],
     };
-    let r = store.record_scan("wire", &[again], Utc::now()).unwrap();
+    let r = store
+        .record_scan(&"wire".parse().unwrap(), &[again], Utc::now())
+        .await
+        .unwrap();
     assert_eq!(r[0].new, [false]);
     // Articles recorded before text_from was kept say so.
     let known = store
         .known_articles(&["http://127.0.0.1:18080/a/1.html"])
+        .await
         .unwrap();
     assert_eq!(known.values().next().unwrap().text_from, None);
     drop(store);

@@ -134,7 +134,7 @@ fn new_pairs(r: &ScanReport) -> Vec<(String, String)> {
     r.matches
         .iter()
         .filter(|m| m.new)
-        .map(|m| (m.watchlist.clone(), m.url.clone()))
+        .map(|m| (m.watchlist.to_string(), m.url.clone()))
         .collect()
 }
 
@@ -159,7 +159,7 @@ async fn a_page_that_fails_once_is_matched_on_its_full_text_later() {
 
     let first = scan(&cfg, &store, t0).await;
     assert!(first.matches.is_empty(), "the teaser matches nothing");
-    assert_eq!(store.owed_by_source().unwrap().get("wire"), Some(&1));
+    assert_eq!(store.owed_by_source().await.unwrap().get("wire"), Some(&1));
 
     // Too early: the page is not asked again before its back-off.
     let early = scan(&cfg, &store, t0 + chrono::Duration::seconds(10)).await;
@@ -173,7 +173,7 @@ async fn a_page_that_fails_once_is_matched_on_its_full_text_later() {
     assert_eq!(m.terms, ["Niger", "withdrawal"]);
     assert_eq!(m.text_from.map(|t| t.as_str()), Some("page"));
     assert!(
-        store.owed_by_source().unwrap().is_empty(),
+        store.owed_by_source().await.unwrap().is_empty(),
         "the debt is paid"
     );
 
@@ -182,7 +182,14 @@ async fn a_page_that_fails_once_is_matched_on_its_full_text_later() {
     assert_eq!(again.matches.len(), 1, "still a match, not new");
     assert_eq!(site.served("/a/503.html"), 2, "read once more, then known");
     assert_eq!(site.served("/a/404.html"), 1, "a 404 is tried once only");
-    assert_eq!(store.pending_matches("niger").unwrap().len(), 1);
+    assert_eq!(
+        store
+            .pending_matches(&"niger".parse().unwrap())
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -222,6 +229,7 @@ async fn a_page_that_hangs_once_and_the_pages_behind_it_are_all_matched_later() 
     );
     let owed = store
         .owed_by_source()
+        .await
         .unwrap()
         .get("wire")
         .copied()
@@ -246,7 +254,7 @@ async fn a_page_that_hangs_once_and_the_pages_behind_it_are_all_matched_later() 
         .matches
         .iter()
         .all(|m| m.text_from.map(|t| t.as_str()) == Some("page")));
-    assert!(store.owed_by_source().unwrap().is_empty());
+    assert!(store.owed_by_source().await.unwrap().is_empty());
     let again = scan(&cfg, &store, t0 + minutes(60)).await;
     assert!(new_pairs(&again).is_empty());
 }
@@ -277,7 +285,10 @@ async fn a_host_that_fails_forever_ends_its_debt_after_its_tries() {
         TEXT_TRIES as usize,
         "tried exactly its tries"
     );
-    assert!(store.owed_by_source().unwrap().is_empty(), "the debt ended");
+    assert!(
+        store.owed_by_source().await.unwrap().is_empty(),
+        "the debt ended"
+    );
 }
 
 /// The release binary is killed after it read a page and before it recorded it: the next

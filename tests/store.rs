@@ -1,11 +1,19 @@
-//! The state database on a real SQLite file: identity, baseline, exactly-once queuing.
+//! The state database: identity, baseline, exactly-once queuing, the outbox and health, on
+//! a real database of every backend (`backends()`).
 
 use chrono::{Duration, Utc};
-use newswatch::fetch::Validators;
-use newswatch::model::TextFrom;
-use newswatch::store::{
-    DeliveryFailure, HealthChange, ScannedArticle, ScannedMatch, Store, TextDebt,
+use newswatch::model::{
+    ArticleMatch, DigestRecord, HealthChange, ScannedArticle, SourceName, TextDebt, TextFrom,
+    Validators, WatchlistName,
 };
+use newswatch::store::{DeliveryFailure, FetchFailure, QueueCounts, Store, StoreError};
+
+fn name<T: std::str::FromStr>(s: &str) -> T
+where
+    T::Err: std::fmt::Debug,
+{
+    s.parse().unwrap()
+}
 
 fn article(url: &str, fp: &str, reportable: bool, watchlists: &[&str]) -> ScannedArticle {
     ScannedArticle {
@@ -20,8 +28,8 @@ fn article(url: &str, fp: &str, reportable: bool, watchlists: &[&str]) -> Scanne
         reportable_if_new: reportable,
         matches: watchlists
             .iter()
-            .map(|w| ScannedMatch {
-                watchlist: w.to_string(),
+            .map(|w| ArticleMatch {
+                watchlist: name(w),
                 terms: vec!["النيجر".into()],
                 snippet: "النيجر".into(),
                 highlights: vec![(0, 12)],
@@ -30,241 +38,309 @@ fn article(url: &str, fp: &str, reportable: bool, watchlists: &[&str]) -> Scanne
     }
 }
 
-fn open() -> (tempfile::TempDir, Store) {
+/// A fresh, empty database of each backend, with what keeps it alive.
+fn backends() -> Vec<(tempfile::TempDir, Store)> {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("state").join("newswatch.db")).unwrap();
-    (dir, store)
+    vec![(dir, store)]
 }
 
-#[test]
-fn a_match_is_new_once_even_across_reopen() {
+#[tokio::test]
+async fn a_match_is_new_once_even_across_reopen() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("newswatch.db");
     let now = Utc::now();
+    let s: SourceName = name("s");
+    let a = [article("https://a.example/1", "f1", true, &["niger"])];
     {
         let store = Store::open(&path).unwrap();
-        let r = store
-            .record_scan(
-                "s",
-                &[article("https://a.example/1", "f1", true, &["niger"])],
-                now,
-            )
-            .unwrap();
-        assert!(r[0].new[0]);
-        let r = store
-            .record_scan(
-                "s",
-                &[article("https://a.example/1", "f1", true, &["niger"])],
-                now,
-            )
-            .unwrap();
-        assert!(!r[0].new[0]);
+        assert_eq!(store.record_scan(&s, &a, now).await.unwrap()[0].new, [true]);
+        assert_eq!(
+            store.record_scan(&s, &a, now).await.unwrap()[0].new,
+            [false]
+        );
     }
     let store = Store::open(&path).unwrap();
-    let r = store
-        .record_scan(
-            "s",
-            &[article("https://a.example/1", "f1", true, &["niger"])],
-            now,
-        )
-        .unwrap();
-    assert!(!r[0].new[0], "a restart must not re-report");
-    assert_eq!(store.pending_matches("niger").unwrap().len(), 1);
-}
-
-#[test]
-fn same_story_by_another_url_or_fingerprint_is_one_article() {
-    let (_d, store) = open();
-    let now = Utc::now();
-    store
-        .record_scan(
-            "feed-a",
-            &[article("https://a.example/1", "same", true, &["niger"])],
-            now,
-        )
-        .unwrap();
-    let r = store
-        .record_scan(
-            "feed-b",
-            &[article("https://b.example/other", "same", true, &["niger"])],
-            now,
-        )
-        .unwrap();
-    assert!(!r[0].new[0]);
+    let r = store.record_scan(&s, &a, now).await.unwrap();
+    assert_eq!(r[0].new, [false], "a restart must not re-report");
     assert_eq!(
-        r[0].url.as_deref(),
-        Some("https://a.example/1"),
-        "shown with the first canonical URL"
+        store.pending_matches(&name("niger")).await.unwrap().len(),
+        1
     );
-    // A second watchlist on the same article is a new pair.
-    let r = store
-        .record_scan(
-            "feed-b",
-            &[article(
-                "https://b.example/other",
-                "same",
-                true,
-                &["niger", "sahel"],
-            )],
-            now,
-        )
-        .unwrap();
-    assert_eq!(r[0].new, [false, true], "niger was recorded, sahel is new");
 }
 
-#[test]
-fn baseline_articles_are_seen_but_never_reported() {
-    let (_d, store) = open();
-    let now = Utc::now();
-    let r = store
-        .record_scan(
-            "s",
-            &[article("https://a.example/old", "old", false, &["niger"])],
-            now,
-        )
-        .unwrap();
-    assert!(!r[0].new[0]);
-    assert!(store.pending_matches("niger").unwrap().is_empty());
-    assert!(store.source_state("s").unwrap().baselined);
-    // Seen again later, it stays unreported.
-    let r = store
-        .record_scan(
-            "s",
-            &[article("https://a.example/old", "old", true, &["niger"])],
-            now,
-        )
-        .unwrap();
-    assert!(!r[0].new[0]);
+#[tokio::test]
+async fn same_story_by_another_url_or_fingerprint_is_one_article() {
+    for (_d, store) in backends() {
+        let now = Utc::now();
+        let a = [article("https://a.example/1", "same", true, &["niger"])];
+        store.record_scan(&name("feed-a"), &a, now).await.unwrap();
+        let b = [article("https://b.example/other", "same", true, &["niger"])];
+        let r = store.record_scan(&name("feed-b"), &b, now).await.unwrap();
+        assert_eq!(r[0].new, [false]);
+        assert_eq!(
+            r[0].url.as_deref(),
+            Some("https://a.example/1"),
+            "shown with the first canonical URL"
+        );
+        // A second watchlist on the same article is a new pair.
+        let c = [article(
+            "https://b.example/other",
+            "same",
+            true,
+            &["niger", "sahel"],
+        )];
+        let r = store.record_scan(&name("feed-b"), &c, now).await.unwrap();
+        assert_eq!(r[0].new, [false, true], "niger was recorded, sahel is new");
+        // Known by either URL now.
+        let known = store
+            .known_articles(&["https://a.example/1", "https://b.example/other"])
+            .await
+            .unwrap();
+        assert_eq!(known.len(), 2);
+        let ids: std::collections::HashSet<i64> = known.values().map(|k| k.id).collect();
+        assert_eq!(ids.len(), 1, "one article");
+    }
 }
 
-#[test]
-fn dry_run_peek_writes_nothing() {
-    let (_d, store) = open();
-    let arts = [article("https://a.example/1", "f1", true, &["niger"])];
-    let r = store.peek_scan(&arts).unwrap();
-    assert!(r[0].new[0]);
-    assert!(store.pending_matches("niger").unwrap().is_empty());
-    assert!(!store.source_state("s").unwrap().baselined);
-}
-
-#[test]
-fn digest_claims_matches_once_and_deliveries_retry() {
-    let (_d, store) = open();
-    let now = Utc::now();
-    store
-        .record_scan(
-            "s",
-            &[article("https://a.example/1", "f1", true, &["niger"])],
-            now,
-        )
-        .unwrap();
-    let pending = store.pending_matches("niger").unwrap();
-    let ids: Vec<i64> = pending.iter().map(|p| p.article_id).collect();
-    let rcpts = vec!["a@example.org".to_string(), "b@example.org".to_string()];
-    let id = store
-        .record_digest("niger", "<m1@x>", "subj", b"bytes", &ids, &rcpts, None, now)
-        .unwrap();
-    assert!(store.pending_matches("niger").unwrap().is_empty());
-    // The same matches cannot be claimed twice.
-    assert!(store
-        .record_digest("niger", "<m2@x>", "subj", b"bytes", &ids, &rcpts, None, now)
-        .is_err());
-
-    let due = store.due_deliveries(Some(now)).unwrap();
-    assert_eq!(due.len(), 2);
-    assert!(due
-        .iter()
-        .all(|d| d.message_id == "<m1@x>" && d.message == b"bytes"));
-    store
-        .mark_delivered(id, "a@example.org", "250 ok", now)
-        .unwrap();
-    let later = now + Duration::seconds(30);
-    store
-        .mark_delivery_failed(
-            id,
-            "b@example.org",
-            "451 try later",
-            DeliveryFailure::Transient(later),
-        )
-        .unwrap();
-    assert!(store.due_deliveries(Some(now)).unwrap().is_empty());
-    assert_eq!(
-        store
-            .next_delivery_at()
+#[tokio::test]
+async fn baseline_articles_are_seen_but_never_reported() {
+    for (_d, store) in backends() {
+        let now = Utc::now();
+        let s: SourceName = name("s");
+        let old = [article("https://a.example/old", "old", false, &["niger"])];
+        let r = store.record_scan(&s, &old, now).await.unwrap();
+        assert_eq!(r[0].new, [false]);
+        assert!(store
+            .pending_matches(&name("niger"))
+            .await
             .unwrap()
-            .unwrap()
-            .timestamp_millis(),
-        later.timestamp_millis()
-    );
-    let all = store.due_deliveries(None).unwrap();
-    assert_eq!(all.len(), 1, "start-up retries everything at once");
-    assert_eq!(all[0].recipient, "b@example.org");
-    assert_eq!(all[0].message_id, "<m1@x>");
-    store
-        .mark_delivery_failed(
-            id,
-            "b@example.org",
-            "550 no such user",
-            DeliveryFailure::Permanent,
-        )
-        .unwrap();
-    assert!(store.due_deliveries(None).unwrap().is_empty());
-    assert_eq!(store.queue_counts().unwrap(), (0, 0, 1));
+            .is_empty());
+        assert!(store.source_state(&s).await.unwrap().baselined);
+        // Seen again later, it stays unreported.
+        let again = [article("https://a.example/old", "old", true, &["niger"])];
+        let r = store.record_scan(&s, &again, now).await.unwrap();
+        assert_eq!(r[0].new, [false]);
+    }
 }
 
-#[test]
-fn health_changes_once_per_change() {
-    let (_d, store) = open();
-    let t0 = Utc::now();
-    let retry = t0 + Duration::minutes(1);
-    assert_eq!(
+#[tokio::test]
+async fn dry_run_peek_writes_nothing() {
+    for (_d, store) in backends() {
+        let arts = [article("https://a.example/1", "f1", true, &["niger"])];
+        let r = store.peek_scan(&arts).await.unwrap();
+        assert_eq!(r[0].new, [true]);
+        assert!(store
+            .pending_matches(&name("niger"))
+            .await
+            .unwrap()
+            .is_empty());
+        assert!(!store.source_state(&name("s")).await.unwrap().baselined);
+    }
+}
+
+#[tokio::test]
+async fn owed_text_is_paid_once_and_its_new_pairs_are_new() {
+    for (_d, store) in backends() {
+        let s: SourceName = name("s");
+        let now = Utc::now();
+        let mut teaser = article("https://a.example/1", "teaser", true, &[]);
+        teaser.text_from = Some(TextFrom::Feed);
+        teaser.debt = TextDebt::Owed {
+            url: "https://a.example/1".into(),
+            tries: 1,
+            next_try_at: now + Duration::minutes(1),
+            error: "timed out".into(),
+        };
+        store.record_scan(&s, &[teaser], now).await.unwrap();
+        assert!(store.owed_due(&s, now).await.unwrap().is_empty(), "not yet");
+        let due = store
+            .owed_due(&s, now + Duration::minutes(2))
+            .await
+            .unwrap();
+        assert_eq!(due.len(), 1);
+        assert_eq!(due[0].owed.as_ref().unwrap().tries, 1);
+        assert_eq!(store.owed_by_source().await.unwrap().get("s"), Some(&1));
+
+        let full = article("https://a.example/1", "full text", true, &["niger"]);
+        let r = store
+            .record_scan(&s, std::slice::from_ref(&full), now)
+            .await
+            .unwrap();
+        assert_eq!(r[0].new, [true], "the page's text adds a new pair");
+        assert!(store.owed_by_source().await.unwrap().is_empty());
+        let known = store
+            .known_articles(&["https://a.example/1"])
+            .await
+            .unwrap();
+        let k = &known["https://a.example/1"];
+        assert_eq!(k.title, "title full text");
+        assert_eq!(k.text_from, Some(TextFrom::Page));
+        assert!(k.owed.is_none());
+        let r = store.record_scan(&s, &[full], now).await.unwrap();
+        assert_eq!(r[0].new, [false]);
+    }
+}
+
+#[tokio::test]
+async fn owed_text_that_is_another_stored_story_is_that_story() {
+    for (_d, store) in backends() {
+        let s: SourceName = name("s");
+        let now = Utc::now();
+        let original = article("https://a.example/story", "wire copy", true, &["niger"]);
+        store.record_scan(&s, &[original], now).await.unwrap();
+        let mut teaser = article("https://b.example/copy", "teaser", true, &[]);
+        teaser.debt = TextDebt::Owed {
+            url: "https://b.example/copy".into(),
+            tries: 1,
+            next_try_at: now,
+            error: "503".into(),
+        };
+        store.record_scan(&s, &[teaser], now).await.unwrap();
+        // Its page turns out to be the wire copy already stored.
+        let copy = article("https://b.example/copy", "wire copy", true, &["niger"]);
+        let r = store.record_scan(&s, &[copy], now).await.unwrap();
+        assert_eq!(r[0].new, [false], "the story was recorded already");
+        assert_eq!(r[0].url.as_deref(), Some("https://a.example/story"));
+        assert!(store.owed_by_source().await.unwrap().is_empty());
+        assert_eq!(
+            store.pending_matches(&name("niger")).await.unwrap().len(),
+            1
+        );
+    }
+}
+
+fn record(watchlist: &str, id: &str, ids: &[i64]) -> DigestRecord {
+    DigestRecord {
+        watchlist: name(watchlist),
+        message_id: id.into(),
+        subject: "subj".into(),
+        message: b"bytes".to_vec(),
+        article_ids: ids.to_vec(),
+        recipients: vec!["a@example.org".into(), "b@example.org".into()],
+        health_seen: None,
+    }
+}
+
+#[tokio::test]
+async fn digest_claims_matches_once_and_deliveries_retry() {
+    for (_d, store) in backends() {
+        let now = Utc::now();
+        let niger: WatchlistName = name("niger");
+        let a = [article("https://a.example/1", "f1", true, &["niger"])];
+        store.record_scan(&name("s"), &a, now).await.unwrap();
+        let pending = store.pending_matches(&niger).await.unwrap();
+        let ids: Vec<i64> = pending.iter().map(|p| p.article_id).collect();
         store
-            .record_fetch_failure("s", "timeout", None, retry, t0)
-            .unwrap(),
-        None
-    );
-    assert_eq!(
+            .record_digest(&record("niger", "<m1@x>", &ids), now)
+            .await
+            .unwrap();
+        assert!(store.pending_matches(&niger).await.unwrap().is_empty());
+        // The same matches cannot be claimed twice.
+        assert!(matches!(
+            store
+                .record_digest(&record("niger", "<m2@x>", &ids), now)
+                .await,
+            Err(StoreError::Conflict)
+        ));
+
+        let due = store.due_deliveries(Some(now)).await.unwrap();
+        assert_eq!(due.len(), 2);
+        assert!(due
+            .iter()
+            .all(|d| d.message_id == "<m1@x>" && d.message == b"bytes"));
+        let (to_a, to_b) = (&due[0], &due[1]);
+        assert_eq!(to_a.recipient, "a@example.org");
+        store.mark_delivered(to_a, "250 ok", now).await.unwrap();
+        let later = now + Duration::seconds(30);
         store
-            .record_fetch_failure("s", "timeout", None, retry, t0 + Duration::hours(12))
-            .unwrap(),
-        None
-    );
-    assert_eq!(
+            .mark_delivery_failed(to_b, "451 try later", DeliveryFailure::Transient(later))
+            .await
+            .unwrap();
+        assert!(store.due_deliveries(Some(now)).await.unwrap().is_empty());
+        assert_eq!(
+            store
+                .next_delivery_at()
+                .await
+                .unwrap()
+                .unwrap()
+                .timestamp_millis(),
+            later.timestamp_millis()
+        );
+        let all = store.due_deliveries(None).await.unwrap();
+        assert_eq!(all.len(), 1, "start-up retries everything at once");
+        assert_eq!(all[0].recipient, "b@example.org");
+        assert_eq!(all[0].message_id, "<m1@x>");
+        assert_eq!(all[0].attempts, 1);
         store
-            .record_fetch_failure("s", "timeout", None, retry, t0 + Duration::hours(24))
-            .unwrap(),
-        Some(HealthChange::Failing)
-    );
-    assert_eq!(
-        store
-            .record_fetch_failure("s", "timeout", None, retry, t0 + Duration::hours(30))
-            .unwrap(),
-        None
-    );
-    let v = Validators {
-        etag: Some("\"e1\"".into()),
-        last_modified: None,
-    };
-    assert_eq!(
-        store
-            .record_fetch_success("s", Some(&v), 200, t0 + Duration::hours(31))
-            .unwrap(),
-        Some(HealthChange::Recovered)
-    );
-    assert_eq!(
-        store
-            .record_fetch_success("s", Some(&v), 304, t0 + Duration::hours(32))
-            .unwrap(),
-        None
-    );
-    assert_eq!(store.source_state("s").unwrap().validators, v);
-    let notes = store.pending_health_notes("niger", |_| true).unwrap();
-    assert_eq!(
-        notes.iter().map(|n| n.kind.as_str()).collect::<Vec<_>>(),
-        ["failing", "recovered"]
-    );
-    assert!(store
-        .pending_health_notes("niger", |s| s != "s")
-        .unwrap()
-        .is_empty());
+            .mark_delivery_failed(&all[0], "550 no such user", DeliveryFailure::Permanent)
+            .await
+            .unwrap();
+        assert!(store.due_deliveries(None).await.unwrap().is_empty());
+        assert_eq!(
+            store.queue_counts().await.unwrap(),
+            QueueCounts {
+                pending_matches: 0,
+                undelivered: 0,
+                refused: 1
+            }
+        );
+        let undelivered = store.undelivered().await.unwrap();
+        assert_eq!(undelivered.len(), 1);
+        assert_eq!(
+            undelivered[0].last_error.as_deref(),
+            Some("550 no such user")
+        );
+    }
+}
+
+#[tokio::test]
+async fn health_changes_once_per_change() {
+    for (_d, store) in backends() {
+        let s: SourceName = name("s");
+        let t0 = Utc::now();
+        let failure = FetchFailure {
+            message: "timeout".into(),
+            status: None,
+            retry_at: t0 + Duration::minutes(1),
+        };
+        let mut changes = Vec::new();
+        for hours in [0, 12, 24, 30] {
+            let at = t0 + Duration::hours(hours);
+            changes.push(store.record_fetch_failure(&s, &failure, at).await.unwrap());
+        }
+        assert_eq!(changes, [None, None, Some(HealthChange::Failing), None]);
+        let v = Validators {
+            etag: Some("\"e1\"".into()),
+            last_modified: None,
+        };
+        let at = t0 + Duration::hours(31);
+        assert_eq!(
+            store
+                .record_fetch_success(&s, Some(&v), 200, at)
+                .await
+                .unwrap(),
+            Some(HealthChange::Recovered)
+        );
+        let at = t0 + Duration::hours(32);
+        assert_eq!(
+            store
+                .record_fetch_success(&s, Some(&v), 304, at)
+                .await
+                .unwrap(),
+            None
+        );
+        assert_eq!(store.source_state(&s).await.unwrap().validators, v);
+        let niger: WatchlistName = name("niger");
+        let events = store.pending_health_events(&niger, |_| true).await.unwrap();
+        assert_eq!(
+            events.iter().map(|n| n.change).collect::<Vec<_>>(),
+            [HealthChange::Failing, HealthChange::Recovered]
+        );
+        assert!(store
+            .pending_health_events(&niger, |n| n.as_str() != "s")
+            .await
+            .unwrap()
+            .is_empty());
+    }
 }

@@ -3,37 +3,44 @@
 use chrono::Utc;
 
 use super::{open_store, CmdError, Globals};
+use crate::config::Watchlist;
 use crate::mail::Transport;
-use crate::outbox;
+use crate::outbox::{self, DigestContext, Due};
 
 pub async fn run(globals: &Globals, names: &[String], send: bool) -> Result<(), CmdError> {
     let config = globals.load_config()?;
-    let mut indices = Vec::new();
+    let mut chosen: Vec<&Watchlist> = Vec::new();
     for n in names {
-        match config.watchlist_index(n) {
-            Some(i) => indices.push(i),
+        match config.watchlists.by_name(n) {
+            Some(w) => chosen.push(w),
             None => return Err(CmdError::Usage(format!("unknown watchlist {n:?}"))),
         }
     }
-    if indices.is_empty() {
-        indices = (0..config.watchlists.len()).collect();
+    if chosen.is_empty() {
+        chosen = config.watchlists.iter().collect();
     }
     let store = open_store(&config)?;
     let now = Utc::now();
+    let cx = |watchlist| DigestContext {
+        watchlist,
+        mail: &config.mail,
+        timezone: config.timezone,
+    };
     if send {
         let transport = Transport::from_config(&config.mail, &config.outbox_dir())
             .map_err(|e| CmdError::Runtime(e.into()))?;
-        for &i in &indices {
-            let n = outbox::compose_digest(&config, &store, i, now)
+        for &w in &chosen {
+            let n = outbox::compose_digest(&store, cx(w), now)
+                .await
                 .map_err(|e| CmdError::Runtime(e.into()))?;
-            let name = &config.watchlists[i].name;
+            let name = &w.name;
             if n == 0 {
                 println!("{name}: nothing new");
             } else {
                 println!("{name}: digest of {n} article(s) queued");
             }
         }
-        let r = outbox::deliver_due(&config, &store, &transport, now, true)
+        let r = outbox::deliver_due(&store, &config.mail, &transport, now, Due::All)
             .await
             .map_err(|e| CmdError::Runtime(e.into()))?;
         println!(
@@ -49,8 +56,9 @@ pub async fn run(globals: &Globals, names: &[String], send: bool) -> Result<(), 
         return Ok(());
     }
     let mut any = false;
-    for &i in &indices {
-        let preview = outbox::preview_digest(&config, &store, i, now)
+    for &w in &chosen {
+        let preview = outbox::preview_digest(&store, cx(w), now)
+            .await
             .map_err(|e| CmdError::Runtime(e.into()))?;
         let Some(p) = preview else { continue };
         any = true;

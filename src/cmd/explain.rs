@@ -16,9 +16,12 @@ struct Item {
 
 pub async fn run(globals: &Globals, watchlist: &str, input: &str) -> Result<(), CmdError> {
     let config = globals.load_config()?;
-    let idx = config
-        .watchlist_index(watchlist)
-        .ok_or_else(|| CmdError::Usage(format!("unknown watchlist {watchlist:?}")))?;
+    let name = config
+        .watchlists
+        .by_name(watchlist)
+        .ok_or_else(|| CmdError::Usage(format!("unknown watchlist {watchlist:?}")))?
+        .name
+        .clone();
     let (bytes, content_type, url) = read_input(globals, input).await?;
     let items = match extract_any(&bytes, content_type.as_deref(), url.as_ref()) {
         Ok(Extracted::Article(a)) => {
@@ -66,7 +69,9 @@ pub async fn run(globals: &Globals, watchlist: &str, input: &str) -> Result<(), 
         if items.len() > 1 {
             println!("== item {} of {}: {}", i + 1, items.len(), item.title);
         }
-        println!("{}", config.matcher.explain(idx, &item.title, &item.body));
+        if let Some(e) = config.watchlists.explain(&name, &item.title, &item.body) {
+            println!("{e}");
+        }
     }
     Ok(())
 }

@@ -34,7 +34,7 @@ pub async fn run(
     let selected = config
         .sources
         .iter()
-        .filter(|s| names.is_empty() || names.contains(&s.name));
+        .filter(|s| names.is_empty() || names.iter().any(|n| s.name == n.as_str()));
     let reports =
         join_all(selected.map(|s| scan_source(&config, &store, &fetcher, s, mode, now))).await;
     for r in reports {

@@ -1,16 +1,17 @@
 //! `newswatch status`: source health, pending matches, undelivered digests.
 
 use super::{open_store, CmdError, Globals};
+use crate::model::{DeliveryState, SourceName};
 
-pub fn run(globals: &Globals, json: bool) -> Result<(), CmdError> {
+pub async fn run(globals: &Globals, json: bool) -> Result<(), CmdError> {
     let config = globals.load_config()?;
     let store = open_store(&config)?;
     let rt = |e: crate::store::StoreError| CmdError::Runtime(e.into());
-    let health = store.source_health().map_err(rt)?;
-    let pending = store.pending_by_watchlist().map_err(rt)?;
-    let undelivered = store.undelivered().map_err(rt)?;
-    let owed = store.owed_by_source().map_err(rt)?;
-    let owed_of = |name: &str| owed.get(name).copied().unwrap_or(0);
+    let health = store.source_health().await.map_err(rt)?;
+    let pending = store.pending_by_watchlist().await.map_err(rt)?;
+    let undelivered = store.undelivered().await.map_err(rt)?;
+    let owed = store.owed_by_source().await.map_err(rt)?;
+    let owed_of = |name: &SourceName| owed.get(name).copied().unwrap_or(0);
     let ts = |t: Option<chrono::DateTime<chrono::Utc>>| {
         t.map_or_else(
             || "-".to_string(),
@@ -44,12 +45,9 @@ pub fn run(globals: &Globals, json: bool) -> Result<(), CmdError> {
             .collect();
         let pending: serde_json::Map<_, _> = pending
             .iter()
-            .map(|(w, n)| (w.clone(), serde_json::json!(n)))
+            .map(|(w, n)| (w.to_string(), serde_json::json!(n)))
             .collect();
-        let undelivered: Vec<_> = undelivered
-            .iter()
-            .map(|(w, id, to, attempts, err, state)| serde_json::json!({"watchlist": w, "message_id": id, "to": to, "attempts": attempts, "last_error": err, "state": state}))
-            .collect();
+
         println!(
             "{}",
             serde_json::json!({"sources": sources, "pending_matches": pending, "undelivered": undelivered})
@@ -93,15 +91,18 @@ pub fn run(globals: &Globals, json: bool) -> Result<(), CmdError> {
     if undelivered.is_empty() {
         println!("  none");
     }
-    for (w, id, to, attempts, err, state) in &undelivered {
-        let what = if state == "failed" {
-            "refused"
-        } else {
-            "queued"
+    for u in &undelivered {
+        let what = match u.state {
+            DeliveryState::Failed => "refused",
+            DeliveryState::Pending => "queued",
         };
         println!(
-            "  {w} {id} to {to}: {what} after {attempts} attempt(s): {}",
-            err.as_deref().unwrap_or("-")
+            "  {} {} to {}: {what} after {} attempt(s): {}",
+            u.watchlist,
+            u.message_id,
+            u.recipient,
+            u.attempts,
+            u.last_error.as_deref().unwrap_or("-")
         );
     }
     Ok(())

@@ -4,7 +4,7 @@ use chrono::Utc;
 
 use super::{CmdError, Globals};
 use crate::digest::render::Rendered;
-use crate::mail::{compose, new_message_id, Transport};
+use crate::mail::{compose, new_message_id, Headers, Transport};
 
 pub async fn run(globals: &Globals, to: &str) -> Result<(), CmdError> {
     let config = globals.load_config()?;
@@ -23,16 +23,15 @@ pub async fn run(globals: &Globals, to: &str) -> Result<(), CmdError> {
             "<p>This is a test message from newswatch. If you can read it, mail delivery works.</p>"
                 .into(),
     };
-    let msg = compose(
-        &rendered,
-        &config.mail.from,
-        std::slice::from_ref(&rcpt),
-        "test",
-        &id,
-        now,
-        None,
-    )
-    .map_err(|e| CmdError::Runtime(e.into()))?;
+    let headers = Headers {
+        from: &config.mail.from,
+        to: std::slice::from_ref(&rcpt),
+        list: "test",
+        message_id: &id,
+        date: now,
+        list_unsubscribe: None,
+    };
+    let msg = compose(&rendered, &headers).map_err(|e| CmdError::Runtime(e.into()))?;
     let reply = transport
         .deliver(&config.mail.from, rcpt.email.as_ref(), &msg, &id)
         .await

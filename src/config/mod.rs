@@ -7,6 +7,7 @@
 pub mod error;
 pub mod raw;
 pub mod validate;
+mod watchlists;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -16,19 +17,16 @@ use chrono_tz::Tz;
 use url::Url;
 
 pub use error::{ConfigError, ConfigErrors};
+pub use watchlists::Watchlists;
 
 use crate::extract::SourceKind;
 use crate::fetch::FetchSettings;
-use crate::matcher::{Matcher, WatchlistTerms};
+use crate::matcher::WatchlistTerms;
+use crate::model::{SourceName, WatchlistName};
 use crate::schedule::CronSpec;
 
 pub const DEFAULT_CONFIG_PATH: &str = "/etc/newswatch/newswatch.toml";
 pub const DEFAULT_STATE_DIR: &str = "/var/lib/newswatch";
-pub const DEFAULT_USER_AGENT: &str = "newswatch/0.1 (+https://example.org/newswatch)";
-pub const DEFAULT_TIMEOUT_SECS: u64 = 30;
-pub const DEFAULT_MAX_BODY_BYTES: u64 = 10_000_000;
-pub const DEFAULT_PER_HOST_DELAY_MS: u64 = 1000;
-pub const DEFAULT_PER_HOST_CONCURRENCY: usize = 1;
 pub const DEFAULT_FROM: &str = "newswatch <newswatch@localhost>";
 pub const DEFAULT_SCHEDULE: &str = "*/15 * * * *";
 pub const DEFAULT_DIGEST: &str = "0 7 * * *";
@@ -43,9 +41,8 @@ pub struct Config {
     pub http: FetchSettings,
     pub mail: MailConfig,
     pub sources: Vec<Source>,
-    pub watchlists: Vec<Watchlist>,
-    /// All watchlists' terms in one automaton; watchlist `i` of `watchlists` is index `i`.
-    pub matcher: Matcher,
+    /// The watchlists and their compiled terms.
+    pub watchlists: Watchlists,
 }
 
 #[derive(Debug, Clone)]
@@ -88,7 +85,7 @@ impl Backfill {
 
 #[derive(Debug)]
 pub struct Source {
-    pub name: String,
+    pub name: SourceName,
     pub url: Url,
     pub kind: SourceKind,
     pub schedule: CronSpec,
@@ -121,7 +118,7 @@ impl std::fmt::Display for DigestSchedule {
 
 #[derive(Debug)]
 pub struct Watchlist {
-    pub name: String,
+    pub name: WatchlistName,
     pub terms: WatchlistTerms,
     /// Source patterns as written (`*`, names, or globs with `*`).
     pub sources: Vec<String>,
@@ -131,8 +128,9 @@ pub struct Watchlist {
 
 impl Watchlist {
     /// Whether this watchlist watches the named source.
-    pub fn watches(&self, source: &str) -> bool {
-        self.sources.iter().any(|p| glob_match(p, source))
+    #[must_use]
+    pub fn watches(&self, source: &SourceName) -> bool {
+        self.sources.iter().any(|p| glob_match(p, source.as_str()))
     }
 }
 
@@ -168,12 +166,10 @@ impl Config {
         }
     }
 
+    /// The source named `name`.
+    #[must_use]
     pub fn source(&self, name: &str) -> Option<&Source> {
         self.sources.iter().find(|s| s.name == name)
-    }
-
-    pub fn watchlist_index(&self, name: &str) -> Option<usize> {
-        self.watchlists.iter().position(|w| w.name == name)
     }
 
     /// The SQLite database path.

@@ -84,37 +84,7 @@ pub fn validate(raw: RawConfig, path: &Path, text: &str) -> Result<Config, Vec<C
         }),
     };
 
-    let http = raw.http.unwrap_or_default();
-    let user_agent = http
-        .user_agent
-        .map_or_else(|| DEFAULT_USER_AGENT.to_string(), Spanned::into_inner);
-    let timeout = cx.positive("timeout_secs", &http.timeout_secs, DEFAULT_TIMEOUT_SECS, 1);
-    let max_body = cx.positive(
-        "max_body_bytes",
-        &http.max_body_bytes,
-        DEFAULT_MAX_BODY_BYTES,
-        1,
-    );
-    let delay = cx.positive(
-        "per_host_delay_ms",
-        &http.per_host_delay_ms,
-        DEFAULT_PER_HOST_DELAY_MS,
-        0,
-    );
-    let conc = cx.positive(
-        "per_host_concurrency",
-        &http.per_host_concurrency,
-        DEFAULT_PER_HOST_CONCURRENCY as u64,
-        1,
-    );
-    let http = FetchSettings {
-        user_agent,
-        timeout: Duration::from_secs(timeout),
-        max_body_bytes: max_body,
-        per_host_delay: Duration::from_millis(delay),
-        per_host_concurrency: conc as usize,
-        respect_robots: http.respect_robots.unwrap_or(true),
-    };
+    let http = validate_http(&mut cx, raw.http.unwrap_or_default());
 
     let mail = validate_mail(&mut cx, raw.mail.unwrap_or_default());
 
@@ -127,12 +97,14 @@ pub fn validate(raw: RawConfig, path: &Path, text: &str) -> Result<Config, Vec<C
         Some(s) => digest_schedule(&mut cx, "defaults.digest", s),
         None => DEFAULT_DIGEST.parse().ok().map(DigestSchedule::Cron),
     };
+    let builtin_backfill =
+        parse_backfill(DEFAULT_BACKFILL).expect("DEFAULT_BACKFILL is a valid duration");
     let default_backfill = match &defaults.backfill {
         Some(s) => parse_backfill(s.get_ref()).unwrap_or_else(|e| {
             cx.err(s.span(), format!("defaults.backfill: {e}"));
-            Backfill::Within(Duration::from_secs(86_400))
+            builtin_backfill
         }),
-        None => Backfill::Within(Duration::from_secs(86_400)),
+        None => builtin_backfill,
     };
 
     let mut sources = Vec::new();
@@ -177,7 +149,7 @@ pub fn validate(raw: RawConfig, path: &Path, text: &str) -> Result<Config, Vec<C
         .iter()
         .map(|w: &Watchlist| w.terms.clone())
         .collect();
-    let matcher = match Matcher::compile(&lists) {
+    let matcher = match crate::matcher::Matcher::compile(&lists) {
         Ok(m) => Some(m),
         Err(errs) => {
             for e in errs {
@@ -206,9 +178,38 @@ pub fn validate(raw: RawConfig, path: &Path, text: &str) -> Result<Config, Vec<C
         http,
         mail: mail.expect("mail is Some when no error was recorded"),
         sources,
-        watchlists,
-        matcher: matcher.expect("matcher is Some when no error was recorded"),
+        watchlists: Watchlists::new(
+            watchlists,
+            matcher.expect("matcher is Some when no error was recorded"),
+        ),
     })
+}
+
+fn validate_http(cx: &mut Ctx<'_>, http: raw::RawHttp) -> FetchSettings {
+    let d = FetchSettings::default();
+    let whole = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+    let timeout = cx.positive("timeout_secs", &http.timeout_secs, d.timeout.as_secs(), 1);
+    let max_body = cx.positive("max_body_bytes", &http.max_body_bytes, d.max_body_bytes, 1);
+    let delay = cx.positive(
+        "per_host_delay_ms",
+        &http.per_host_delay_ms,
+        whole(d.per_host_delay),
+        0,
+    );
+    let conc = cx.positive(
+        "per_host_concurrency",
+        &http.per_host_concurrency,
+        d.per_host_concurrency as u64,
+        1,
+    );
+    FetchSettings {
+        user_agent: http.user_agent.map_or(d.user_agent, Spanned::into_inner),
+        timeout: Duration::from_secs(timeout),
+        max_body_bytes: max_body,
+        per_host_delay: Duration::from_millis(delay),
+        per_host_concurrency: usize::try_from(conc).unwrap_or(usize::MAX),
+        respect_robots: http.respect_robots.unwrap_or(d.respect_robots),
+    }
 }
 
 fn validate_mail(cx: &mut Ctx<'_>, m: raw::RawMail) -> Option<MailConfig> {
@@ -275,12 +276,6 @@ fn digest_schedule(cx: &mut Ctx<'_>, what: &str, s: &Spanned<String>) -> Option<
     cx.cron(what, s).map(DigestSchedule::Cron)
 }
 
-fn valid_name(s: &str) -> bool {
-    !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_alphanumeric() || c == '-' || c == '_')
-}
-
 fn validate_source(
     cx: &mut Ctx<'_>,
     s: RawSource,
@@ -289,11 +284,9 @@ fn validate_source(
 ) -> Option<Source> {
     let name = s.name.get_ref().clone();
     let before = cx.errors.len();
-    if !valid_name(&name) {
-        cx.err(
-            s.name.span(),
-            format!("source name: expected letters, digits, '-' or '_', found {name:?}"),
-        );
+    let valid = name.parse::<SourceName>();
+    if let Err(e) = &valid {
+        cx.err(s.name.span(), format!("source name: {e}"));
     }
     let url = match Url::parse(s.url.get_ref()) {
         Ok(u) if matches!(u.scheme(), "http" | "https") => Some(u),
@@ -357,7 +350,7 @@ fn validate_source(
         return None;
     }
     Some(Source {
-        name,
+        name: valid.ok()?,
         url: url?,
         kind,
         schedule: schedule?,
@@ -377,11 +370,9 @@ fn validate_watchlist(
     default_digest: &Option<DigestSchedule>,
 ) -> (Watchlist, [Vec<Range<usize>>; 3]) {
     let name = w.name.get_ref().clone();
-    if !valid_name(&name) {
-        cx.err(
-            w.name.span(),
-            format!("watchlist name: expected letters, digits, '-' or '_', found {name:?}"),
-        );
+    let valid = name.parse::<WatchlistName>();
+    if let Err(e) = &valid {
+        cx.err(w.name.span(), format!("watchlist name: {e}"));
     }
     if w.keywords.get_ref().is_empty() {
         cx.err(
@@ -447,7 +438,8 @@ fn validate_watchlist(
     .unwrap_or(DigestSchedule::Immediate);
     (
         Watchlist {
-            name,
+            // An invalid name is an error already: this config is never used.
+            name: valid.unwrap_or_else(|_| WatchlistName::from_stored(name)),
             terms,
             sources: patterns,
             to,

@@ -3,14 +3,14 @@
 use chrono_tz::Tz;
 
 use super::render::{Digest, DigestItem};
-use crate::store::{HealthNote, PendingMatch};
+use crate::model::{HealthChange, HealthEvent, PendingMatch, WatchlistName};
 
 /// The digest of `watchlist` for these pending matches and health notes.
 #[must_use]
 pub fn build_digest(
-    watchlist: &str,
+    watchlist: &WatchlistName,
     pending: &[PendingMatch],
-    notes: &[HealthNote],
+    events: &[HealthEvent],
     timezone: Tz,
 ) -> Digest {
     let items = pending
@@ -22,7 +22,7 @@ pub fn build_digest(
                 m.title.clone()
             },
             url: m.url.clone().unwrap_or_default(),
-            source: m.source.clone(),
+            source: m.source.to_string(),
             published: m.published,
             lang: m.lang.clone(),
             terms: m.terms.clone(),
@@ -40,7 +40,7 @@ pub fn build_digest(
                 .collect(),
         })
         .collect();
-    let footer = notes.iter().map(|n| health_line(n, timezone)).collect();
+    let footer = events.iter().map(|n| health_line(n, timezone)).collect();
     Digest {
         watchlist: watchlist.to_string(),
         items,
@@ -49,17 +49,17 @@ pub fn build_digest(
     }
 }
 
-fn health_line(n: &HealthNote, tz: Tz) -> String {
+fn health_line(n: &HealthEvent, tz: Tz) -> String {
     let at = n.at.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z");
-    match n.kind.as_str() {
-        "failing" if n.detail.is_empty() => {
+    match n.change {
+        HealthChange::Failing if n.detail.is_empty() => {
             format!("Source {} has been failing since {at}.", n.source)
         }
-        "failing" => format!(
+        HealthChange::Failing => format!(
             "Source {} has been failing since {at}: {}",
             n.source, n.detail
         ),
-        _ => format!("Source {} has recovered ({at}).", n.source),
+        HealthChange::Recovered => format!("Source {} has recovered ({at}).", n.source),
     }
 }
 
@@ -76,19 +76,19 @@ mod tests {
             title: "".into(),
             published: None,
             lang: None,
-            source: "s".into(),
+            source: "s".parse().unwrap(),
             terms: vec!["Niger".into()],
             snippet: "in Niger today".into(),
             highlights: vec![(3, 8), (7, 99)],
         };
-        let n = HealthNote {
+        let n = HealthEvent {
             id: 1,
-            source: "s".into(),
-            kind: "recovered".into(),
+            source: "s".parse().unwrap(),
+            change: HealthChange::Recovered,
             at: Utc::now(),
             detail: String::new(),
         };
-        let d = build_digest("niger", &[p], &[n], Tz::UTC);
+        let d = build_digest(&"niger".parse().unwrap(), &[p], &[n], Tz::UTC);
         assert_eq!(d.items[0].title, "https://example.org/a");
         assert_eq!(d.items[0].highlights, vec![3..8]);
         assert!(d.footer[0].contains("recovered"));

@@ -19,8 +19,11 @@ use std::time::Duration;
 
 use url::Url;
 
+pub use crate::model::Validators;
 pub use classify::{classify, parse_max_age, parse_retry_after, refetch_floor, Verdict};
 
+/// Default `[http] user_agent`; its first word is the robots.txt product token.
+pub const DEFAULT_USER_AGENT: &str = "newswatch/0.1 (+https://example.org/newswatch)";
 /// Default total timeout of one request (`[http] timeout_secs`).
 pub const DEFAULT_TIMEOUT_SECS: u64 = 30;
 /// Default `[http] max_body_bytes`.
@@ -52,7 +55,7 @@ pub struct FetchSettings {
 impl Default for FetchSettings {
     fn default() -> Self {
         Self {
-            user_agent: concat!("newswatch/", env!("CARGO_PKG_VERSION")).to_owned(),
+            user_agent: DEFAULT_USER_AGENT.to_owned(),
             timeout: Duration::from_secs(DEFAULT_TIMEOUT_SECS),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             per_host_delay: Duration::from_millis(DEFAULT_PER_HOST_DELAY_MS),
@@ -60,15 +63,6 @@ impl Default for FetchSettings {
             respect_robots: true,
         }
     }
-}
-
-/// HTTP cache validators for conditional GET.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Validators {
-    /// `ETag`, sent back as `If-None-Match`.
-    pub etag: Option<String>,
-    /// `Last-Modified`, sent back as `If-Modified-Since`.
-    pub last_modified: Option<String>,
 }
 
 /// A successfully fetched body.

@@ -22,11 +22,12 @@ use url::Url;
 use crate::config::{Config, Source};
 use crate::extract::{self, canonical_url, fingerprint, Entry};
 use crate::fetch::{FetchOutcome, Fetcher};
-use crate::model::TextFrom;
-use crate::schedule::{backoff, with_jitter, SOURCE_BACKOFF_BASE, SOURCE_BACKOFF_CAP};
-use crate::store::{
-    HealthChange, KnownArticle, ScannedArticle, ScannedMatch, Store, StoreError, TextDebt,
+use crate::model::{
+    HealthChange, KnownArticle, ScannedArticle, SourceName, SourceState, TextDebt, TextFrom,
+    Validators, WatchlistName,
 };
+use crate::schedule::source_backoff;
+use crate::store::{FetchFailure, Store, StoreError};
 
 pub use text::{
     choose_text, classify_failure, debt_after, Chosen, DebtAfter, FeedText, PageOutcome,
@@ -48,8 +49,8 @@ pub enum ScanMode {
 /// One (watchlist, article) match found by a scan.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ScanMatch {
-    pub watchlist: String,
-    pub source: String,
+    pub watchlist: WatchlistName,
+    pub source: SourceName,
     pub url: String,
     pub title: String,
     pub published: Option<DateTime<Utc>>,
@@ -61,9 +62,9 @@ pub struct ScanMatch {
 }
 
 /// What one scan of one source did.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ScanReport {
-    pub source: String,
+    pub source: SourceName,
     /// The source was unchanged (304).
     pub not_modified: bool,
     /// Why the source could not be scanned, if it could not.
@@ -74,8 +75,21 @@ pub struct ScanReport {
 }
 
 impl ScanReport {
+    /// A report of nothing done yet.
+    #[must_use]
+    pub fn new(source: SourceName) -> ScanReport {
+        ScanReport {
+            source,
+            not_modified: false,
+            error: None,
+            articles: 0,
+            matches: Vec::new(),
+            health: None,
+        }
+    }
+
     /// Watchlists that got newly queued matches.
-    pub fn watchlists_with_new(&self) -> HashSet<String> {
+    pub fn watchlists_with_new(&self) -> HashSet<WatchlistName> {
         self.matches
             .iter()
             .filter(|m| m.new)
@@ -98,32 +112,30 @@ pub async fn scan_source(
     now: DateTime<Utc>,
 ) -> Result<ScanReport, StoreError> {
     crate::failpoint::panic_once(crate::failpoint::PANIC_IN_SCAN);
-    let mut report = ScanReport {
-        source: source.name.clone(),
-        ..ScanReport::default()
-    };
-    let state = store.source_state(&source.name)?;
+    let mut report = ScanReport::new(source.name.clone());
+    let state = store.source_state(&source.name).await?;
     let (entries, fetched) = match fetch_entries(fetcher, source, &state, mode).await {
         SourceDoc::Read(entries, fetched) => (dedup_entries(entries), Some(fetched)),
         // Unchanged: no entries, but pages still owed their text are tried again.
         SourceDoc::NotModified(validators) => {
             report.not_modified = true;
             if mode == ScanMode::Record {
-                report.health =
-                    store.record_fetch_success(&source.name, Some(&validators), 304, now)?;
+                report.health = store
+                    .record_fetch_success(&source.name, Some(&validators), 304, now)
+                    .await?;
             }
             (Vec::new(), None)
         }
         SourceDoc::Failed(f) => {
             if mode == ScanMode::Record {
-                report.health = record_failure(store, source, &state, &f, now)?;
+                report.health = record_failure(store, source, &state, &f, now).await?;
             }
             report.error = Some(f.message);
             return Ok(report);
         }
     };
 
-    let candidates = plan_articles(store, source, entries, state.baselined, mode, now)?;
+    let candidates = plan_articles(store, source, entries, state.baselined, mode, now).await?;
     let articles: Vec<ScannedArticle> = stream::iter(
         candidates
             .into_iter()
@@ -134,19 +146,16 @@ pub async fn scan_source(
     .collect()
     .await;
     report.articles = articles.len();
-    report.matches = record(store, source, &articles, mode, now)?;
+    report.matches = record(store, source, &articles, mode, now).await?;
 
     if let (ScanMode::Record, Some(fetched)) = (mode, fetched) {
-        report.health = store.record_fetch_success(
-            &source.name,
-            Some(&fetched.validators),
-            fetched.status,
-            now,
-        )?;
+        report.health = store
+            .record_fetch_success(&source.name, Some(&fetched.validators), fetched.status, now)
+            .await?;
         let ttl = extract::feed_ttl_minutes(&fetched.body);
         if let Some(floor) = crate::fetch::refetch_floor(fetched.max_age, ttl) {
             let until = now + chrono::Duration::from_std(floor).unwrap_or_default();
-            store.set_refetch_floor(&source.name, until)?;
+            store.set_refetch_floor(&source.name, until).await?;
             debug!(until = %until, "server asks not to refetch before");
         }
     }
@@ -165,7 +174,7 @@ pub async fn scan_source(
 /// What fetching a source's own document gave.
 enum SourceDoc {
     Read(Vec<Entry>, crate::fetch::Fetched),
-    NotModified(crate::fetch::Validators),
+    NotModified(Validators),
     Failed(SourceFailure),
 }
 
@@ -181,7 +190,7 @@ struct SourceFailure {
 async fn fetch_entries(
     fetcher: &Fetcher,
     source: &Source,
-    state: &crate::store::SourceState,
+    state: &SourceState,
     mode: ScanMode,
 ) -> SourceDoc {
     let validators = (mode == ScanMode::Record
@@ -224,7 +233,7 @@ async fn fetch_entries(
 
 /// Records the scanned articles (or, in a dry run, says what recording would do) and
 /// returns one [`ScanMatch`] per (watchlist, article) pair.
-fn record(
+async fn record(
     store: &Store,
     source: &Source,
     articles: &[ScannedArticle],
@@ -233,11 +242,11 @@ fn record(
 ) -> Result<Vec<ScanMatch>, StoreError> {
     let recorded = match mode {
         ScanMode::Record => {
-            let r = store.record_scan(&source.name, articles, now)?;
+            let r = store.record_scan(&source.name, articles, now).await?;
             crate::failpoint::hit(crate::failpoint::AFTER_RECORD_SCAN);
             r
         }
-        ScanMode::DryRun => store.peek_scan(articles)?,
+        ScanMode::DryRun => store.peek_scan(articles).await?,
     };
     let mut out = Vec::new();
     for (a, r) in articles.iter().zip(recorded) {
@@ -262,29 +271,25 @@ fn record(
     Ok(out)
 }
 
-fn record_failure(
+async fn record_failure(
     store: &Store,
     source: &Source,
-    state: &crate::store::SourceState,
+    state: &SourceState,
     failure: &SourceFailure,
     now: DateTime<Utc>,
 ) -> Result<Option<HealthChange>, StoreError> {
-    let wait = backoff(
-        state.consecutive_failures + 1,
-        SOURCE_BACKOFF_BASE,
-        SOURCE_BACKOFF_CAP,
-    );
-    let seed = now.timestamp_subsec_nanos() as u64 ^ source.name.len() as u64;
-    let wait = with_jitter(wait, seed).max(failure.retry_after.unwrap_or_default());
+    let seed = u64::from(now.timestamp_subsec_nanos()) ^ source.name.as_str().len() as u64;
+    let wait = source_backoff(state.consecutive_failures + 1, failure.retry_after, seed);
     let retry_at =
         now + chrono::Duration::from_std(wait).unwrap_or_else(|_| chrono::Duration::hours(6));
-    let change = store.record_fetch_failure(
-        &source.name,
-        &failure.message,
-        failure.status,
+    let recorded = FetchFailure {
+        message: failure.message.clone(),
+        status: failure.status,
         retry_at,
-        now,
-    )?;
+    };
+    let change = store
+        .record_fetch_failure(&source.name, &recorded, now)
+        .await?;
     if let Some(c) = change {
         warn!(url = %source.url, change = ?c, "source health changed");
     }
@@ -325,7 +330,7 @@ enum Plan {
 
 /// Decides, for every entry and every owed page of the source, where its text comes from:
 /// one read of the database for all entries.
-fn plan_articles(
+async fn plan_articles(
     store: &Store,
     source: &Source,
     entries: Vec<Entry>,
@@ -338,10 +343,10 @@ fn plan_articles(
         .map(|e| e.url.as_ref().map(|u| canonical_url(u).to_string()))
         .collect();
     let wanted: Vec<&str> = urls.iter().flatten().map(String::as_str).collect();
-    let mut known = store.known_articles(&wanted)?;
+    let mut known = store.known_articles(&wanted).await?;
     // Owed pages are tried again whether or not the feed still lists them; dry runs only look.
     let mut owed = match mode {
-        ScanMode::Record => store.owed_due(&source.name, now)?,
+        ScanMode::Record => store.owed_due(&source.name, now).await?,
         ScanMode::DryRun => Vec::new(),
     };
     let mut seen_ids = HashSet::new();
@@ -462,7 +467,9 @@ async fn resolve(
     {
         return None;
     }
-    let matches = match_article(config, source, &chosen.title, &chosen.text);
+    let matches = config
+        .watchlists
+        .find(&source.name, &chosen.title, &chosen.text);
     Some(ScannedArticle {
         // Stored articles are found by URL; their fingerprint is not needed again.
         fingerprint: match debt {
@@ -501,35 +508,6 @@ fn text_debt(url: &Url, tries_before: u32, outcome: &PageOutcome, now: DateTime<
             TextDebt::Settled
         }
     }
-}
-
-/// Every watchlist watching `source` that the article matches.
-fn match_article(config: &Config, source: &Source, title: &str, text: &str) -> Vec<ScannedMatch> {
-    config
-        .matcher
-        .find(title, text)
-        .into_iter()
-        .filter(|m| config.watchlists[m.watchlist].watches(&source.name))
-        .map(|m| {
-            let mut terms: Vec<String> = Vec::new();
-            for h in &m.hits {
-                if !terms.contains(&h.term) {
-                    terms.push(h.term.clone());
-                }
-            }
-            ScannedMatch {
-                watchlist: config.watchlists[m.watchlist].name.clone(),
-                terms,
-                snippet: m.snippet.text.clone(),
-                highlights: m
-                    .snippet
-                    .highlights
-                    .iter()
-                    .map(|r| (r.start, r.end))
-                    .collect(),
-            }
-        })
-        .collect()
 }
 
 /// Fetches and extracts a linked article page.

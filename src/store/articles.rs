@@ -11,276 +11,178 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{params, OptionalExtension, Transaction};
 
 use super::sources::ensure_row;
-use super::{parse_ts, ts, Store, StoreError};
-use crate::model::TextFrom;
-
-/// One watchlist's match on an article, ready to store.
-#[derive(Debug, Clone)]
-pub struct ScannedMatch {
-    pub watchlist: String,
-    /// Terms as written in the config.
-    pub terms: Vec<String>,
-    pub snippet: String,
-    /// Byte ranges into `snippet`.
-    pub highlights: Vec<(usize, usize)>,
-}
-
-/// Whether a scanned article's text is final, or its page's text is still owed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TextDebt {
-    /// The text was taken from the database as it is: nothing about it changes.
-    Stored,
-    /// The text is final: the page was read, or will not be (not followed, a permanent
-    /// failure, or its tries are spent).
-    Settled,
-    /// The page could not be read for a transient reason: the article is recorded with
-    /// what it has, and its page is tried again from `next_try_at`.
-    Owed {
-        /// The page to fetch.
-        url: String,
-        /// Failed attempts so far, this one included (≥ 1).
-        tries: u32,
-        next_try_at: DateTime<Utc>,
-        error: String,
-    },
-}
-
-/// An article as one scan saw it.
-#[derive(Debug, Clone)]
-pub struct ScannedArticle {
-    /// Canonical URLs it was reached by, preferred first (may be empty).
-    pub urls: Vec<String>,
-    pub fingerprint: String,
-    pub title: String,
-    pub published: Option<DateTime<Utc>>,
-    pub lang: Option<String>,
-    /// The text it was matched on.
-    pub text: String,
-    /// Where that text came from; `None` only for articles stored before this was kept.
-    pub text_from: Option<TextFrom>,
-    pub debt: TextDebt,
-    /// Whether its matches are reported if the article is new (the backfill decision).
-    pub reportable_if_new: bool,
-    pub matches: Vec<ScannedMatch>,
-}
-
-/// What recording one scanned article did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RecordedArticle {
-    /// The article's canonical URL as stored (its first URL), if any.
-    pub url: Option<String>,
-    /// For each of the scanned article's matches, in order: queued for a digest now.
-    pub new: Vec<bool>,
-}
-
-/// A page whose text is owed to a stored article.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OwedText {
-    pub url: String,
-    /// Failed attempts so far.
-    pub tries: u32,
-    pub next_try_at: DateTime<Utc>,
-}
-
-/// An article already in the database.
-#[derive(Debug, Clone)]
-pub struct KnownArticle {
-    pub id: i64,
-    pub url: Option<String>,
-    pub title: String,
-    pub published: Option<DateTime<Utc>>,
-    pub lang: Option<String>,
-    pub text: String,
-    /// `None` for articles recorded before newswatch kept it.
-    pub text_from: Option<TextFrom>,
-    /// Set while its page's text is owed.
-    pub owed: Option<OwedText>,
-}
+use super::sql::{params, Row, Tx};
+use super::StoreError;
+use crate::model::{
+    KnownArticle, OwedText, RecordedArticle, ScannedArticle, SourceName, TextDebt, TextFrom,
+};
 
 const KNOWN_COLUMNS: &str = "a.id, a.url, a.title, a.published, a.lang, a.text, a.text_from,
      o.url, o.tries, o.next_try_at";
 
-fn known_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<KnownArticle> {
-    let owed_url: Option<String> = r.get(7)?;
+fn known_row(r: &Row) -> Result<KnownArticle, StoreError> {
+    let owed = match r.opt_text(7)? {
+        Some(url) => Some(OwedText {
+            url,
+            tries: r.num(8)?,
+            next_try_at: r.time(9)?,
+        }),
+        None => None,
+    };
     Ok(KnownArticle {
-        id: r.get(0)?,
-        url: r.get(1)?,
-        title: r.get(2)?,
-        published: r.get::<_, Option<String>>(3)?.as_deref().and_then(parse_ts),
-        lang: r.get(4)?,
-        text: r.get(5)?,
-        text_from: r.get::<_, Option<String>>(6)?.and_then(|t| t.parse().ok()),
-        owed: match owed_url {
-            Some(url) => Some(OwedText {
-                url,
-                tries: r.get(8)?,
-                next_try_at: parse_ts(&r.get::<_, String>(9)?).unwrap_or_default(),
-            }),
-            None => None,
-        },
+        id: r.int(0)?,
+        url: r.opt_text(1)?,
+        title: r.text(2)?,
+        published: r.opt_time(3)?,
+        lang: r.opt_text(4)?,
+        text: r.text(5)?,
+        text_from: r.opt_text(6)?.and_then(|t| t.parse().ok()),
+        owed,
     })
 }
 
-impl Store {
-    /// The stored articles reached by any of `urls`, keyed by the URL asked for, read in
-    /// one transaction (so they need not be fetched again).
-    ///
-    /// # Errors
-    /// Database failure.
-    pub fn known_articles(
-        &self,
-        urls: &[&str],
-    ) -> Result<HashMap<String, KnownArticle>, StoreError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let mut out = HashMap::new();
-        {
-            let mut stmt = tx.prepare_cached(&format!(
-                "SELECT {KNOWN_COLUMNS} FROM article_urls u JOIN articles a ON a.id = u.article_id
-                 LEFT JOIN owed_text o ON o.article_id = a.id WHERE u.url = ?1"
-            ))?;
-            for url in urls {
-                if let Some(k) = stmt.query_row([url], known_row).optional()? {
-                    out.insert((*url).to_owned(), k);
-                }
-            }
+pub(super) async fn known_articles(
+    tx: &mut Tx<'_>,
+    urls: &[&str],
+) -> Result<HashMap<String, KnownArticle>, StoreError> {
+    let sql = format!(
+        "SELECT {KNOWN_COLUMNS} FROM article_urls u JOIN articles a ON a.id = u.article_id
+         LEFT JOIN owed_text o ON o.article_id = a.id WHERE u.url = $1"
+    );
+    let mut out = HashMap::new();
+    for url in urls {
+        if let Some(r) = tx.row(&sql, params![*url]).await? {
+            out.insert((*url).to_owned(), known_row(&r)?);
         }
-        tx.commit()?;
-        Ok(out)
     }
+    Ok(out)
+}
 
-    /// Articles of `source` whose page's text is owed and may be tried again at `now`.
-    ///
-    /// # Errors
-    /// Database failure.
-    pub fn owed_due(
-        &self,
-        source: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<KnownArticle>, StoreError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {KNOWN_COLUMNS} FROM owed_text o JOIN articles a ON a.id = o.article_id
-             WHERE o.source = ?1 AND o.next_try_at <= ?2 ORDER BY o.next_try_at, a.id"
-        ))?;
-        let rows = stmt.query_map(params![source, ts(now)], known_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
+pub(super) async fn owed_due(
+    tx: &mut Tx<'_>,
+    source: &SourceName,
+    now: DateTime<Utc>,
+) -> Result<Vec<KnownArticle>, StoreError> {
+    let sql = format!(
+        "SELECT {KNOWN_COLUMNS} FROM owed_text o JOIN articles a ON a.id = o.article_id
+         WHERE o.source = $1 AND o.next_try_at <= $2 ORDER BY o.next_try_at, a.id"
+    );
+    tx.rows(&sql, params![source.as_str(), now])
+        .await?
+        .iter()
+        .map(known_row)
+        .collect()
+}
 
-    /// How many articles are owed their page's text, per source (for `status`).
-    ///
-    /// # Errors
-    /// Database failure.
-    pub fn owed_by_source(&self) -> Result<HashMap<String, u64>, StoreError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare("SELECT source, COUNT(*) FROM owed_text GROUP BY source")?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
+pub(super) async fn owed_by_source(
+    tx: &mut Tx<'_>,
+) -> Result<HashMap<SourceName, u64>, StoreError> {
+    tx.rows(
+        "SELECT source, COUNT(*) FROM owed_text GROUP BY source",
+        &[],
+    )
+    .await?
+    .iter()
+    .map(|r| Ok((SourceName::from_stored(r.text(0)?), r.num(1)?)))
+    .collect()
+}
 
-    /// Records one scan of `source`: every article as seen, its text and its debt, and every
-    /// match, in one transaction, and marks the source as baselined. Returns, per article in
-    /// order, which of its matches were queued for a digest now.
-    ///
-    /// # Errors
-    /// Database failure (nothing is recorded then).
-    pub fn record_scan(
-        &self,
-        source: &str,
-        articles: &[ScannedArticle],
-        now: DateTime<Utc>,
-    ) -> Result<Vec<RecordedArticle>, StoreError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        ensure_row(&tx, source)?;
-        let mut out = Vec::with_capacity(articles.len());
-        let mut inserted = 0u64;
-        for a in articles {
-            let Some(stored) = upsert_article(&tx, source, a, now)? else {
-                // A stored article that is gone meanwhile: nothing to record it against.
-                out.push(RecordedArticle {
-                    url: a.urls.first().cloned(),
-                    new: vec![false; a.matches.len()],
-                });
-                continue;
-            };
-            inserted += u64::from(stored.inserted);
-            let mut new = Vec::with_capacity(a.matches.len());
-            for m in &a.matches {
-                let state = if stored.reportable {
-                    "pending"
-                } else {
-                    "baseline"
-                };
-                let changed = tx.execute(
+pub(super) async fn record_scan(
+    tx: &mut Tx<'_>,
+    source: &SourceName,
+    articles: &[ScannedArticle],
+    now: DateTime<Utc>,
+) -> Result<Vec<RecordedArticle>, StoreError> {
+    ensure_row(tx, source).await?;
+    let mut out = Vec::with_capacity(articles.len());
+    let mut inserted = 0u64;
+    for a in articles {
+        let Some(stored) = upsert_article(tx, source, a, now).await? else {
+            // A stored article that is gone meanwhile: nothing to record it against.
+            out.push(RecordedArticle {
+                url: a.urls.first().cloned(),
+                new: vec![false; a.matches.len()],
+            });
+            continue;
+        };
+        inserted += u64::from(stored.inserted);
+        let state = if stored.reportable {
+            "pending"
+        } else {
+            "baseline"
+        };
+        let mut new = Vec::with_capacity(a.matches.len());
+        for m in &a.matches {
+            let terms = serde_json::to_string(&m.terms).unwrap_or_default();
+            let highlights = serde_json::to_string(&m.highlights).unwrap_or_default();
+            let changed = tx
+                .exec(
                     "INSERT INTO matches (watchlist, article_id, source, terms, snippet, highlights, matched_at, state)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
                      ON CONFLICT (watchlist, article_id) DO NOTHING",
                     params![
-                        m.watchlist,
+                        m.watchlist.as_str(),
                         stored.id,
-                        source,
-                        serde_json::to_string(&m.terms).unwrap_or_default(),
-                        m.snippet,
-                        serde_json::to_string(&m.highlights).unwrap_or_default(),
-                        ts(now),
+                        source.as_str(),
+                        &terms,
+                        &m.snippet,
+                        &highlights,
+                        now,
                         state
                     ],
-                )?;
-                new.push(changed == 1 && stored.reportable);
-            }
-            out.push(RecordedArticle {
-                url: stored.url,
-                new,
-            });
+                )
+                .await?;
+            new.push(changed == 1 && stored.reportable);
         }
-        tx.execute(
-            "UPDATE sources SET first_fetch_at = COALESCE(first_fetch_at, ?2),
-                 articles_seen = articles_seen + ?3 WHERE name = ?1",
-            params![source, ts(now), inserted],
-        )?;
-        tx.commit()?;
-        Ok(out)
+        out.push(RecordedArticle {
+            url: stored.url,
+            new,
+        });
     }
+    tx.exec(
+        "UPDATE sources SET first_fetch_at = COALESCE(first_fetch_at, $2),
+             articles_seen = articles_seen + $3 WHERE name = $1",
+        params![
+            source.as_str(),
+            now,
+            i64::try_from(inserted).unwrap_or(i64::MAX)
+        ],
+    )
+    .await?;
+    Ok(out)
+}
 
-    /// What [`Store::record_scan`] would return, without writing anything (`--dry-run`).
-    ///
-    /// # Errors
-    /// Database failure.
-    pub fn peek_scan(
-        &self,
-        articles: &[ScannedArticle],
-    ) -> Result<Vec<RecordedArticle>, StoreError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let mut out = Vec::with_capacity(articles.len());
-        for a in articles {
-            let existing = find_article(&tx, a)?;
-            let mut new = Vec::with_capacity(a.matches.len());
-            for m in &a.matches {
-                new.push(match &existing {
-                    Some(found) => {
-                        let recorded: bool = tx.query_row(
-                            "SELECT EXISTS (SELECT 1 FROM matches WHERE watchlist = ?1 AND article_id = ?2)",
-                            params![m.watchlist, found.id],
-                            |r| r.get(0),
-                        )?;
-                        found.reportable && !recorded
-                    }
-                    None => a.reportable_if_new,
-                });
-            }
-            out.push(RecordedArticle {
-                url: existing.map_or_else(|| a.urls.first().cloned(), |f| f.url),
-                new,
+pub(super) async fn peek_scan(
+    tx: &mut Tx<'_>,
+    articles: &[ScannedArticle],
+) -> Result<Vec<RecordedArticle>, StoreError> {
+    let mut out = Vec::with_capacity(articles.len());
+    for a in articles {
+        let existing = find_article(tx, a).await?;
+        let mut new = Vec::with_capacity(a.matches.len());
+        for m in &a.matches {
+            new.push(match &existing {
+                Some(found) => {
+                    let recorded = tx
+                        .one(
+                            "SELECT EXISTS (SELECT 1 FROM matches WHERE watchlist = $1 AND article_id = $2)",
+                            params![m.watchlist.as_str(), found.id],
+                        )
+                        .await?
+                        .flag(0)?;
+                    found.reportable && !recorded
+                }
+                None => a.reportable_if_new,
             });
         }
-        tx.commit()?;
-        Ok(out)
+        out.push(RecordedArticle {
+            url: existing.map_or_else(|| a.urls.first().cloned(), |f| f.url),
+            new,
+        });
     }
+    Ok(out)
 }
 
 /// The stored article a scanned one is.
@@ -291,41 +193,42 @@ struct Found {
     owed: bool,
 }
 
+fn found_row(r: &Row) -> Result<Found, StoreError> {
+    Ok(Found {
+        id: r.int(0)?,
+        url: r.opt_text(1)?,
+        reportable: r.flag(2)?,
+        owed: r.flag(3)?,
+    })
+}
+
 /// The stored article matching `a` by URL or fingerprint.
-fn find_article(
-    conn: &rusqlite::Connection,
-    a: &ScannedArticle,
-) -> rusqlite::Result<Option<Found>> {
-    let row = |r: &rusqlite::Row<'_>| {
-        Ok(Found {
-            id: r.get(0)?,
-            url: r.get(1)?,
-            reportable: r.get(2)?,
-            owed: r.get(3)?,
-        })
-    };
+async fn find_article(tx: &mut Tx<'_>, a: &ScannedArticle) -> Result<Option<Found>, StoreError> {
     for url in &a.urls {
-        let hit = conn
-            .prepare_cached(
-                "SELECT a.id, a.url, a.reportable, o.article_id IS NOT NULL FROM article_urls u
-                 JOIN articles a ON a.id = u.article_id
-                 LEFT JOIN owed_text o ON o.article_id = a.id WHERE u.url = ?1",
-            )?
-            .query_row([url], row)
-            .optional()?;
-        if hit.is_some() {
-            return Ok(hit);
+        let hit = tx
+            .row(
+                "SELECT a.id, a.url, a.reportable, CASE WHEN o.article_id IS NULL THEN 0 ELSE 1 END
+                 FROM article_urls u JOIN articles a ON a.id = u.article_id
+                 LEFT JOIN owed_text o ON o.article_id = a.id WHERE u.url = $1",
+                params![url],
+            )
+            .await?;
+        if let Some(r) = hit {
+            return found_row(&r).map(Some);
         }
     }
     if a.fingerprint.is_empty() {
         return Ok(None);
     }
-    conn.prepare_cached(
-        "SELECT a.id, a.url, a.reportable, o.article_id IS NOT NULL FROM articles a
-         LEFT JOIN owed_text o ON o.article_id = a.id WHERE a.fingerprint = ?1",
-    )?
-    .query_row([&a.fingerprint], row)
-    .optional()
+    tx.row(
+        "SELECT a.id, a.url, a.reportable, CASE WHEN o.article_id IS NULL THEN 0 ELSE 1 END
+         FROM articles a LEFT JOIN owed_text o ON o.article_id = a.id WHERE a.fingerprint = $1",
+        params![&a.fingerprint],
+    )
+    .await?
+    .as_ref()
+    .map(found_row)
+    .transpose()
 }
 
 /// Where a scanned article was recorded.
@@ -339,18 +242,18 @@ struct Stored {
 
 /// Finds or inserts the article, pays or records its text debt. `None`: an article taken
 /// from the database ([`TextDebt::Stored`]) that is no longer there.
-fn upsert_article(
-    tx: &Transaction<'_>,
-    source: &str,
+async fn upsert_article(
+    tx: &mut Tx<'_>,
+    source: &SourceName,
     a: &ScannedArticle,
     now: DateTime<Utc>,
-) -> rusqlite::Result<Option<Stored>> {
-    let stored = match find_article(tx, a)? {
+) -> Result<Option<Stored>, StoreError> {
+    let stored = match find_article(tx, a).await? {
         None if a.debt == TextDebt::Stored => return Ok(None),
         Some(found) => {
-            add_urls(tx, found.id, &a.urls)?;
+            add_urls(tx, found.id, &a.urls).await?;
             if found.owed && a.debt != TextDebt::Stored {
-                return settle_owed(tx, source, a, found).map(Some);
+                return settle_owed(tx, source, a, found).await.map(Some);
             }
             Stored {
                 id: found.id,
@@ -360,25 +263,27 @@ fn upsert_article(
             }
         }
         None => {
-            tx.execute(
-                "INSERT INTO articles (url, fingerprint, title, published, lang, text, source, first_seen, reportable, text_from)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                params![
-                    a.urls.first(),
-                    a.fingerprint,
-                    a.title,
-                    a.published.map(ts),
-                    a.lang,
-                    a.text,
-                    source,
-                    ts(now),
-                    a.reportable_if_new,
-                    a.text_from.map(TextFrom::as_str),
-                ],
-            )?;
-            let id = tx.last_insert_rowid();
-            add_urls(tx, id, &a.urls)?;
-            write_debt(tx, id, source, &a.debt)?;
+            let id = tx
+                .one(
+                    "INSERT INTO articles (url, fingerprint, title, published, lang, text, source, first_seen, reportable, text_from)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+                    params![
+                        a.urls.first(),
+                        &a.fingerprint,
+                        &a.title,
+                        a.published,
+                        a.lang.as_ref(),
+                        &a.text,
+                        source.as_str(),
+                        now,
+                        a.reportable_if_new,
+                        a.text_from.map(TextFrom::as_str),
+                    ],
+                )
+                .await?
+                .int(0)?;
+            add_urls(tx, id, &a.urls).await?;
+            write_debt(tx, id, source, &a.debt).await?;
             Stored {
                 id,
                 url: a.urls.first().cloned(),
@@ -394,42 +299,46 @@ fn upsert_article(
 /// replaces the one recorded, and its debt is paid or carried on. When the page's text turns
 /// out to be a story already stored under another URL, it is that article (its matches go
 /// there) and this one's debt ends.
-fn settle_owed(
-    tx: &Transaction<'_>,
-    source: &str,
+async fn settle_owed(
+    tx: &mut Tx<'_>,
+    source: &SourceName,
     a: &ScannedArticle,
     found: Found,
-) -> rusqlite::Result<Stored> {
-    let twin: Option<(i64, Option<String>, bool)> = tx
-        .query_row(
-            "SELECT id, url, reportable FROM articles WHERE fingerprint = ?1 AND id != ?2",
-            params![a.fingerprint, found.id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+) -> Result<Stored, StoreError> {
+    let twin = tx
+        .row(
+            "SELECT id, url, reportable FROM articles WHERE fingerprint = $1 AND id != $2",
+            params![&a.fingerprint, found.id],
         )
-        .optional()?;
-    if let Some((id, url, reportable)) = twin {
-        tx.execute("DELETE FROM owed_text WHERE article_id = ?1", [found.id])?;
+        .await?;
+    if let Some(r) = twin {
+        tx.exec(
+            "DELETE FROM owed_text WHERE article_id = $1",
+            params![found.id],
+        )
+        .await?;
         return Ok(Stored {
-            id,
-            url,
-            reportable,
+            id: r.int(0)?,
+            url: r.opt_text(1)?,
+            reportable: r.flag(2)?,
             inserted: false,
         });
     }
-    tx.execute(
-        "UPDATE articles SET fingerprint = ?2, title = ?3, published = COALESCE(?4, published),
-             lang = COALESCE(?5, lang), text = ?6, text_from = ?7 WHERE id = ?1",
+    tx.exec(
+        "UPDATE articles SET fingerprint = $2, title = $3, published = COALESCE($4, published),
+             lang = COALESCE($5, lang), text = $6, text_from = $7 WHERE id = $1",
         params![
             found.id,
-            a.fingerprint,
-            a.title,
-            a.published.map(ts),
-            a.lang,
-            a.text,
+            &a.fingerprint,
+            &a.title,
+            a.published,
+            a.lang.as_ref(),
+            &a.text,
             a.text_from.map(TextFrom::as_str),
         ],
-    )?;
-    write_debt(tx, found.id, source, &a.debt)?;
+    )
+    .await?;
+    write_debt(tx, found.id, source, &a.debt).await?;
     Ok(Stored {
         id: found.id,
         url: found.url,
@@ -438,25 +347,28 @@ fn settle_owed(
     })
 }
 
-fn add_urls(tx: &Transaction<'_>, id: i64, urls: &[String]) -> rusqlite::Result<()> {
-    let mut stmt =
-        tx.prepare_cached("INSERT OR IGNORE INTO article_urls (url, article_id) VALUES (?1, ?2)")?;
+async fn add_urls(tx: &mut Tx<'_>, id: i64, urls: &[String]) -> Result<(), StoreError> {
     for u in urls {
-        stmt.execute(params![u, id])?;
+        tx.exec(
+            "INSERT INTO article_urls (url, article_id) VALUES ($1, $2) ON CONFLICT (url) DO NOTHING",
+            params![u, id],
+        )
+        .await?;
     }
     Ok(())
 }
 
-fn write_debt(
-    tx: &Transaction<'_>,
+async fn write_debt(
+    tx: &mut Tx<'_>,
     id: i64,
-    source: &str,
+    source: &SourceName,
     debt: &TextDebt,
-) -> rusqlite::Result<()> {
+) -> Result<(), StoreError> {
     match debt {
         TextDebt::Stored => {}
         TextDebt::Settled => {
-            tx.execute("DELETE FROM owed_text WHERE article_id = ?1", [id])?;
+            tx.exec("DELETE FROM owed_text WHERE article_id = $1", params![id])
+                .await?;
         }
         TextDebt::Owed {
             url,
@@ -464,13 +376,14 @@ fn write_debt(
             next_try_at,
             error,
         } => {
-            tx.execute(
+            tx.exec(
                 "INSERT INTO owed_text (article_id, source, url, tries, next_try_at, last_error)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 VALUES ($1, $2, $3, $4, $5, $6)
                  ON CONFLICT (article_id) DO UPDATE SET url = excluded.url, tries = excluded.tries,
                      next_try_at = excluded.next_try_at, last_error = excluded.last_error",
-                params![id, source, url, tries, ts(*next_try_at), error],
-            )?;
+                params![id, source.as_str(), url, *tries, *next_try_at, error],
+            )
+            .await?;
         }
     }
     Ok(())

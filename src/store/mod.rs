@@ -1,27 +1,39 @@
-//! State: the only SQL in newswatch. One SQLite database (WAL) in `state_dir`.
+//! State: the only SQL in newswatch.
 //!
-//! Each public method is one transaction that encodes a SPEC guarantee: `record_scan`
-//! records articles and their matches together and says which matches are new;
-//! `record_digest` claims pending matches for one digest with its Message-ID and exact
-//! bytes before anything is sent; `mark_delivered` happens only after the transport
-//! accepted the message. Policy (backfill cut-offs, back-off delays) is passed in.
+//! [`Store`] is the interface; every public method is one transaction that encodes a SPEC
+//! guarantee: `record_scan` records articles and their matches together and says which
+//! matches are new; `record_digest` claims pending matches for one digest with its
+//! Message-ID and exact bytes before anything is sent; `mark_delivered` happens only after
+//! the transport accepted the message. Policy (backfill cut-offs, back-off delays) is
+//! passed in.
+//!
+//! The operations ([`articles`], [`sources`], [`outbox`]) are written once against the
+//! shared SQL interface of [`sql`] and run on whichever backend the store was opened on: an
+//! enum rather than a trait object, because there are exactly two backends, known at compile
+//! time, and an enum keeps the async methods plain `async fn`s (a trait's async methods
+//! cannot be called through `dyn`) and every match exhaustive. Today: SQLite ([`sqlite`]).
 
 mod articles;
-mod digests;
+mod outbox;
 pub mod schema;
 mod sources;
+pub(crate) mod sql;
+pub mod sqlite;
 
+use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
 
-use chrono::{DateTime, SecondsFormat, Utc};
-use rusqlite::{Connection, OptionalExtension};
+use chrono::{DateTime, Utc};
 
-pub use articles::{
-    KnownArticle, OwedText, RecordedArticle, ScannedArticle, ScannedMatch, TextDebt,
+pub use crate::model::{
+    ArticleMatch, Delivery, DeliveryFailure, HealthChange, HealthEvent, KnownArticle, OwedText,
+    PendingMatch, RecordedArticle, ScannedArticle, SourceHealth, SourceState, TextDebt,
+    Undelivered,
 };
-pub use digests::{Delivery, DeliveryFailure, HealthNote, PendingMatch};
-pub use sources::{HealthChange, SourceHealth, SourceState};
+use crate::model::{DigestRecord, SourceName, Validators, WatchlistName};
+pub use outbox::QueueCounts;
+pub use sources::{FetchFailure, FAILING_AFTER};
+use sql::{Mode, Tx};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -33,165 +45,317 @@ pub enum StoreError {
         source: std::io::Error,
     },
     #[error(
-        "database schema version {found} is newer than this newswatch understands ({expected})"
+        "database {path}: schema version {found} is newer than this newswatch understands ({expected}); run the newer release, or restore a backup"
     )]
-    SchemaVersion { found: i64, expected: i64 },
+    SchemaVersion {
+        path: String,
+        found: i64,
+        expected: i64,
+    },
     #[error("database {path}: {source}")]
     Open {
         path: String,
-        source: rusqlite::Error,
+        source: Box<rusqlite::Error>,
     },
     #[error("{path} is not a newswatch database (it has tables, but no newswatch schema version)")]
     NotNewswatch { path: String },
+    #[error("database holds a value newswatch cannot read: {0}")]
+    Corrupt(String),
     #[error("matches were claimed by another digest meanwhile")]
     Conflict,
 }
 
-/// A handle on the database; cheap operations behind one connection.
+/// Runs one operation in its own transaction: `in_tx!(self, Write, |tx| op(tx, …))`.
+macro_rules! in_tx {
+    ($store:expr, $mode:ident, |$tx:ident| $op:expr) => {{
+        let mut guard = $store.begin(Mode::$mode).await?;
+        let $tx = &mut guard;
+        let out = $op.await?;
+        guard.commit().await?;
+        Ok(out)
+    }};
+}
+
+/// A handle on the database; cheap operations, one transaction each.
 #[derive(Debug)]
 pub struct Store {
-    conn: Mutex<Connection>,
+    backend: Backend,
+}
+
+#[derive(Debug)]
+enum Backend {
+    Sqlite(sqlite::Sqlite),
 }
 
 impl Store {
-    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    /// Opens (creating if needed) the SQLite database at `path` and brings its schema up to
+    /// date.
     ///
     /// # Errors
-    /// The directory cannot be created; the file cannot be opened, is not a newswatch
-    /// database, or is damaged; its schema is newer than this build (nothing is written
-    /// then); a migration fails (it is rolled back whole).
+    /// See [`sqlite::Sqlite::open`].
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| StoreError::StateDir {
-                path: dir.display().to_string(),
-                source: e,
-            })?;
-        }
-        let at = |source: rusqlite::Error| StoreError::Open {
-            path: path.display().to_string(),
-            source,
-        };
-        let mut conn = Connection::open(path).map_err(at)?;
-        // First, so that another process creating the same database waits instead of failing.
-        conn.busy_timeout(std::time::Duration::from_secs(10))
-            .map_err(at)?;
-        // Read before writing anything: a newer or foreign database is left untouched.
-        let found = schema_version(&conn).map_err(at)?;
-        match found {
-            Found::Foreign => {
-                return Err(StoreError::NotNewswatch {
-                    path: path.display().to_string(),
-                })
-            }
-            Found::Version(v) if v > schema::SCHEMA_VERSION => {
-                return Err(StoreError::SchemaVersion {
-                    found: v,
-                    expected: schema::SCHEMA_VERSION,
-                })
-            }
-            Found::Empty | Found::Version(_) => {}
-        }
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(at)?;
-        // The outbox must survive a power cut: full sync on every commit.
-        conn.pragma_update(None, "synchronous", "FULL")
-            .map_err(at)?;
-        conn.pragma_update(None, "foreign_keys", "ON").map_err(at)?;
-        let from = match found {
-            Found::Version(v) => v,
-            _ => 0,
-        };
-        migrate(&mut conn, from).map_err(at)?;
         Ok(Store {
-            conn: Mutex::new(conn),
+            backend: Backend::Sqlite(sqlite::Sqlite::open(path)?),
         })
     }
 
-    fn conn(&self) -> MutexGuard<'_, Connection> {
-        // A panic while holding the lock cannot leave a transaction half-applied
-        // (rusqlite rolls back on drop), so a poisoned lock is still usable.
-        self.conn
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    async fn begin(&self, mode: Mode) -> Result<Tx<'_>, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(db) => Ok(Tx::Sqlite(db.begin(mode).await?)),
+        }
     }
 
     /// A cheap liveness check (for the watchdog).
     ///
     /// # Errors
     /// The database does not answer.
-    pub fn ping(&self) -> Result<(), StoreError> {
-        self.conn().query_row("SELECT 1", [], |_| Ok(()))?;
-        Ok(())
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        let mut tx = self.begin(Mode::Read).await?;
+        tx.one("SELECT 1", &[]).await?;
+        tx.commit().await
     }
-}
 
-/// What an opened file holds, before any migration.
-enum Found {
-    /// No tables at all: a new database.
-    Empty,
-    /// A newswatch database at this schema version.
-    Version(i64),
-    /// Tables, but not newswatch's.
-    Foreign,
-}
+    // --- articles -------------------------------------------------------------------------
 
-fn schema_version(conn: &Connection) -> rusqlite::Result<Found> {
-    let tables: i64 = conn.query_row(
-        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'",
-        [],
-        |r| r.get(0),
-    )?;
-    if tables == 0 {
-        return Ok(Found::Empty);
+    /// The stored articles reached by any of `urls`, keyed by the URL asked for, read in
+    /// one transaction (so they need not be fetched again).
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn known_articles(
+        &self,
+        urls: &[&str],
+    ) -> Result<HashMap<String, KnownArticle>, StoreError> {
+        in_tx!(self, Read, |tx| articles::known_articles(tx, urls))
     }
-    let has_meta: bool = conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta')",
-        [],
-        |r| r.get(0),
-    )?;
-    if !has_meta {
-        return Ok(Found::Foreign);
+
+    /// Articles of `source` whose page's text is owed and may be tried again at `now`.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn owed_due(
+        &self,
+        source: &SourceName,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<KnownArticle>, StoreError> {
+        in_tx!(self, Read, |tx| articles::owed_due(tx, source, now))
     }
-    let v: Option<String> = conn
-        .query_row(
-            "SELECT value FROM meta WHERE key = 'schema_version'",
-            [],
-            |r| r.get(0),
-        )
-        .optional()?;
-    // Release 0.1 created its tables and the version row in two steps: a database with
-    // the tables but no version row is a version 1 database.
-    Ok(match v.map(|v| v.parse::<i64>()) {
-        Some(Ok(v)) => Found::Version(v),
-        Some(Err(_)) => Found::Foreign,
-        None => Found::Version(1),
-    })
-}
 
-/// Applies every migration after `from`, each in its own transaction with its version.
-fn migrate(conn: &mut Connection, from: i64) -> rusqlite::Result<()> {
-    for m in schema::MIGRATIONS.iter().filter(|m| m.version > from) {
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        tx.execute_batch(m.sql)?;
-        tx.execute(
-            "INSERT INTO meta (key, value) VALUES ('schema_version', ?1)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            [m.version.to_string()],
-        )?;
-        tx.commit()?;
-        if from > 0 {
-            tracing::info!(version = m.version, migration = m.name, "database migrated");
-        }
+    /// How many articles are owed their page's text, per source (for `status`).
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn owed_by_source(&self) -> Result<HashMap<SourceName, u64>, StoreError> {
+        in_tx!(self, Read, |tx| articles::owed_by_source(tx))
     }
-    Ok(())
-}
 
-pub(crate) fn ts(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Millis, true)
-}
+    /// Records one scan of `source`: every article as seen, its text and its debt, and every
+    /// match, in one transaction, and marks the source as baselined. Returns, per article in
+    /// order, which of its matches were queued for a digest now.
+    ///
+    /// # Errors
+    /// Database failure (nothing is recorded then).
+    pub async fn record_scan(
+        &self,
+        source: &SourceName,
+        scanned: &[ScannedArticle],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<RecordedArticle>, StoreError> {
+        in_tx!(self, Write, |tx| articles::record_scan(
+            tx, source, scanned, now
+        ))
+    }
 
-pub(crate) fn parse_ts(s: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s)
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
+    /// What [`Store::record_scan`] would return, without writing anything (`--dry-run`).
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn peek_scan(
+        &self,
+        scanned: &[ScannedArticle],
+    ) -> Result<Vec<RecordedArticle>, StoreError> {
+        in_tx!(self, Read, |tx| articles::peek_scan(tx, scanned))
+    }
+
+    // --- sources --------------------------------------------------------------------------
+
+    /// The stored state of `name` (defaults for a source never fetched).
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn source_state(&self, name: &SourceName) -> Result<SourceState, StoreError> {
+        in_tx!(self, Read, |tx| sources::source_state(tx, name))
+    }
+
+    /// Records a successful fetch (200 or 304); returns `Recovered` if the source had been
+    /// announced as failing.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn record_fetch_success(
+        &self,
+        name: &SourceName,
+        validators: Option<&Validators>,
+        status: u16,
+        now: DateTime<Utc>,
+    ) -> Result<Option<HealthChange>, StoreError> {
+        in_tx!(self, Write, |tx| sources::record_fetch_success(
+            tx, name, validators, status, now
+        ))
+    }
+
+    /// After a success: the source is not fetched again before `until` (the server's
+    /// `Cache-Control: max-age` or the feed's `<ttl>`), whatever its cron says.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn set_refetch_floor(
+        &self,
+        name: &SourceName,
+        until: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        in_tx!(self, Write, |tx| sources::set_refetch_floor(
+            tx, name, until
+        ))
+    }
+
+    /// Records a failed fetch; its `retry_at` is the back-off the caller chose. Returns
+    /// `Failing` the first time the source has failed for [`FAILING_AFTER`].
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn record_fetch_failure(
+        &self,
+        name: &SourceName,
+        failure: &FetchFailure,
+        now: DateTime<Utc>,
+    ) -> Result<Option<HealthChange>, StoreError> {
+        in_tx!(self, Write, |tx| sources::record_fetch_failure(
+            tx, name, failure, now
+        ))
+    }
+
+    /// Every known source's health, by name.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn source_health(&self) -> Result<Vec<SourceHealth>, StoreError> {
+        in_tx!(self, Read, |tx| sources::source_health(tx))
+    }
+
+    // --- outbox ---------------------------------------------------------------------------
+
+    /// Matches of `watchlist` not yet in any digest, oldest first.
+    ///
+    /// # Errors
+    /// Database failure; a match row that cannot be read.
+    pub async fn pending_matches(
+        &self,
+        watchlist: &WatchlistName,
+    ) -> Result<Vec<PendingMatch>, StoreError> {
+        in_tx!(self, Read, |tx| outbox::pending_matches(tx, watchlist))
+    }
+
+    /// Health events of the sources `watches` accepts that `watchlist`'s digests have not
+    /// shown yet.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn pending_health_events(
+        &self,
+        watchlist: &WatchlistName,
+        watches: impl Fn(&SourceName) -> bool,
+    ) -> Result<Vec<HealthEvent>, StoreError> {
+        in_tx!(self, Read, |tx| outbox::pending_health_events(
+            tx, watchlist, watches
+        ))
+    }
+
+    /// Records a composed digest and claims its matches, in one transaction, before it is
+    /// handed to any transport. Returns the digest id.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] when any of the matches was claimed meanwhile (nothing is
+    /// recorded then); database failure.
+    pub async fn record_digest(
+        &self,
+        digest: &DigestRecord,
+        now: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        in_tx!(self, Write, |tx| outbox::record_digest(tx, digest, now))
+    }
+
+    /// Deliveries not yet accepted whose next attempt is due at `now` (all of them with
+    /// `None`, as at start-up).
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn due_deliveries(
+        &self,
+        now: Option<DateTime<Utc>>,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        in_tx!(self, Read, |tx| outbox::due_deliveries(tx, now))
+    }
+
+    /// When the earliest pending delivery is due.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn next_delivery_at(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        in_tx!(self, Read, |tx| outbox::next_delivery_at(tx))
+    }
+
+    /// The transport accepted the message for this recipient.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn mark_delivered(
+        &self,
+        delivery: &Delivery,
+        reply: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        in_tx!(self, Write, |tx| outbox::mark_delivered(
+            tx, delivery, reply, now
+        ))
+    }
+
+    /// A delivery attempt failed.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn mark_delivery_failed(
+        &self,
+        delivery: &Delivery,
+        error: &str,
+        failure: DeliveryFailure,
+    ) -> Result<(), StoreError> {
+        in_tx!(self, Write, |tx| outbox::mark_delivery_failed(
+            tx, delivery, error, failure
+        ))
+    }
+
+    /// Pending matches and deliveries, counted.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn queue_counts(&self) -> Result<QueueCounts, StoreError> {
+        in_tx!(self, Read, |tx| outbox::queue_counts(tx))
+    }
+
+    /// Pending matches per watchlist, for `status`.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn pending_by_watchlist(&self) -> Result<Vec<(WatchlistName, u64)>, StoreError> {
+        in_tx!(self, Read, |tx| outbox::pending_by_watchlist(tx))
+    }
+
+    /// Deliveries not accepted yet, with their last error, for `status`.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn undelivered(&self) -> Result<Vec<Undelivered>, StoreError> {
+        in_tx!(self, Read, |tx| outbox::undelivered(tx))
+    }
 }

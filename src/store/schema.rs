@@ -7,6 +7,14 @@
 //! newer newswatch is refused before anything is written. Migrations are never edited once
 //! released: a change is a new migration at the end of [`MIGRATIONS`].
 
+use super::StoreError;
+
+/// The database engines a migration is written for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+}
+
 /// One step of the schema's history.
 #[derive(Debug, Clone, Copy)]
 pub struct Migration {
@@ -14,21 +22,79 @@ pub struct Migration {
     pub version: i64,
     /// What it changes, for logs.
     pub name: &'static str,
-    /// The statements, run in one transaction.
-    pub sql: &'static str,
+    /// The statements for SQLite, run in one transaction.
+    pub sqlite: &'static str,
 }
+
+impl Migration {
+    /// The statements for `backend`.
+    #[must_use]
+    pub fn sql(&self, backend: Backend) -> &'static str {
+        match backend {
+            Backend::Sqlite => self.sqlite,
+        }
+    }
+}
+
+/// What an opened database holds, before any migration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Found {
+    /// No tables at all: a new database.
+    Empty,
+    /// A newswatch database at this schema version.
+    Version(i64),
+    /// Tables, but not newswatch's.
+    Foreign,
+}
+
+impl Found {
+    /// From the `meta.schema_version` value of a database that has a `meta` table. Release
+    /// 0.1 created its tables and the version row in two steps: a `meta` table without the
+    /// row is a version 1 database.
+    #[must_use]
+    pub fn from_stored(v: Option<&str>) -> Found {
+        match v.map(str::parse::<i64>) {
+            Some(Ok(v)) => Found::Version(v),
+            Some(Err(_)) => Found::Foreign,
+            None => Found::Version(1),
+        }
+    }
+}
+
+/// The version to migrate from, or why the database must not be touched.
+///
+/// # Errors
+/// A foreign database, or one newer than this build.
+pub fn check_version(found: Found, path: &str) -> Result<i64, StoreError> {
+    match found {
+        Found::Foreign => Err(StoreError::NotNewswatch {
+            path: path.to_owned(),
+        }),
+        Found::Version(v) if v > SCHEMA_VERSION => Err(StoreError::SchemaVersion {
+            path: path.to_owned(),
+            found: v,
+            expected: SCHEMA_VERSION,
+        }),
+        Found::Version(v) => Ok(v),
+        Found::Empty => Ok(0),
+    }
+}
+
+/// Records the version a migration reached (SQLite spelling of the shared statement).
+pub const SET_VERSION_SQLITE: &str = "INSERT INTO meta (key, value) VALUES ('schema_version', ?1)
+     ON CONFLICT (key) DO UPDATE SET value = excluded.value";
 
 /// Every migration, oldest first; `MIGRATIONS[i].version == i + 1`.
 pub const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 1,
         name: "initial schema",
-        sql: V1,
+        sqlite: V1,
     },
     Migration {
         version: 2,
         name: "owed full text",
-        sql: V2,
+        sqlite: V2,
     },
 ];
 

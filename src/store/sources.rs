@@ -1,213 +1,181 @@
 //! Per-source fetch state and health.
 
 use chrono::{DateTime, Duration, Utc};
-use rusqlite::{params, OptionalExtension};
 
-use super::{parse_ts, ts, Store, StoreError};
-use crate::fetch::Validators;
+use super::sql::{params, Tx};
+use super::StoreError;
+use crate::model::{HealthChange, SourceHealth, SourceName, SourceState, Validators};
 
 /// How long a source must fail before the digests say so (SPEC "Email").
 pub const FAILING_AFTER: Duration = Duration::hours(24);
 
-/// What the pipeline needs to know about a source before fetching it.
-#[derive(Debug, Clone, Default)]
-pub struct SourceState {
-    pub validators: Validators,
-    /// False until the first successful fetch recorded articles (the baseline).
-    pub baselined: bool,
-    pub consecutive_failures: u32,
-    /// Back-off: do not fetch before this.
-    pub retry_at: Option<DateTime<Utc>>,
+/// A failed fetch of a source, as recorded.
+#[derive(Debug, Clone)]
+pub struct FetchFailure {
+    /// Why, as logged.
+    pub message: String,
+    /// The HTTP status, when one was received.
+    pub status: Option<u16>,
+    /// Do not fetch again before this (the back-off the caller chose).
+    pub retry_at: DateTime<Utc>,
 }
 
-/// A change of a source's announced health.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HealthChange {
-    Failing,
-    Recovered,
+pub(super) async fn source_state(
+    tx: &mut Tx<'_>,
+    name: &SourceName,
+) -> Result<SourceState, StoreError> {
+    let row = tx
+        .row(
+            "SELECT etag, last_modified, first_fetch_at, consecutive_failures, retry_at
+             FROM sources WHERE name = $1",
+            params![name.as_str()],
+        )
+        .await?;
+    let Some(r) = row else {
+        return Ok(SourceState::default());
+    };
+    Ok(SourceState {
+        validators: Validators {
+            etag: r.opt_text(0)?,
+            last_modified: r.opt_text(1)?,
+        },
+        baselined: r.opt_text(2)?.is_some(),
+        consecutive_failures: r.num(3)?,
+        retry_at: r.opt_time(4)?,
+    })
 }
 
-/// A source's health, for `status`.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct SourceHealth {
-    pub name: String,
-    pub last_fetch: Option<DateTime<Utc>>,
-    pub last_success: Option<DateTime<Utc>>,
-    pub last_status: Option<u16>,
-    pub last_error: Option<String>,
-    pub last_error_at: Option<DateTime<Utc>>,
-    pub consecutive_failures: u32,
-    pub failing_since: Option<DateTime<Utc>>,
-    pub retry_at: Option<DateTime<Utc>>,
-    pub articles_seen: u64,
-    pub health: String,
+pub(super) async fn record_fetch_success(
+    tx: &mut Tx<'_>,
+    name: &SourceName,
+    validators: Option<&Validators>,
+    status: u16,
+    now: DateTime<Utc>,
+) -> Result<Option<HealthChange>, StoreError> {
+    ensure_row(tx, name).await?;
+    let health = tx
+        .one(
+            "SELECT health FROM sources WHERE name = $1",
+            params![name.as_str()],
+        )
+        .await?
+        .text(0)?;
+    tx.exec(
+        "UPDATE sources SET last_fetch_at = $2, last_success_at = $2, last_status = $3,
+             consecutive_failures = 0, failing_since = NULL, retry_at = NULL, health = 'ok'
+         WHERE name = $1",
+        params![name.as_str(), now, status],
+    )
+    .await?;
+    if let Some(v) = validators {
+        tx.exec(
+            "UPDATE sources SET etag = $2, last_modified = $3 WHERE name = $1",
+            params![name.as_str(), v.etag.as_ref(), v.last_modified.as_ref()],
+        )
+        .await?;
+    }
+    if health != HealthChange::Failing.as_str() {
+        return Ok(None);
+    }
+    tx.exec(
+        "INSERT INTO health_events (source, kind, at, detail) VALUES ($1, 'recovered', $2, '')",
+        params![name.as_str(), now],
+    )
+    .await?;
+    Ok(Some(HealthChange::Recovered))
 }
 
-impl Store {
-    /// The stored state of `name` (defaults for a source never fetched).
-    ///
-    /// # Errors
-    /// Database failure.
-    pub fn source_state(&self, name: &str) -> Result<SourceState, StoreError> {
-        let conn = self.conn();
-        let row = conn
-            .query_row(
-                "SELECT etag, last_modified, first_fetch_at, consecutive_failures, retry_at
-                 FROM sources WHERE name = ?1",
-                [name],
-                |r| {
-                    Ok(SourceState {
-                        validators: Validators {
-                            etag: r.get(0)?,
-                            last_modified: r.get(1)?,
-                        },
-                        baselined: r.get::<_, Option<String>>(2)?.is_some(),
-                        consecutive_failures: r.get(3)?,
-                        retry_at: r.get::<_, Option<String>>(4)?.as_deref().and_then(parse_ts),
-                    })
-                },
-            )
-            .optional()?;
-        Ok(row.unwrap_or_default())
-    }
+pub(super) async fn set_refetch_floor(
+    tx: &mut Tx<'_>,
+    name: &SourceName,
+    until: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    tx.exec(
+        "UPDATE sources SET retry_at = $2 WHERE name = $1 AND (retry_at IS NULL OR retry_at < $2)",
+        params![name.as_str(), until],
+    )
+    .await?;
+    Ok(())
+}
 
-    /// Records a successful fetch (200 or 304); returns `Recovered` if the source had been
-    /// announced as failing.
-    ///
-    /// # Errors
-    /// Database failure.
-    pub fn record_fetch_success(
-        &self,
-        name: &str,
-        validators: Option<&Validators>,
-        status: u16,
-        now: DateTime<Utc>,
-    ) -> Result<Option<HealthChange>, StoreError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        ensure_row(&tx, name)?;
-        let health: String =
-            tx.query_row("SELECT health FROM sources WHERE name = ?1", [name], |r| {
-                r.get(0)
-            })?;
-        tx.execute(
-            "UPDATE sources SET last_fetch_at = ?2, last_success_at = ?2, last_status = ?3,
-                 consecutive_failures = 0, failing_since = NULL, retry_at = NULL, health = 'ok'
-             WHERE name = ?1",
-            params![name, ts(now), status],
-        )?;
-        if let Some(v) = validators {
-            tx.execute(
-                "UPDATE sources SET etag = ?2, last_modified = ?3 WHERE name = ?1",
-                params![name, v.etag, v.last_modified],
-            )?;
-        }
-        let change = if health == "failing" {
-            tx.execute(
-                "INSERT INTO health_events (source, kind, at, detail) VALUES (?1, 'recovered', ?2, '')",
-                params![name, ts(now)],
-            )?;
-            Some(HealthChange::Recovered)
-        } else {
-            None
-        };
-        tx.commit()?;
-        Ok(change)
+pub(super) async fn record_fetch_failure(
+    tx: &mut Tx<'_>,
+    name: &SourceName,
+    failure: &FetchFailure,
+    now: DateTime<Utc>,
+) -> Result<Option<HealthChange>, StoreError> {
+    ensure_row(tx, name).await?;
+    tx.exec(
+        "UPDATE sources SET last_fetch_at = $2, last_status = $3, last_error = $4,
+             last_error_at = $2, failing_since = COALESCE(failing_since, $2),
+             consecutive_failures = consecutive_failures + 1, retry_at = $5
+         WHERE name = $1",
+        params![
+            name.as_str(),
+            now,
+            failure.status,
+            &failure.message,
+            failure.retry_at
+        ],
+    )
+    .await?;
+    let r = tx
+        .one(
+            "SELECT failing_since, health FROM sources WHERE name = $1",
+            params![name.as_str()],
+        )
+        .await?;
+    let since = r.time(0)?;
+    let health = r.text(1)?;
+    if health != "ok" || now - since < FAILING_AFTER {
+        return Ok(None);
     }
+    tx.exec(
+        "UPDATE sources SET health = 'failing' WHERE name = $1",
+        params![name.as_str()],
+    )
+    .await?;
+    tx.exec(
+        "INSERT INTO health_events (source, kind, at, detail) VALUES ($1, 'failing', $2, $3)",
+        params![name.as_str(), since, &failure.message],
+    )
+    .await?;
+    Ok(Some(HealthChange::Failing))
+}
 
-    /// After a success: the source is not fetched again before `until` (the server's
-    /// `Cache-Control: max-age` or the feed's `<ttl>`), whatever its cron says.
-    ///
-    /// # Errors
-    /// Database failure.
-    pub fn set_refetch_floor(&self, name: &str, until: DateTime<Utc>) -> Result<(), StoreError> {
-        self.conn().execute(
-            "UPDATE sources SET retry_at = ?2 WHERE name = ?1 AND (retry_at IS NULL OR retry_at < ?2)",
-            params![name, ts(until)],
-        )?;
-        Ok(())
-    }
-
-    /// Records a failed fetch; `retry_at` is the back-off the caller chose. Returns
-    /// `Failing` the first time the source has failed for [`FAILING_AFTER`].
-    ///
-    /// # Errors
-    /// Database failure.
-    pub fn record_fetch_failure(
-        &self,
-        name: &str,
-        error: &str,
-        status: Option<u16>,
-        retry_at: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> Result<Option<HealthChange>, StoreError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        ensure_row(&tx, name)?;
-        tx.execute(
-            "UPDATE sources SET last_fetch_at = ?2, last_status = ?3, last_error = ?4,
-                 last_error_at = ?2, failing_since = COALESCE(failing_since, ?2),
-                 consecutive_failures = consecutive_failures + 1, retry_at = ?5
-             WHERE name = ?1",
-            params![name, ts(now), status, error, ts(retry_at)],
-        )?;
-        let (since, health): (String, String) = tx.query_row(
-            "SELECT failing_since, health FROM sources WHERE name = ?1",
-            [name],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
-        let failing_long = parse_ts(&since).is_some_and(|s| now - s >= FAILING_AFTER);
-        let change = if health == "ok" && failing_long {
-            tx.execute(
-                "UPDATE sources SET health = 'failing' WHERE name = ?1",
-                [name],
-            )?;
-            tx.execute(
-                "INSERT INTO health_events (source, kind, at, detail) VALUES (?1, 'failing', ?2, ?3)",
-                params![name, since, error],
-            )?;
-            Some(HealthChange::Failing)
-        } else {
-            None
-        };
-        tx.commit()?;
-        Ok(change)
-    }
-
-    /// Every known source's health, by name.
-    ///
-    /// # Errors
-    /// Database failure.
-    pub fn source_health(&self) -> Result<Vec<SourceHealth>, StoreError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
+pub(super) async fn source_health(tx: &mut Tx<'_>) -> Result<Vec<SourceHealth>, StoreError> {
+    let rows = tx
+        .rows(
             "SELECT name, last_fetch_at, last_success_at, last_status, last_error, last_error_at,
                     consecutive_failures, failing_since, retry_at, articles_seen, health
              FROM sources ORDER BY name",
-        )?;
-        let t = |r: &rusqlite::Row<'_>, i| -> rusqlite::Result<Option<DateTime<Utc>>> {
-            Ok(r.get::<_, Option<String>>(i)?.as_deref().and_then(parse_ts))
-        };
-        let rows = stmt.query_map([], |r| {
+            &[],
+        )
+        .await?;
+    rows.iter()
+        .map(|r| {
             Ok(SourceHealth {
-                name: r.get(0)?,
-                last_fetch: t(r, 1)?,
-                last_success: t(r, 2)?,
-                last_status: r.get(3)?,
-                last_error: r.get(4)?,
-                last_error_at: t(r, 5)?,
-                consecutive_failures: r.get(6)?,
-                failing_since: t(r, 7)?,
-                retry_at: t(r, 8)?,
-                articles_seen: r.get(9)?,
-                health: r.get(10)?,
+                name: SourceName::from_stored(r.text(0)?),
+                last_fetch: r.opt_time(1)?,
+                last_success: r.opt_time(2)?,
+                last_status: r.opt_num(3)?,
+                last_error: r.opt_text(4)?,
+                last_error_at: r.opt_time(5)?,
+                consecutive_failures: r.num(6)?,
+                failing_since: r.opt_time(7)?,
+                retry_at: r.opt_time(8)?,
+                articles_seen: r.num(9)?,
+                failing: r.text(10)? == HealthChange::Failing.as_str(),
             })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
+        })
+        .collect()
 }
 
-pub(super) fn ensure_row(tx: &rusqlite::Transaction<'_>, name: &str) -> rusqlite::Result<()> {
-    tx.execute("INSERT OR IGNORE INTO sources (name) VALUES (?1)", [name])?;
+pub(super) async fn ensure_row(tx: &mut Tx<'_>, name: &SourceName) -> Result<(), StoreError> {
+    tx.exec(
+        "INSERT INTO sources (name) VALUES ($1) ON CONFLICT (name) DO NOTHING",
+        params![name.as_str()],
+    )
+    .await?;
     Ok(())
 }

@@ -1,0 +1,106 @@
+//! The configured watchlists and the one matcher compiled from all their terms, asked by
+//! name. The matcher numbers watchlists; that number stays in here.
+
+use crate::matcher::{Explanation, Matcher};
+use crate::model::{ArticleMatch, SourceName, WatchlistName};
+
+use super::Watchlist;
+
+/// Every watchlist of a config, in config order, with their compiled matcher.
+///
+/// Invariant: watchlist `i` of `lists` is watchlist `i` of `matcher`.
+#[derive(Debug)]
+pub struct Watchlists {
+    lists: Vec<Watchlist>,
+    matcher: Matcher,
+}
+
+impl Watchlists {
+    /// `lists` with the matcher compiled from their terms, in the same order.
+    pub(super) fn new(lists: Vec<Watchlist>, matcher: Matcher) -> Watchlists {
+        debug_assert_eq!(lists.len(), matcher.watchlists());
+        Watchlists { lists, matcher }
+    }
+
+    /// The watchlist named `name`.
+    #[must_use]
+    pub fn get(&self, name: &WatchlistName) -> Option<&Watchlist> {
+        self.lists.iter().find(|w| &w.name == name)
+    }
+
+    /// The watchlist named `name`, however the name was spelled on the command line.
+    #[must_use]
+    pub fn by_name(&self, name: &str) -> Option<&Watchlist> {
+        self.lists.iter().find(|w| w.name == name)
+    }
+
+    /// Every watchlist, in config order.
+    pub fn iter(&self) -> std::slice::Iter<'_, Watchlist> {
+        self.lists.iter()
+    }
+
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.lists.len()
+    }
+
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.lists.is_empty()
+    }
+
+    /// The matches of an article from `source` on every watchlist that watches it: the terms
+    /// that matched (as written in the config, each once) and the snippet for the digest.
+    #[must_use]
+    pub fn find(&self, source: &SourceName, title: &str, body: &str) -> Vec<ArticleMatch> {
+        self.matcher
+            .find(title, body)
+            .into_iter()
+            .filter_map(|m| {
+                let list = &self.lists[m.watchlist];
+                if !list.watches(source) {
+                    return None;
+                }
+                let mut terms: Vec<String> = Vec::new();
+                for h in &m.hits {
+                    if !terms.contains(&h.term) {
+                        terms.push(h.term.clone());
+                    }
+                }
+                Some(ArticleMatch {
+                    watchlist: list.name.clone(),
+                    terms,
+                    highlights: m
+                        .snippet
+                        .highlights
+                        .iter()
+                        .map(|r| (r.start, r.end))
+                        .collect(),
+                    snippet: m.snippet.text,
+                })
+            })
+            .collect()
+    }
+
+    /// How watchlist `name` decides on an article, term by term.
+    #[must_use]
+    pub fn explain(&self, name: &WatchlistName, title: &str, body: &str) -> Option<Explanation> {
+        let i = self.lists.iter().position(|w| &w.name == name)?;
+        Some(self.matcher.explain(i, title, body))
+    }
+
+    /// Approximate heap bytes of the compiled matcher.
+    #[must_use]
+    pub fn matcher_memory(&self) -> usize {
+        self.matcher.memory_usage()
+    }
+}
+
+impl<'a> IntoIterator for &'a Watchlists {
+    type Item = &'a Watchlist;
+    type IntoIter = std::slice::Iter<'a, Watchlist>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.lists.iter()
+    }
+}

@@ -1,0 +1,112 @@
+//! Scans in flight: one task per source being scanned, at most one per source, and what
+//! to do when one ends (or panics: its source is freed and rescheduled all the same).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use chrono::Utc;
+use tokio::task::JoinSet;
+use tracing::error;
+
+use crate::config::Config;
+use crate::fetch::Fetcher;
+use crate::model::SourceName;
+use crate::pipeline::{scan_source, ScanMode, ScanReport};
+use crate::store::{Store, StoreError};
+
+type Outcome = (SourceName, Result<Option<ScanReport>, StoreError>);
+
+/// The scans running now.
+#[derive(Default)]
+pub(super) struct Scans {
+    set: JoinSet<Outcome>,
+    running: HashSet<SourceName>,
+    /// The source each task is for, so a task that panics (its result lost) still frees
+    /// its source and gets it rescheduled.
+    sources: HashMap<tokio::task::Id, SourceName>,
+}
+
+/// How a scan ended.
+pub(super) struct Finished {
+    pub source: SourceName,
+    /// `None` when the task panicked or its source left the config meanwhile.
+    pub report: Option<ScanReport>,
+}
+
+impl Scans {
+    pub fn is_running(&self, name: &SourceName) -> bool {
+        self.running.contains(name)
+    }
+
+    pub fn running(&self) -> impl Iterator<Item = &SourceName> {
+        self.running.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.set.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.set.is_empty()
+    }
+
+    /// Starts scanning `name` with the config and fetcher of now.
+    pub fn spawn(
+        &mut self,
+        name: SourceName,
+        cfg: Arc<Config>,
+        store: Arc<Store>,
+        fetcher: Fetcher,
+    ) {
+        self.running.insert(name.clone());
+        let source_name = name.clone();
+        let task = self.set.spawn(async move {
+            let Some(source) = cfg.source(source_name.as_str()) else {
+                return (source_name, Ok(None));
+            };
+            let r = scan_source(&cfg, &store, &fetcher, source, ScanMode::Record, Utc::now())
+                .await
+                .map(Some);
+            (source_name, r)
+        });
+        self.sources.insert(task.id(), name);
+    }
+
+    /// Waits for the next scan to end. Never returns while none is running.
+    pub async fn next_finished(&mut self) -> Option<Finished> {
+        let done = self.set.join_next_with_id().await?;
+        let (source, report) = match done {
+            Ok((id, (name, result))) => {
+                self.sources.remove(&id);
+                match result {
+                    Ok(report) => (name, report),
+                    Err(e) => {
+                        error!(source = %name, error = %e, "scan could not be recorded");
+                        (name, None)
+                    }
+                }
+            }
+            Err(e) => {
+                let name = self.sources.remove(&e.id())?;
+                error!(source = %name, error = %e, "scan failed unexpectedly; the source runs again at its next time");
+                (name, None)
+            }
+        };
+        self.running.remove(&source);
+        Some(Finished { source, report })
+    }
+
+    /// Waits until `deadline` for the running scans; cancels those still running then (a
+    /// cancelled scan rolls back and runs again next time).
+    pub async fn drain(&mut self, deadline: tokio::time::Instant) {
+        if tokio::time::timeout_at(deadline, async {
+            while self.set.join_next().await.is_some() {}
+        })
+        .await
+        .is_err()
+        {
+            tracing::warn!("scans still running at shutdown were cancelled; they will run again");
+            self.set.abort_all();
+        }
+    }
+}

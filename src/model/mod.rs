@@ -1,0 +1,23 @@
+//! Values that cross layers: made by one step of the pipeline and read by others
+//! (`fetch`, `store`, `digest`, `outbox`, `cmd`), so that none of those imports another's
+//! types. Nothing here does I/O or holds policy; each type states its invariants.
+//!
+//! - [`names`]: the validated names of sources and watchlists, used everywhere outside the
+//!   matcher instead of indexes or bare strings.
+//! - [`article`]: an article as a scan saw it, as the store knows it, and its text debt.
+//! - [`health`]: HTTP validators and a source's state and health changes.
+//! - [`delivery`]: pending matches, recorded digests and their deliveries.
+
+pub mod article;
+pub mod delivery;
+pub mod health;
+pub mod names;
+
+pub use article::{
+    ArticleMatch, KnownArticle, OwedText, RecordedArticle, ScannedArticle, TextDebt, TextFrom,
+};
+pub use delivery::{
+    Delivery, DeliveryFailure, DeliveryState, DigestRecord, PendingMatch, Undelivered,
+};
+pub use health::{HealthChange, HealthEvent, SourceHealth, SourceState, Validators};
+pub use names::{NameError, SourceName, WatchlistName};
