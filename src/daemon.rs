@@ -319,7 +319,7 @@ impl Plan {
             // A source never fetched is scanned at once, so a new user sees the baseline
             // taken right away instead of at the first cron tick.
             let at = if state.baselined || state.consecutive_failures > 0 {
-                Self::after_backoff(cfg, s, state.retry_at, now)
+                Self::after_backoff(cfg, s, &state, now)
             } else {
                 now
             };
@@ -339,17 +339,25 @@ impl Plan {
         Ok(Plan { sources, digests })
     }
 
+    /// When a source runs next. A failing source runs when its back-off ends (SPEC: 1 min
+    /// doubling, cap 6 h, never before a `Retry-After`), whatever its cron says: a daily
+    /// source that failed once must not wait a day (issue 22). A healthy one runs at its next
+    /// cron tick, but not before a refetch floor (`retry_at` after a success: the server's
+    /// max-age or the feed's ttl). Never in the past.
     fn after_backoff(
         cfg: &Config,
         s: &crate::config::Source,
-        retry_at: Option<DateTime<Utc>>,
+        state: &crate::store::SourceState,
         now: DateTime<Utc>,
     ) -> DateTime<Utc> {
+        if let (true, Some(retry)) = (state.consecutive_failures > 0, state.retry_at) {
+            return retry.max(now);
+        }
         let cron = s
             .schedule
             .next_after(now, cfg.timezone)
             .unwrap_or(DateTime::<Utc>::MAX_UTC);
-        match retry_at {
+        match state.retry_at {
             Some(r) if r > cron => r,
             _ => cron,
         }
@@ -362,8 +370,8 @@ impl Plan {
         s: &crate::config::Source,
         now: DateTime<Utc>,
     ) -> DateTime<Utc> {
-        let retry_at = store.source_state(&s.name).ok().and_then(|st| st.retry_at);
-        Self::after_backoff(cfg, s, retry_at, now)
+        let state = store.source_state(&s.name).unwrap_or_default();
+        Self::after_backoff(cfg, s, &state, now)
     }
 
     fn earliest(&self) -> Option<DateTime<Utc>> {

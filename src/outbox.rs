@@ -52,10 +52,12 @@ fn prepare(
     let digest = build_digest(&wl.name, &pending, &notes, config.timezone);
     let rendered = render_digest(&digest);
     let message_id = new_message_id(&config.mail.from, now);
+    // Without show_recipients the message names no one; each delivery adds its own `To:`.
+    let to: &[lettre::message::Mailbox] = if wl.show_recipients { &wl.to } else { &[] };
     let message = match compose(
         &rendered,
         &config.mail.from,
-        &wl.to,
+        to,
         &wl.name,
         &message_id,
         now,

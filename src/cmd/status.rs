@@ -9,6 +9,10 @@ pub fn run(globals: &Globals, json: bool) -> Result<(), CmdError> {
     let health = store.source_health().map_err(rt)?;
     let pending = store.pending_by_watchlist().map_err(rt)?;
     let undelivered = store.undelivered().map_err(rt)?;
+    // A back-off that has ended means "at once" (the daemon retries it then), never a time
+    // in the past.
+    let now = chrono::Utc::now();
+    let next_try = |t: Option<chrono::DateTime<chrono::Utc>>| t.map(|t| t.max(now));
     let ts = |t: Option<chrono::DateTime<chrono::Utc>>| {
         t.map_or_else(
             || "-".to_string(),
@@ -34,7 +38,7 @@ pub fn run(globals: &Globals, json: bool) -> Result<(), CmdError> {
                     "last_error": h.and_then(|h| h.last_error.clone()),
                     "consecutive_failures": h.map_or(0, |h| h.consecutive_failures),
                     "failing_since": h.and_then(|h| h.failing_since),
-                    "next_retry": h.and_then(|h| h.retry_at),
+                    "next_retry": next_try(h.and_then(|h| h.retry_at)),
                     "articles_seen": h.map_or(0, |h| h.articles_seen),
                 })
             })
@@ -68,7 +72,7 @@ pub fn run(globals: &Globals, json: bool) -> Result<(), CmdError> {
                     h.articles_seen
                 );
                 if h.consecutive_failures > 0 {
-                    println!("    failing: {} consecutive failures since {}; next try {}; last error: {}", h.consecutive_failures, ts(h.failing_since), ts(h.retry_at), h.last_error.as_deref().unwrap_or("-"));
+                    println!("    failing: {} consecutive failures since {}; next try {}; last error: {}", h.consecutive_failures, ts(h.failing_since), ts(next_try(h.retry_at)), h.last_error.as_deref().unwrap_or("-"));
                 }
             }
         }

@@ -24,6 +24,20 @@ impl Ctx<'_> {
         self.errors.push(e);
     }
 
+    /// The file offset of byte `idx` of a string value, when the value is written without
+    /// escapes (so the two line up); else, and for `idx` 0, the start of the value (its quote).
+    fn offset_in_string(&self, s: &Spanned<String>, idx: usize) -> usize {
+        let span = s.span();
+        let written = self.text.get(span.clone()).unwrap_or_default();
+        let value = s.get_ref();
+        let plain = [format!("\"{value}\""), format!("'{value}'")];
+        if idx > 0 && plain.iter().any(|p| p == written) {
+            span.start + 1 + idx
+        } else {
+            span.start
+        }
+    }
+
     fn cron(&mut self, what: &str, s: &Spanned<String>) -> Option<CronSpec> {
         match s.get_ref().parse::<CronSpec>() {
             Ok(c) => Some(c),
@@ -107,13 +121,17 @@ pub fn validate(raw: RawConfig, path: &Path, text: &str) -> Result<Config, Vec<C
         DEFAULT_PER_HOST_CONCURRENCY as u64,
         1,
     );
-    let http = FetchSettings {
+    let mut http = FetchSettings {
         user_agent,
         timeout: Duration::from_secs(timeout),
         max_body_bytes: max_body,
         per_host_delay: Duration::from_millis(delay),
         per_host_concurrency: conc as usize,
         respect_robots: http.respect_robots.unwrap_or(true),
+        network: crate::fetch::NetworkPolicy {
+            allow_private_networks: http.allow_private_networks.unwrap_or(false),
+            trusted_hosts: std::collections::BTreeSet::new(),
+        },
     };
 
     let mail = validate_mail(&mut cx, raw.mail.unwrap_or_default());
@@ -151,6 +169,10 @@ pub fn validate(raw: RawConfig, path: &Path, text: &str) -> Result<Config, Vec<C
         if let Some(src) = validate_source(&mut cx, s, &default_schedule, default_backfill) {
             sources.push(src);
         }
+    }
+    // The operator named these hosts: their private addresses are theirs to reach.
+    for s in &sources {
+        http.network.trust_url(&s.url);
     }
     let names: Vec<&str> = sources.iter().map(|s| s.name.as_str()).collect();
 
@@ -212,7 +234,7 @@ pub fn validate(raw: RawConfig, path: &Path, text: &str) -> Result<Config, Vec<C
 }
 
 fn validate_mail(cx: &mut Ctx<'_>, m: raw::RawMail) -> Option<MailConfig> {
-    let from = match &m.from {
+    let from: Option<lettre::message::Mailbox> = match &m.from {
         None => DEFAULT_FROM.parse().ok(),
         Some(f) => f.get_ref().parse().map_err(|e| cx.err(f.span(), format!("mail.from: expected a mailbox like \"newswatch <newswatch@example.org>\", found {:?} ({e})", f.get_ref()))).ok(),
     };
@@ -221,13 +243,19 @@ fn validate_mail(cx: &mut Ctx<'_>, m: raw::RawMail) -> Option<MailConfig> {
         .as_ref()
         .map(|t| (t.get_ref().as_str(), t.span()))
     {
-        None | Some(("file", _)) => Some(TransportConfig::File),
+        None | Some(("file", _)) => {
+            // Checked even when unused, so switching to smtp later holds no surprise.
+            if let Some(u) = &m.smtp_url {
+                validate_smtp_url(cx, u);
+            }
+            Some(TransportConfig::File)
+        }
         Some(("smtp", span)) => match &m.smtp_url {
             None => {
                 cx.err(span, "mail.transport = \"smtp\" needs mail.smtp_url");
                 None
             }
-            Some(u) => validate_smtp_url(cx, u),
+            Some(u) => validate_smtp_url(cx, u).map(TransportConfig::Smtp),
         },
         Some((other, span)) => {
             cx.err(
@@ -237,32 +265,46 @@ fn validate_mail(cx: &mut Ctx<'_>, m: raw::RawMail) -> Option<MailConfig> {
             None
         }
     };
+    let helo_name = match &m.helo_name {
+        Some(h) => match smtp::check_helo_name(h.get_ref()) {
+            Ok(()) => Some(h.get_ref().clone()),
+            Err(e) => {
+                cx.err(h.span(), format!("mail.helo_name: {e}"));
+                None
+            }
+        },
+        None => from.as_ref().map(|f| f.email.domain().to_owned()),
+    };
+    let ca_file = match &m.ca_file {
+        None => Some(None),
+        Some(p) => match smtp::load_ca_file(cx.path, p.get_ref()) {
+            Ok(ca) => Some(Some(ca)),
+            Err(e) => {
+                cx.err(p.span(), format!("mail.ca_file: {e}"));
+                None
+            }
+        },
+    };
     Some(MailConfig {
         from: from?,
         transport: transport?,
         list_unsubscribe: m.list_unsubscribe.map(Spanned::into_inner),
+        helo_name: helo_name?,
+        ca_file: ca_file?,
     })
 }
 
-fn validate_smtp_url(cx: &mut Ctx<'_>, u: &Spanned<String>) -> Option<TransportConfig> {
-    match Url::parse(u.get_ref()) {
-        Ok(url) if url.password().is_some() => {
-            cx.err(u.span(), "mail.smtp_url: a password does not belong in the config file; set $NEWSWATCH_SMTP_PASSWORD or the systemd credential \"smtp-password\"");
-            None
+fn validate_smtp_url(cx: &mut Ctx<'_>, u: &Spanned<String>) -> Option<SmtpConfig> {
+    match smtp::parse_smtp_url(u.get_ref()) {
+        Ok(mut c) => {
+            c.position = Some(error::line_col(cx.text, u.span().start));
+            Some(c)
         }
-        Ok(url) if matches!(url.scheme(), "smtp" | "smtps") && url.host_str().is_some() => {
-            Some(TransportConfig::Smtp {
-                url: u.get_ref().clone(),
-            })
-        }
-        _ => {
-            cx.err(
-                u.span(),
-                format!(
-                    "mail.smtp_url: expected smtp://[user@]host[:port] or smtps://…, found {:?}",
-                    u.get_ref()
-                ),
-            );
+        Err(problems) => {
+            for p in problems {
+                let at = cx.offset_in_string(u, p.offset);
+                cx.err(at..at, format!("mail.smtp_url: {}", p.message));
+            }
             None
         }
     }
@@ -452,6 +494,7 @@ fn validate_watchlist(
             sources: patterns,
             to,
             digest,
+            show_recipients: w.show_recipients.unwrap_or(false),
         },
         spans,
     )
