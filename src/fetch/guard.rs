@@ -43,9 +43,9 @@ pub enum Refused {
     Scheme(String),
     /// Every address of the host is off limits.
     #[error(
-        "{host} is {class} address {addr}; links from feeds and pages may not reach private \
-         networks (only hosts named in source urls may, or all with [http] \
-         allow_private_networks = true)"
+        "{}; links from feeds and pages may not reach private networks (only hosts named \
+         in source urls may, or all with [http] allow_private_networks = true)",
+        what_it_is(host, *addr, class)
     )]
     Private {
         /// The host as written in the URL.
@@ -55,6 +55,17 @@ pub enum Refused {
         /// What kind of address it is ("a loopback", "a link-local" …).
         class: &'static str,
     },
+}
+
+/// "127.0.0.3 is a loopback address", or for a name "internal.test resolves to 127.0.0.3,
+/// a loopback address".
+fn what_it_is(host: &str, addr: IpAddr, class: &str) -> String {
+    let literal = host.trim_start_matches('[').trim_end_matches(']');
+    if literal.parse::<IpAddr>().is_ok() {
+        format!("{host} is {class} address")
+    } else {
+        format!("{host} resolves to {addr}, {class} address")
+    }
 }
 
 impl NetworkPolicy {
@@ -413,7 +424,7 @@ mod tests {
         let err = p.filter_addrs("evil.example", private).unwrap_err();
         assert!(
             err.to_string()
-                .starts_with("evil.example is a private (RFC 1918) address 10.0.0.5"),
+                .starts_with("evil.example resolves to 10.0.0.5, a private (RFC 1918) address;"),
             "{err}"
         );
         // A name answering with both keeps only the public address: that is all it can reach.
