@@ -176,14 +176,25 @@ impl Transport {
     /// # Errors
     /// TLS cannot be set up with the configured roots.
     pub fn from_config(mail: &MailConfig, outbox: &Path) -> Result<Transport, MailError> {
+        Self::with_password(mail, outbox, smtp_password())
+    }
+
+    /// The configured transport, logging in with `password` (when `smtp_url` names a user)
+    /// instead of the one from the environment.
+    ///
+    /// # Errors
+    /// As [`Transport::from_config`].
+    pub fn with_password(
+        mail: &MailConfig,
+        outbox: &Path,
+        password: Option<String>,
+    ) -> Result<Transport, MailError> {
         match &mail.transport {
             TransportConfig::File => Ok(Transport::File {
                 dir: outbox.to_path_buf(),
             }),
             TransportConfig::Smtp(smtp) => Ok(Transport::Smtp(Box::new(smtp_transport(
-                mail,
-                smtp,
-                smtp_password(),
+                mail, smtp, password,
             )?))),
         }
     }

@@ -52,7 +52,8 @@ pub(super) fn smtp_error(target: &Target, err: &SmtpError) -> MailError {
             message: format!("smtp server {server} answered {code} {reply}"),
         };
     }
-    if err.is_tls() {
+    // A certificate refused during STARTTLS arrives as an I/O error wrapping rustls's.
+    if err.is_tls() || find::<rustls::Error>(err).is_some() {
         return transient(tls_sentence(server, err));
     }
     let text = err.to_string();
