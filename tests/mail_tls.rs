@@ -379,3 +379,65 @@ fn check_warns_on_tls_none_with_a_password() {
     );
     assert!(out.contains("helo example.org"), "{out}");
 }
+
+/// Bad input: a relay without STARTTLS while TLS is required. Through the real binary: the
+/// digest stays queued, the password is never sent, and the log says why in one line.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_digest_for_a_relay_without_starttls_stays_queued_and_the_log_says_why() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    let pki = TestPki::new();
+    let relay = TlsSmtp::start(Mode::NoStartTls, &pki.server_cert(), USER, PASSWORD).await;
+    let site = MockServer::start().await;
+    let rss = format!(
+        "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>wire</title>\
+         <link>http://example.org/</link><description>d</description>\
+         <item><title>Niger junta talks continue</title><link>http://example.org/a/1</link>\
+         <description>Talks go on.</description><pubDate>{}</pubDate></item></channel></rss>",
+        chrono::Utc::now().to_rfc2822()
+    );
+    Mock::given(method("GET"))
+        .and(path("/feed.xml"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(rss, "application/rss+xml"))
+        .mount(&site)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(
+        dir.path(),
+        &format!(
+            "smtp_url = \"smtp://{USER}@{}\"\n[http]\nper_host_delay_ms = 0\n\
+             [defaults]\nbackfill = \"all\"\n\
+             [[source]]\nname = \"wire\"\nurl = \"{}/feed.xml\"\nfollow = false\n\
+             [[watchlist]]\nname = \"niger\"\nkeywords = [\"Niger\"]\nto = [\"a@example.org\"]\n",
+            relay.addr(),
+            site.uri()
+        ),
+    );
+    let pw = [("NEWSWATCH_SMTP_PASSWORD", PASSWORD)];
+    let (code, _, err) = newswatch(&cfg, &["scan"], &pw);
+    assert_eq!(code, 0, "{err}");
+
+    let (code, out, err) = newswatch(&cfg, &["digest", "--send"], &pw);
+    assert_eq!(code, 1, "a delivery stayed queued: {out}\n{err}");
+    let why: Vec<&str> = err.lines().filter(|l| l.contains("STARTTLS")).collect();
+    assert_eq!(why.len(), 1, "one line says why: {err}");
+    assert!(why[0].contains("delivery failed; will retry"), "{}", why[0]);
+    assert!(why[0].contains(&relay.addr().to_string()), "{}", why[0]);
+    assert!(!err.contains(PASSWORD));
+    assert!(relay.commands("AUTH").is_empty() && relay.commands("MAIL").is_empty());
+    assert_password_never_in_clear(&relay);
+
+    let (code, out, err) = newswatch(&cfg, &["status", "--json"], &[]);
+    assert_eq!(code, 0, "{err}");
+    let status: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let queued = status["undelivered"].as_array().unwrap();
+    assert_eq!(queued.len(), 1, "{status}");
+    assert_ne!(queued[0]["state"], "failed", "not given up: {status}");
+    assert!(
+        queued[0]["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("does not offer STARTTLS")),
+        "{status}"
+    );
+}
