@@ -441,3 +441,27 @@ async fn a_digest_for_a_relay_without_starttls_stays_queued_and_the_log_says_why
         "{status}"
     );
 }
+
+/// The unit's fallback credential (`SetCredential=smtp-password:\n`, used when the operator
+/// created no password file) reads as no password at all.
+#[test]
+fn an_empty_credential_is_no_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let creds = dir.path().join("creds");
+    std::fs::create_dir(&creds).unwrap();
+    let cfg = write_config(
+        dir.path(),
+        "smtp_url = \"smtp://mail.example.org:25?tls=none\"",
+    );
+    let creds_dir = creds.to_str().unwrap();
+    for (content, warned) in [("\n", false), ("", false), ("hunter2\n", true)] {
+        std::fs::write(creds.join("smtp-password"), content).unwrap();
+        let (code, _, err) = newswatch(&cfg, &["check"], &[("CREDENTIALS_DIRECTORY", creds_dir)]);
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(
+            err.contains("warning: mail.smtp_url has tls=none"),
+            warned,
+            "{content:?}: {err}"
+        );
+    }
+}
