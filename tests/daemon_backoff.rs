@@ -3,6 +3,7 @@
 //! the past.
 
 #[path = "support/daemon.rs"]
+#[allow(dead_code, reason = "this test reads no log lines")]
 mod daemon;
 
 use std::process::Command;
