@@ -285,8 +285,8 @@ fn smtp_transport(
     })
 }
 
-/// `message` with `To: <to>` added when it has no `To:` of its own.
-fn addressed_to<'a>(message: &'a [u8], to: &Mailbox) -> Cow<'a, [u8]> {
+/// `message` with `To: <to>` added when it has no `To:` of its own: what `to` receives.
+pub fn addressed_to<'a>(message: &'a [u8], to: &Mailbox) -> Cow<'a, [u8]> {
     let head_end = memchr::memmem::find(message, b"\r\n\r\n").unwrap_or(message.len());
     let has_to = message[..head_end]
         .split(|&b| b == b'\n')
