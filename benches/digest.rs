@@ -61,13 +61,12 @@ fn digest() -> Digest {
 #[tokio::main]
 async fn main() {
     let sink = smtp_sink::SmtpSink::start().await;
-    let mail = MailConfig {
-        from: "newswatch <newswatch@example.org>".parse().unwrap(),
-        transport: TransportConfig::Smtp {
-            url: format!("smtp://{}", sink.addr()),
-        },
-        list_unsubscribe: None,
-    };
+    let smtp = newswatch::config::smtp::parse_smtp_url(&format!("smtp://{}?tls=none", sink.addr()))
+        .unwrap();
+    let mail = MailConfig::new(
+        "newswatch <newswatch@example.org>".parse().unwrap(),
+        TransportConfig::Smtp(smtp),
+    );
     let transport = Transport::from_config(&mail, std::path::Path::new("/nonexistent")).unwrap();
     let d = digest();
     let runs = 5;

@@ -31,7 +31,7 @@ const EXTRA_SECTIONS: &str = r#".SH "EXIT STATUS"
 success
 .TP
 \fB1\fR
-runtime failure (network, database, mail transport)
+runtime failure (network, database, mail transport); \fBscan\fR when any source failed
 .TP
 \fB2\fR
 bad usage or invalid config; every config error is printed as \fIfile\fR:\fIline\fR:\fIcolumn\fR
@@ -50,6 +50,9 @@ config file when \fB\-\-config\fR is not given
 \fBNEWSWATCH_SMTP_PASSWORD\fR
 SMTP password; else the systemd credential \fBsmtp\-password\fR in \fB$CREDENTIALS_DIRECTORY\fR
 .TP
+\fBSSL_CERT_FILE\fR, \fBSSL_CERT_DIR\fR
+where the system's roots for the SMTP server's certificate are read (besides \fB[mail] ca_file\fR)
+.TP
 \fBRUST_LOG\fR
 log filter, overriding \fB\-v\fR and \fB\-q\fR
 .TP
@@ -61,7 +64,7 @@ set by systemd: \fBREADY=1\fR, \fBRELOADING=1\fR, \fBSTOPPING=1\fR, \fBSTATUS=\f
 the config file
 .TP
 \fI/etc/newswatch/smtp\-password\fR
-loaded as the credential \fBsmtp\-password\fR by the unit
+loaded as the credential \fBsmtp\-password\fR by the unit, when it exists (optional)
 .TP
 \fI/var/lib/newswatch/newswatch.db\fR
 state: articles, matches, digests (SQLite, WAL)

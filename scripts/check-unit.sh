@@ -3,7 +3,10 @@
 #
 #   1. `systemd-analyze verify` must print nothing (unknown keys, bad values and missing
 #      binaries are all printed, some only as warnings with exit code 0, so any output fails);
-#   2. `systemd-analyze security --offline=true` must rate the exposure 2.0 or lower (SPEC).
+#   2. `systemd-analyze security --offline=true` must rate the exposure 2.0 or lower (SPEC);
+#   3. every `LoadCredential=` has a `SetCredential=` of the same name, its fallback when the
+#      file is missing (systemd.exec(5)), so a fresh install starts without the password file
+#      (issue 22).
 #
 # verify resolves ExecStart=/usr/bin/newswatch, ExecReload=/bin/kill and the units the service
 # depends on (sysinit.target, network-online.target, ...). To check the unit file byte for byte
@@ -72,6 +75,16 @@ if [ -n "$verify_out" ]; then
   status=1
 fi
 if [ "$status" -eq 0 ]; then echo "verify: clean"; else echo "check-unit: FAIL: verify is not clean" >&2; fi
+
+echo "--- optional credentials"
+for cred in $(sed -n 's/^LoadCredential=\([^:]*\):.*/\1/p' "$unit"); do
+  if grep -q "^SetCredential=$cred:" "$unit"; then
+    echo "credential $cred: optional (SetCredential= fallback)"
+  else
+    echo "check-unit: FAIL: LoadCredential=$cred has no SetCredential=$cred: fallback; a missing file stops the start" >&2
+    status=1
+  fi
+done
 
 echo "--- systemd-analyze security --offline=true $unit"
 security_out=$(systemd-analyze security --offline=true --root="$root" "$name" 2>&1) || true

@@ -2,8 +2,20 @@
 //! transports that hand it on: `.eml` files in the outbox, or SMTP through lettre.
 //!
 //! The SMTP password never comes from the config file: `$NEWSWATCH_SMTP_PASSWORD`, else the
-//! systemd credential `smtp-password` (`$CREDENTIALS_DIRECTORY/smtp-password`).
+//! systemd credential `smtp-password` (`$CREDENTIALS_DIRECTORY/smtp-password`). It is sent
+//! only over TLS unless `smtp_url` says `tls=opportunistic` or `tls=none`: without `?tls=`,
+//! `smtp://` requires STARTTLS and lettre stops before AUTH when the server does not offer it.
+//! The server's certificate is checked against the system's roots (rustls-native-certs, so
+//! `SSL_CERT_FILE` works too) plus `[mail] ca_file`. What went wrong is told in one sentence
+//! naming the server ([`smtp_error`] in `mail/errors.rs`).
+//!
+//! A message composed without `To:` (a watchlist without `show_recipients`) gets its
+//! recipient's own `To:` at delivery, so recipients do not see each other; the bytes are
+//! otherwise those recorded, Message-ID included.
 
+mod errors;
+
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -11,9 +23,12 @@ use chrono::{DateTime, Utc};
 use lettre::address::Envelope;
 use lettre::message::header::{Header, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+use lettre::transport::smtp::extension::ClientId;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use crate::config::{MailConfig, TransportConfig};
+use crate::config::{MailConfig, SmtpConfig, SmtpSecurity, TransportConfig};
 use crate::digest::render::Rendered;
 
 pub const PASSWORD_ENV: &str = "NEWSWATCH_SMTP_PASSWORD";
@@ -89,7 +104,8 @@ pub struct Headers<'a> {
     pub list_unsubscribe: Option<&'a str>,
 }
 
-/// Builds the message to send.
+/// Builds the message to send. With `to` empty the message has no `To:`: each delivery adds
+/// its recipient's own ([`Transport::deliver`]).
 ///
 /// # Errors
 /// When lettre refuses the message (it should not: all inputs are validated).
@@ -108,6 +124,16 @@ pub fn compose(rendered: &Rendered, h: &Headers<'_>) -> Result<Vec<u8>, MailErro
         )));
     for m in h.to {
         b = b.to(m.clone());
+    }
+    if h.to.is_empty() {
+        // lettre derives an envelope from the headers and refuses one without recipients;
+        // this one is never used: every delivery brings its own.
+        let envelope = Envelope::new(Some(h.from.email.clone()), vec![h.from.email.clone()])
+            .map_err(|e| MailError {
+                permanent: true,
+                message: format!("cannot build message: {e}"),
+            })?;
+        b = b.envelope(envelope);
     }
     if let Some(u) = h.list_unsubscribe {
         b = b.header(ListUnsubscribe(header_safe(u)));
@@ -128,14 +154,21 @@ pub fn compose(rendered: &Rendered, h: &Headers<'_>) -> Result<Vec<u8>, MailErro
 #[derive(Clone)]
 pub enum Transport {
     File { dir: PathBuf },
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Smtp(Box<SmtpTransport>),
+}
+
+/// lettre's SMTP transport and what error messages say about it.
+#[derive(Clone)]
+pub struct SmtpTransport {
+    inner: AsyncSmtpTransport<Tokio1Executor>,
+    target: errors::Target,
 }
 
 impl std::fmt::Debug for Transport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Transport::File { dir } => write!(f, "file transport ({})", dir.display()),
-            Transport::Smtp(_) => f.write_str("smtp transport"),
+            Transport::Smtp(s) => write!(f, "smtp transport ({})", s.target.server),
         }
     }
 }
@@ -144,34 +177,28 @@ impl Transport {
     /// The configured transport.
     ///
     /// # Errors
-    /// The SMTP URL cannot be used.
+    /// TLS cannot be set up with the configured roots.
     pub fn from_config(mail: &MailConfig, outbox: &Path) -> Result<Transport, MailError> {
+        Self::with_password(mail, outbox, smtp_password())
+    }
+
+    /// The configured transport, logging in with `password` (when `smtp_url` names a user)
+    /// instead of the one from the environment.
+    ///
+    /// # Errors
+    /// As [`Transport::from_config`].
+    pub fn with_password(
+        mail: &MailConfig,
+        outbox: &Path,
+        password: Option<String>,
+    ) -> Result<Transport, MailError> {
         match &mail.transport {
             TransportConfig::File => Ok(Transport::File {
                 dir: outbox.to_path_buf(),
             }),
-            TransportConfig::Smtp { url } => {
-                let mut url = url::Url::parse(url).map_err(|e| MailError {
-                    permanent: true,
-                    message: format!("smtp_url: {e}"),
-                })?;
-                if let Some(pw) = smtp_password() {
-                    if !url.username().is_empty() {
-                        url.set_password(Some(&pw)).map_err(|()| MailError {
-                            permanent: true,
-                            message: "smtp_url cannot take a password".into(),
-                        })?;
-                    }
-                }
-                let t = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.as_str())
-                    .map_err(|e| MailError {
-                        permanent: true,
-                        message: format!("smtp_url: {e}"),
-                    })?
-                    .timeout(Some(SMTP_TIMEOUT))
-                    .build();
-                Ok(Transport::Smtp(t))
-            }
+            TransportConfig::Smtp(smtp) => Ok(Transport::Smtp(Box::new(smtp_transport(
+                mail, smtp, password,
+            )?))),
         }
     }
 
@@ -186,32 +213,97 @@ impl Transport {
         message: &[u8],
         message_id: &str,
     ) -> Result<String, MailError> {
+        let to_addr = to.parse::<Mailbox>().map_err(|e| MailError {
+            permanent: true,
+            message: format!("recipient {to:?}: {e}"),
+        })?;
+        let message = addressed_to(message, &to_addr);
         match self {
-            Transport::File { dir } => write_eml(dir, to, message, message_id).await,
+            Transport::File { dir } => write_eml(dir, to, &message, message_id).await,
             Transport::Smtp(smtp) => {
-                let to_addr = to.parse::<Mailbox>().map_err(|e| MailError {
-                    permanent: true,
-                    message: format!("recipient {to:?}: {e}"),
-                })?;
                 let envelope = Envelope::new(Some(from.email.clone()), vec![to_addr.email])
                     .map_err(|e| MailError {
                         permanent: true,
                         message: format!("envelope: {e}"),
                     })?;
-                match smtp.send_raw(&envelope, message).await {
+                match smtp.inner.send_raw(&envelope, &message).await {
                     Ok(resp) => Ok(format!(
                         "{} {}",
                         resp.code(),
                         resp.message().collect::<Vec<_>>().join(" ")
                     )),
-                    Err(e) => Err(MailError {
-                        permanent: e.is_permanent(),
-                        message: format!("smtp: {e}"),
-                    }),
+                    Err(e) => Err(errors::smtp_error(&smtp.target, &e)),
                 }
             }
         }
     }
+}
+
+fn smtp_transport(
+    mail: &MailConfig,
+    smtp: &SmtpConfig,
+    password: Option<String>,
+) -> Result<SmtpTransport, MailError> {
+    let target = errors::Target {
+        server: smtp.server(),
+        user: smtp.user.clone(),
+        security: smtp.security,
+    };
+    let tls = match smtp.security {
+        SmtpSecurity::None => Tls::None,
+        security => {
+            // Default store: the system's roots (rustls-native-certs), then ca_file's.
+            let mut params = TlsParameters::builder(smtp.host.clone());
+            for der in mail.ca_file.iter().flat_map(|ca| ca.certs.iter()) {
+                let cert = Certificate::from_der(der.clone()).map_err(|e| MailError {
+                    permanent: true,
+                    message: format!("ca_file: {e}"),
+                })?;
+                params = params.add_root_certificate(cert);
+            }
+            let params = params.build_rustls().map_err(|e| MailError {
+                permanent: true,
+                message: format!("cannot set up TLS for smtp server {}: {e}", target.server),
+            })?;
+            match security {
+                SmtpSecurity::ImplicitTls => Tls::Wrapper(params),
+                SmtpSecurity::StartTlsOpportunistic => Tls::Opportunistic(params),
+                _ => Tls::Required(params),
+            }
+        }
+    };
+    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(smtp.host.clone())
+        .port(smtp.port)
+        .tls(tls)
+        .hello_name(ClientId::Domain(mail.helo_name.clone()))
+        .timeout(Some(SMTP_TIMEOUT));
+    if let (Some(user), Some(password)) = (&smtp.user, password) {
+        builder = builder
+            .credentials(Credentials::new(user.clone(), password))
+            .authentication(vec![Mechanism::Plain, Mechanism::Login]);
+    }
+    Ok(SmtpTransport {
+        inner: builder.build(),
+        target,
+    })
+}
+
+/// `message` with `To: <to>` added when it has no `To:` of its own: what `to` receives.
+pub fn addressed_to<'a>(message: &'a [u8], to: &Mailbox) -> Cow<'a, [u8]> {
+    let head_end = memchr::memmem::find(message, b"\r\n\r\n").unwrap_or(message.len());
+    let has_to = message[..head_end]
+        .split(|&b| b == b'\n')
+        .any(|line| line.len() >= 3 && line[..3].eq_ignore_ascii_case(b"to:"));
+    if has_to {
+        return Cow::Borrowed(message);
+    }
+    let mut headers = lettre::message::header::Headers::new();
+    headers.set(lettre::message::header::To::from(
+        lettre::message::Mailboxes::from(to.clone()),
+    ));
+    let mut out = headers.to_string().into_bytes();
+    out.extend_from_slice(message);
+    Cow::Owned(out)
 }
 
 /// Writes `<dir>/<message-id>--<recipient>.eml` atomically. The name is a function of the
@@ -250,7 +342,8 @@ async fn write_eml(
     Ok(format!("written to {}", path.display()))
 }
 
-/// The SMTP password from the environment or the systemd credential, if any.
+/// The SMTP password from the environment or the systemd credential, if any. An empty one
+/// is none: the unit hands the service an empty credential when the operator created no file.
 pub fn smtp_password() -> Option<String> {
     if let Ok(pw) = std::env::var(PASSWORD_ENV) {
         if !pw.is_empty() {
@@ -259,7 +352,8 @@ pub fn smtp_password() -> Option<String> {
     }
     let dir = std::env::var_os("CREDENTIALS_DIRECTORY")?;
     let pw = std::fs::read_to_string(Path::new(&dir).join(PASSWORD_CREDENTIAL)).ok()?;
-    Some(pw.trim_end_matches(['\r', '\n']).to_string())
+    let pw = pw.trim_end_matches(['\r', '\n']);
+    (!pw.is_empty()).then(|| pw.to_string())
 }
 
 #[cfg(test)]

@@ -66,9 +66,11 @@ async fn prepare(
     let digest = build_digest(&wl.name, &pending, &events, cx.timezone);
     let rendered = render_digest(&digest);
     let message_id = new_message_id(&cx.mail.from, now);
+    // Without show_recipients the message names no one; each delivery adds its own `To:`.
+    let to: &[lettre::message::Mailbox] = if wl.show_recipients { &wl.to } else { &[] };
     let headers = Headers {
         from: &cx.mail.from,
-        to: &wl.to,
+        to,
         list: wl.name.as_str(),
         message_id: &message_id,
         date: now,

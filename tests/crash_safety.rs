@@ -39,7 +39,7 @@ async fn site() -> MockServer {
 
 fn write_config(dir: &Path, site: &str, smtp: std::net::SocketAddr) -> std::path::PathBuf {
     let text = format!(
-        "state_dir = \"{}\"\n[http]\nper_host_delay_ms = 0\n[mail]\nfrom = \"nw@example.org\"\ntransport = \"smtp\"\nsmtp_url = \"smtp://{smtp}\"\n\
+        "state_dir = \"{}\"\n[http]\nper_host_delay_ms = 0\n[mail]\nfrom = \"nw@example.org\"\ntransport = \"smtp\"\nsmtp_url = \"smtp://{smtp}?tls=none\"\n\
          [[source]]\nname = \"wire\"\nurl = \"{site}/feed.xml\"\nfollow = false\nschedule = \"*/1 * * * * *\"\n\
          [[watchlist]]\nname = \"niger\"\nkeywords = [\"Niger\", \"Agadez\"]\nrequire = [\"withdrawal\"]\nto = [\"a@example.org\"]\ndigest = \"immediate\"\n",
         dir.join("state").display()

@@ -170,7 +170,7 @@ timeout_secs = 5
 [mail]
 from = "newswatch <newswatch@example.org>"
 transport = "smtp"
-smtp_url = "smtp://{smtp}"
+smtp_url = "smtp://{smtp}?tls=none"
 [defaults]
 schedule = "*/1 * * * * *"
 backfill = "24h"

@@ -726,11 +726,17 @@ async fn one_scan_over_hostile_hosts_still_matches_the_good_ones() {
     .expect("write config");
 
     let (code, out, max_rss_kb, took) = newswatch(&path, &["scan", "--json"]);
-    assert_eq!(code, 0, "a scan with failing sources still succeeds: {out}");
-    let lines: Vec<serde_json::Value> = out
+    // Issue 22: the scan reads every source, and its exit code says some failed.
+    assert_eq!(code, 1, "a scan with failing sources exits 1: {out}");
+    let (lines, errors): (Vec<serde_json::Value>, Vec<serde_json::Value>) = out
         .lines()
-        .map(|l| serde_json::from_str(l).expect("json line"))
-        .collect();
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json line"))
+        .partition(|l| l.get("error").is_none());
+    assert_eq!(
+        errors.len(),
+        hostile.len(),
+        "one {{source, error}} line per failed source: {out}"
+    );
     for name in ["good", "arabic"] {
         assert!(
             lines

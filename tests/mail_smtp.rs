@@ -8,18 +8,18 @@ mod smtp_sink;
 use std::time::Duration;
 
 use lettre::message::Mailbox;
+use newswatch::config::smtp::parse_smtp_url;
 use newswatch::config::{MailConfig, TransportConfig};
 use newswatch::mail::Transport;
 use smtp_sink::SmtpSink;
 
 fn transport(sink: &SmtpSink) -> Transport {
-    let cfg = MailConfig {
-        from: "newswatch <newswatch@example.org>".parse().unwrap(),
-        transport: TransportConfig::Smtp {
-            url: format!("smtp://{}", sink.addr()),
-        },
-        list_unsubscribe: None,
-    };
+    // The sink speaks no TLS: plain text has to be asked for (issue 22).
+    let smtp = parse_smtp_url(&format!("smtp://{}?tls=none", sink.addr())).unwrap();
+    let cfg = MailConfig::new(
+        "newswatch <newswatch@example.org>".parse().unwrap(),
+        TransportConfig::Smtp(smtp),
+    );
     Transport::from_config(&cfg, std::path::Path::new("/nonexistent")).unwrap()
 }
 

@@ -1,16 +1,42 @@
-//! `newswatch check`: validates the config and prints the plan.
+//! `newswatch check`: validates the config, prints the plan, and warns (on stderr, exit
+//! still 0) about settings that are valid but unsafe.
 
 use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
 
 use super::{CmdError, Globals};
-use crate::config::{Config, DigestSchedule, TransportConfig};
+use crate::config::{Config, DigestSchedule, SmtpSecurity, TransportConfig};
 
 pub fn run(globals: &Globals) -> Result<(), CmdError> {
     let config = globals.load_config()?;
+    let password = crate::mail::smtp_password().is_some();
+    for w in warnings(&config, password) {
+        eprintln!("{w}");
+    }
     print!("{}", plan(&config, Utc::now()));
     Ok(())
+}
+
+/// Valid but unsafe settings, each `file:line:column: warning: …`. `password`: whether an
+/// SMTP password is set (the caller looks, so this stays pure).
+pub fn warnings(c: &Config, password: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    if let TransportConfig::Smtp(smtp) = &c.mail.transport {
+        // A user in the URL means a login, whose password may come from a credential this
+        // shell cannot see; a password without a user is not sent, but is one edit away.
+        if smtp.security == SmtpSecurity::None && (password || smtp.user.is_some()) {
+            let (line, col) = smtp.position.unwrap_or((0, 0));
+            out.push(format!(
+                "{}:{line}:{col}: warning: mail.smtp_url has tls=none with a password: the \
+                 password and every digest cross the network in clear to {}; use tls=required \
+                 (the default) or smtps://",
+                c.path.display(),
+                smtp.server()
+            ));
+        }
+    }
+    out
 }
 
 /// The human-readable plan of a valid config.
@@ -26,9 +52,49 @@ pub fn plan(c: &Config, now: DateTime<Utc>) -> String {
     );
     let transport = match &c.mail.transport {
         TransportConfig::File => format!("file ({})", c.outbox_dir().display()),
-        TransportConfig::Smtp { url } => format!("smtp ({url})"),
+        TransportConfig::Smtp(smtp) => {
+            let tls = match smtp.security {
+                SmtpSecurity::ImplicitTls => "implicit TLS",
+                SmtpSecurity::StartTlsRequired => "STARTTLS required",
+                SmtpSecurity::StartTlsOpportunistic => "STARTTLS if offered, else plain text",
+                SmtpSecurity::None => "plain text, no TLS",
+            };
+            format!("smtp {} ({tls})", smtp.server())
+        }
     };
-    let _ = writeln!(o, "mail from {}  via {transport}", c.mail.from);
+    let _ = writeln!(
+        o,
+        "mail from {}  via {transport}  helo {}",
+        c.mail.from, c.mail.helo_name
+    );
+    if let Some(ca) = &c.mail.ca_file {
+        let _ = writeln!(
+            o,
+            "  trusts the system's roots and {} ({} certificate(s))",
+            ca.path.display(),
+            ca.certs.len()
+        );
+    }
+    let network = if c.http.network.allow_private_networks {
+        "any address (allow_private_networks = true)".to_string()
+    } else {
+        let hosts: Vec<&str> = c
+            .http
+            .network
+            .trusted_hosts
+            .iter()
+            .map(String::as_str)
+            .collect();
+        format!(
+            "public addresses; private ones only at source hosts ({})",
+            if hosts.is_empty() {
+                "none".to_string()
+            } else {
+                hosts.join(", ")
+            }
+        )
+    };
+    let _ = writeln!(o, "fetches reach {network}");
     let _ = writeln!(o, "\nsources ({}):", c.sources.len());
     for s in &c.sources {
         let kind = format!("{:?}", s.kind).to_lowercase();
@@ -64,7 +130,12 @@ pub fn plan(c: &Config, now: DateTime<Utc>) -> String {
         }
         let _ = writeln!(o, "    sources  {}", w.sources.join(", "));
         let to: Vec<String> = w.to.iter().map(ToString::to_string).collect();
-        let _ = writeln!(o, "    to       {}", to.join(", "));
+        let shown = if w.show_recipients || w.to.len() < 2 {
+            ""
+        } else {
+            "  (each sees only their own address)"
+        };
+        let _ = writeln!(o, "    to       {}{shown}", to.join(", "));
         let next = match &w.digest {
             DigestSchedule::Immediate => "after each scan with new matches".to_string(),
             DigestSchedule::Cron(cron) => cron

@@ -62,7 +62,25 @@ pub async fn run(globals: &Globals, names: &[String], send: bool) -> Result<(), 
             .map_err(|e| CmdError::Runtime(e.into()))?;
         let Some(p) = preview else { continue };
         any = true;
-        print!("{}", preview_text(&p.message, &p.rendered));
+        // As the first recipient receives it (each gets their own `To:` unless
+        // show_recipients).
+        let wl = w;
+        let message = match wl.to.first() {
+            Some(first) => {
+                // Deliveries address the recipient's bare address, as recorded.
+                let bare = lettre::message::Mailbox::new(None, first.email.clone());
+                crate::mail::addressed_to(&p.message, &bare).into_owned()
+            }
+            None => p.message.clone(),
+        };
+        if !wl.show_recipients && wl.to.len() > 1 {
+            let others: Vec<String> = wl.to[1..].iter().map(|m| m.email.to_string()).collect();
+            println!(
+                "[also sent to {}, each with only their own address in To:]",
+                others.join(", ")
+            );
+        }
+        print!("{}", preview_text(&message, &p.rendered));
     }
     if !any {
         eprintln!("no pending matches: nothing would be mailed");

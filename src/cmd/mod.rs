@@ -127,7 +127,7 @@ pub async fn read_input(
     if input.starts_with("http://") || input.starts_with("https://") {
         let url = url::Url::parse(input)
             .map_err(|e| CmdError::Usage(format!("invalid URL {input:?}: {e}")))?;
-        let settings = match globals.load_config() {
+        let mut settings = match globals.load_config() {
             Ok(c) => c.http,
             Err(_) => {
                 crate::config::Config::from_text(Path::new("<defaults>"), "")
@@ -135,6 +135,8 @@ pub async fn read_input(
                     .http
             }
         };
+        // The operator named this URL: like a source's, its host may be private.
+        settings.network.trust_url(&url);
         let fetcher =
             crate::fetch::Fetcher::new(settings).map_err(|e| CmdError::Runtime(e.into()))?;
         return match fetcher.fetch(&url, None).await {

@@ -13,10 +13,14 @@ pub async fn run(globals: &Globals) -> Result<(), CmdError> {
     let config = match globals.load_config() {
         Ok(c) => c,
         Err(CmdError::Config(errors)) => {
+            // Logged (with the journal's priority), so main must not print them again.
             for e in &errors.0 {
                 error!(error = %e, "invalid config");
             }
-            return Err(CmdError::Config(errors));
+            return Err(CmdError::Usage(format!(
+                "{} config error(s)",
+                errors.0.len()
+            )));
         }
         Err(e) => return Err(e),
     };

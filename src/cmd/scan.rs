@@ -1,4 +1,8 @@
 //! `newswatch scan`: one pass now over all (or the named) sources.
+//!
+//! Exit 1 when any source failed (each failure one line on stderr; `--json` adds one
+//! `{"source": …, "error": …}` line per failed source to its output), 0 only when every
+//! source was read (a 304 counts as read).
 
 use chrono::Utc;
 use futures_util::future::join_all;
@@ -37,8 +41,21 @@ pub async fn run(
         .filter(|s| names.is_empty() || names.iter().any(|n| s.name == n.as_str()));
     let reports =
         join_all(selected.map(|s| scan_source(&config, &store, &fetcher, s, mode, now))).await;
+    let total = reports.len();
+    let mut failed = 0usize;
     for r in reports {
         let r = r.map_err(|e| CmdError::Runtime(e.into()))?;
+        if let Some(e) = &r.error {
+            failed += 1;
+            eprintln!(
+                "newswatch: source {:?} failed: {}",
+                r.source,
+                e.replace('\n', "\\n")
+            );
+            if json {
+                println!("{}", serde_json::json!({"source": r.source, "error": e}));
+            }
+        }
         if json {
             for m in &r.matches {
                 let line = serde_json::json!({
@@ -79,6 +96,11 @@ pub async fn run(
                 }
             }
         }
+    }
+    if failed > 0 {
+        return Err(CmdError::Runtime(anyhow::anyhow!(
+            "{failed} of {total} source(s) failed"
+        )));
     }
     Ok(())
 }

@@ -12,6 +12,10 @@ pub async fn run(globals: &Globals, json: bool) -> Result<(), CmdError> {
     let undelivered = store.undelivered().await.map_err(rt)?;
     let owed = store.owed_by_source().await.map_err(rt)?;
     let owed_of = |name: &SourceName| owed.get(name).copied().unwrap_or(0);
+    // A back-off that has ended means "at once" (the daemon retries it then), never a time
+    // in the past.
+    let now = chrono::Utc::now();
+    let next_try = |t: Option<chrono::DateTime<chrono::Utc>>| t.map(|t| t.max(now));
     let ts = |t: Option<chrono::DateTime<chrono::Utc>>| {
         t.map_or_else(
             || "-".to_string(),
@@ -37,7 +41,7 @@ pub async fn run(globals: &Globals, json: bool) -> Result<(), CmdError> {
                     "last_error": h.and_then(|h| h.last_error.clone()),
                     "consecutive_failures": h.map_or(0, |h| h.consecutive_failures),
                     "failing_since": h.and_then(|h| h.failing_since),
-                    "next_retry": h.and_then(|h| h.retry_at),
+                    "next_retry": next_try(h.and_then(|h| h.retry_at)),
                     "articles_seen": h.map_or(0, |h| h.articles_seen),
                     "owed_text": owed_of(&s.name),
                 })
@@ -75,7 +79,7 @@ pub async fn run(globals: &Globals, json: bool) -> Result<(), CmdError> {
                     );
                 }
                 if h.consecutive_failures > 0 {
-                    println!("    failing: {} consecutive failures since {}; next try {}; last error: {}", h.consecutive_failures, ts(h.failing_since), ts(h.retry_at), h.last_error.as_deref().unwrap_or("-"));
+                    println!("    failing: {} consecutive failures since {}; next try {}; last error: {}", h.consecutive_failures, ts(h.failing_since), ts(next_try(h.retry_at)), h.last_error.as_deref().unwrap_or("-"));
                 }
             }
         }

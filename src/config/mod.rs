@@ -6,6 +6,7 @@
 
 pub mod error;
 pub mod raw;
+pub mod smtp;
 pub mod validate;
 mod watchlists;
 
@@ -17,6 +18,7 @@ use chrono_tz::Tz;
 use url::Url;
 
 pub use error::{ConfigError, ConfigErrors};
+pub use smtp::{CaFile, SmtpConfig, SmtpSecurity};
 pub use watchlists::Watchlists;
 
 use crate::extract::SourceKind;
@@ -50,14 +52,31 @@ pub struct MailConfig {
     pub from: lettre::message::Mailbox,
     pub transport: TransportConfig,
     pub list_unsubscribe: Option<String>,
+    /// The EHLO name: `[mail] helo_name`, else the domain of `from`.
+    pub helo_name: String,
+    /// `[mail] ca_file`: roots trusted for the SMTP server besides the system's.
+    pub ca_file: Option<CaFile>,
+}
+
+impl MailConfig {
+    /// `from` and `transport` with every other setting at its default.
+    pub fn new(from: lettre::message::Mailbox, transport: TransportConfig) -> Self {
+        MailConfig {
+            helo_name: from.email.domain().to_owned(),
+            from,
+            transport,
+            list_unsubscribe: None,
+            ca_file: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TransportConfig {
     /// `.eml` files in `<state_dir>/outbox`.
     File,
-    /// An `smtp://` or `smtps://` URL (no password: that comes from the environment).
-    Smtp { url: String },
+    /// An `smtp://` or `smtps://` URL, validated (no password: that comes from the environment).
+    Smtp(SmtpConfig),
 }
 
 /// How much history to report on a source's first fetch.
@@ -124,6 +143,9 @@ pub struct Watchlist {
     pub sources: Vec<String>,
     pub to: Vec<lettre::message::Mailbox>,
     pub digest: DigestSchedule,
+    /// `show_recipients`: one `To:` naming every recipient, instead of each message naming
+    /// only its own.
+    pub show_recipients: bool,
 }
 
 impl Watchlist {

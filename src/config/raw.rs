@@ -33,6 +33,7 @@ pub struct RawHttp {
     pub per_host_delay_ms: Option<S<i64>>,
     pub per_host_concurrency: Option<S<i64>>,
     pub respect_robots: Option<bool>,
+    pub allow_private_networks: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -41,6 +42,8 @@ pub struct RawMail {
     pub transport: Option<S<String>>,
     pub smtp_url: Option<S<String>>,
     pub list_unsubscribe: Option<S<String>>,
+    pub ca_file: Option<S<String>>,
+    pub helo_name: Option<S<String>>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -73,6 +76,7 @@ pub struct RawWatchlist {
     pub sources: Option<S<Vec<S<String>>>>,
     pub to: S<Vec<S<String>>>,
     pub digest: Option<S<String>>,
+    pub show_recipients: Option<bool>,
 }
 
 /// Parses `text` into the raw config and the list of unknown keys found (as errors), so

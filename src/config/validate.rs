@@ -8,6 +8,8 @@ use std::time::Duration;
 use toml::Spanned;
 use url::Url;
 
+mod mail;
+
 use super::raw::{RawConfig, RawSource, RawWatchlist};
 use super::*;
 use crate::matcher::{TermGroup, WatchlistTerms};
@@ -22,6 +24,20 @@ impl Ctx<'_> {
     fn err(&mut self, span: Range<usize>, msg: impl Into<String>) {
         let e = ConfigError::at(self.path, self.text, span.start, msg);
         self.errors.push(e);
+    }
+
+    /// The file offset of byte `idx` of a string value, when the value is written without
+    /// escapes (so the two line up); else, and for `idx` 0, the start of the value (its quote).
+    fn offset_in_string(&self, s: &Spanned<String>, idx: usize) -> usize {
+        let span = s.span();
+        let written = self.text.get(span.clone()).unwrap_or_default();
+        let value = s.get_ref();
+        let plain = [format!("\"{value}\""), format!("'{value}'")];
+        if idx > 0 && plain.iter().any(|p| p == written) {
+            span.start + 1 + idx
+        } else {
+            span.start
+        }
     }
 
     fn cron(&mut self, what: &str, s: &Spanned<String>) -> Option<CronSpec> {
@@ -84,9 +100,9 @@ pub fn validate(raw: RawConfig, path: &Path, text: &str) -> Result<Config, Vec<C
         }),
     };
 
-    let http = validate_http(&mut cx, raw.http.unwrap_or_default());
+    let mut http = validate_http(&mut cx, raw.http.unwrap_or_default());
 
-    let mail = validate_mail(&mut cx, raw.mail.unwrap_or_default());
+    let mail = mail::validate_mail(&mut cx, raw.mail.unwrap_or_default());
 
     let defaults = raw.defaults.unwrap_or_default();
     let default_schedule = match &defaults.schedule {
@@ -123,6 +139,10 @@ pub fn validate(raw: RawConfig, path: &Path, text: &str) -> Result<Config, Vec<C
         if let Some(src) = validate_source(&mut cx, s, &default_schedule, default_backfill) {
             sources.push(src);
         }
+    }
+    // The operator named these hosts: their private addresses are theirs to reach.
+    for s in &sources {
+        http.network.trust_url(&s.url);
     }
     let names: Vec<&str> = sources.iter().map(|s| s.name.as_str()).collect();
 
@@ -209,63 +229,10 @@ fn validate_http(cx: &mut Ctx<'_>, http: raw::RawHttp) -> FetchSettings {
         per_host_delay: Duration::from_millis(delay),
         per_host_concurrency: usize::try_from(conc).unwrap_or(usize::MAX),
         respect_robots: http.respect_robots.unwrap_or(d.respect_robots),
-    }
-}
-
-fn validate_mail(cx: &mut Ctx<'_>, m: raw::RawMail) -> Option<MailConfig> {
-    let from = match &m.from {
-        None => DEFAULT_FROM.parse().ok(),
-        Some(f) => f.get_ref().parse().map_err(|e| cx.err(f.span(), format!("mail.from: expected a mailbox like \"newswatch <newswatch@example.org>\", found {:?} ({e})", f.get_ref()))).ok(),
-    };
-    let transport = match m
-        .transport
-        .as_ref()
-        .map(|t| (t.get_ref().as_str(), t.span()))
-    {
-        None | Some(("file", _)) => Some(TransportConfig::File),
-        Some(("smtp", span)) => match &m.smtp_url {
-            None => {
-                cx.err(span, "mail.transport = \"smtp\" needs mail.smtp_url");
-                None
-            }
-            Some(u) => validate_smtp_url(cx, u),
+        network: crate::fetch::NetworkPolicy {
+            allow_private_networks: http.allow_private_networks.unwrap_or(false),
+            trusted_hosts: std::collections::BTreeSet::new(),
         },
-        Some((other, span)) => {
-            cx.err(
-                span,
-                format!("mail.transport: expected \"file\" or \"smtp\", found {other:?}"),
-            );
-            None
-        }
-    };
-    Some(MailConfig {
-        from: from?,
-        transport: transport?,
-        list_unsubscribe: m.list_unsubscribe.map(Spanned::into_inner),
-    })
-}
-
-fn validate_smtp_url(cx: &mut Ctx<'_>, u: &Spanned<String>) -> Option<TransportConfig> {
-    match Url::parse(u.get_ref()) {
-        Ok(url) if url.password().is_some() => {
-            cx.err(u.span(), "mail.smtp_url: a password does not belong in the config file; set $NEWSWATCH_SMTP_PASSWORD or the systemd credential \"smtp-password\"");
-            None
-        }
-        Ok(url) if matches!(url.scheme(), "smtp" | "smtps") && url.host_str().is_some() => {
-            Some(TransportConfig::Smtp {
-                url: u.get_ref().clone(),
-            })
-        }
-        _ => {
-            cx.err(
-                u.span(),
-                format!(
-                    "mail.smtp_url: expected smtp://[user@]host[:port] or smtps://…, found {:?}",
-                    u.get_ref()
-                ),
-            );
-            None
-        }
     }
 }
 
@@ -444,6 +411,7 @@ fn validate_watchlist(
             sources: patterns,
             to,
             digest,
+            show_recipients: w.show_recipients.unwrap_or(false),
         },
         spans,
     )

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use crate::config::{Config, DigestSchedule, Source};
-use crate::model::{SourceName, WatchlistName};
+use crate::model::{SourceName, SourceState, WatchlistName};
 use crate::schedule::CronSpec;
 use crate::store::{Store, StoreError};
 
@@ -26,7 +26,7 @@ impl Plan {
             // A source never fetched is scanned at once, so a new user sees the baseline
             // taken right away instead of at the first cron tick.
             let at = if state.baselined || state.consecutive_failures > 0 {
-                after_backoff(cfg, s, state.retry_at, now)
+                after_backoff(cfg, s, &state, now)
             } else {
                 now
             };
@@ -53,12 +53,8 @@ impl Plan {
         s: &Source,
         now: DateTime<Utc>,
     ) -> DateTime<Utc> {
-        let retry_at = store
-            .source_state(&s.name)
-            .await
-            .ok()
-            .and_then(|st| st.retry_at);
-        after_backoff(cfg, s, retry_at, now)
+        let state = store.source_state(&s.name).await.unwrap_or_default();
+        after_backoff(cfg, s, &state, now)
     }
 
     /// Sources due at `now`, parked until their scans end.
@@ -96,18 +92,25 @@ impl Plan {
     }
 }
 
-/// The later of a source's next cron tick and its back-off (or cache hint).
+/// When a source runs next. A failing source runs when its back-off ends (SPEC: 1 min
+/// doubling, cap 6 h, never before a `Retry-After`), whatever its cron says: a daily source
+/// that failed once must not wait a day (issue 22). A healthy one runs at its next cron tick,
+/// but not before a refetch floor (`retry_at` after a success: the server's max-age or the
+/// feed's ttl). Never in the past.
 fn after_backoff(
     cfg: &Config,
     s: &Source,
-    retry_at: Option<DateTime<Utc>>,
+    state: &SourceState,
     now: DateTime<Utc>,
 ) -> DateTime<Utc> {
+    if let (true, Some(retry)) = (state.consecutive_failures > 0, state.retry_at) {
+        return retry.max(now);
+    }
     let cron = s
         .schedule
         .next_after(now, cfg.timezone)
         .unwrap_or(DateTime::<Utc>::MAX_UTC);
-    match retry_at {
+    match state.retry_at {
         Some(r) if r > cron => r,
         _ => cron,
     }

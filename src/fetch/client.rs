@@ -3,8 +3,11 @@
 //! Owns the reqwest clients (User-Agent, connect and total timeouts, gzip/br/deflate, rustls,
 //! redirects handled by [`super::Fetcher::fetch`] so every hop is gated and robots-checked),
 //! conditional request headers, the streaming body cap and the mapping of transport errors to
-//! [`FailureKind`]s. Decisions about a response head are [`classify`]'s.
+//! [`FailureKind`]s. Decisions about a response head are [`classify`]'s; which addresses may
+//! be connected to is [`super::guard`]'s, wired in here as both clients' DNS resolver, as a
+//! check of IP-literal URLs before every hop, and in robots.txt's own redirect policy.
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use reqwest::header::{self, HeaderValue};
@@ -13,6 +16,7 @@ use tracing::debug;
 use url::Url;
 
 use super::classify::{classify, parse_retry_after, too_large, Verdict};
+use super::guard::{self, GuardedResolver, NetworkPolicy, Refused};
 use super::politeness::{HostGate, HostKey, HostPool};
 use super::robots::{self, RobotsResponse, RobotsRules, ROBOTS_MAX_BYTES};
 use super::{FailureKind, FetchError, FetchOutcome, FetchSettings, Fetched, Validators};
@@ -37,12 +41,21 @@ pub(crate) struct Client {
     settings: FetchSettings,
     product_token: String,
     hosts: HostPool,
+    network: Arc<NetworkPolicy>,
 }
 
 impl Client {
-    pub(crate) fn new(settings: FetchSettings) -> Result<Self, FetchError> {
+    pub(crate) fn new(
+        settings: FetchSettings,
+        resolver: Arc<dyn reqwest::dns::Resolve>,
+    ) -> Result<Self, FetchError> {
+        let mut network = settings.network.clone();
+        network.trusted_hosts.extend(guard::env_proxy_hosts());
+        let network = Arc::new(network);
+        let resolver = Arc::new(GuardedResolver::new(resolver, network.clone()));
         let build = |policy: Policy| {
             reqwest::Client::builder()
+                .dns_resolver(resolver.clone())
                 .user_agent(settings.user_agent.clone())
                 .connect_timeout(CONNECT_TIMEOUT.min(settings.timeout))
                 .timeout(settings.timeout)
@@ -61,15 +74,19 @@ impl Client {
         };
         Ok(Self {
             pages: build(Policy::none())?,
-            robots: build(Policy::limited(ROBOTS_REDIRECTS))?,
+            robots: build(robots_redirects(network.clone()))?,
             product_token: robots::product_token(&settings.user_agent).to_owned(),
             hosts: HostPool::new(settings.per_host_concurrency, settings.per_host_delay),
             settings,
+            network,
         })
     }
 
-    /// One hop: robots check, gate admission, request, classification, body.
+    /// One hop: address check, robots check, gate admission, request, classification, body.
     pub(crate) async fn hop(&self, url: &Url, validators: Option<&Validators>) -> Hop {
+        if let Err(refused) = self.network.check_url(url) {
+            return Hop::Done(FetchOutcome::Failed(off_limits(&refused)));
+        }
         let key = match HostKey::from_url(url) {
             Ok(key) => key,
             Err(err) => return Hop::Done(FetchOutcome::Failed(err)),
@@ -245,6 +262,41 @@ impl Client {
     }
 }
 
+/// robots.txt follows its redirects inside reqwest, so the IP-literal check is made here too
+/// (named hosts go through the guarded resolver like every other request).
+fn robots_redirects(network: Arc<NetworkPolicy>) -> Policy {
+    Policy::custom(move |attempt| {
+        if attempt.previous().len() > ROBOTS_REDIRECTS {
+            attempt.error("too many redirects")
+        } else if let Err(refused) = network.check_url(attempt.url()) {
+            attempt.error(refused)
+        } else {
+            attempt.follow()
+        }
+    })
+}
+
+fn off_limits(refused: &Refused) -> FetchError {
+    FetchError {
+        kind: FailureKind::OffLimits,
+        status: None,
+        message: format!("not requested: {refused}"),
+        retry_after: None,
+    }
+}
+
+/// The guard's refusal, when it is what made `err` fail.
+fn find_refused<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a Refused> {
+    let mut source = Some(err);
+    while let Some(e) = source {
+        if let Some(r) = e.downcast_ref::<Refused>() {
+            return Some(r);
+        }
+        source = e.source();
+    }
+    None
+}
+
 /// Read the (decompressed) body, failing as soon as it would exceed `cap` bytes. Never
 /// allocates from `Content-Length`; memory stays at most `cap` plus one chunk.
 async fn read_capped(response: &mut reqwest::Response, cap: u64) -> Result<Vec<u8>, FetchError> {
@@ -290,6 +342,9 @@ pub(crate) fn timeout_error(timeout: Duration) -> FetchError {
 
 fn transport_error(err: reqwest::Error, phase: Phase) -> FetchError {
     let err = err.without_url();
+    if let Some(refused) = find_refused(&err) {
+        return off_limits(refused);
+    }
     let (kind, what) = if err.is_timeout() {
         (FailureKind::Timeout, "timed out")
     } else if err.is_redirect() {

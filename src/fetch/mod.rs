@@ -7,10 +7,14 @@
 //! bookkeeping to `store`/`pipeline`: a [`FetchError`] carries the kind, status and
 //! `retry_after` they need, and its message is logged by the caller with source and URL.
 //!
+//! Which addresses may be connected to is [`guard`]'s: private networks are off limits to
+//! links from third-party content, checked on the resolved address of every hop.
+//!
 //! The main type is [`Fetcher`]: build one per configuration and clone it freely.
 
 pub mod classify;
 mod client;
+pub mod guard;
 pub mod politeness;
 pub mod robots;
 
@@ -21,6 +25,7 @@ use url::Url;
 
 pub use crate::model::Validators;
 pub use classify::{classify, parse_max_age, parse_retry_after, refetch_floor, Verdict};
+pub use guard::{NetworkPolicy, Refused};
 
 /// Default `[http] user_agent`; its first word is the robots.txt product token.
 pub const DEFAULT_USER_AGENT: &str = "newswatch/0.1 (+https://example.org/newswatch)";
@@ -50,6 +55,9 @@ pub struct FetchSettings {
     pub per_host_concurrency: usize,
     /// Whether robots.txt is fetched and obeyed.
     pub respect_robots: bool,
+    /// Which private addresses may be reached (`[http] allow_private_networks` and the hosts
+    /// of the configured sources).
+    pub network: NetworkPolicy,
 }
 
 impl Default for FetchSettings {
@@ -61,6 +69,7 @@ impl Default for FetchSettings {
             per_host_delay: Duration::from_millis(DEFAULT_PER_HOST_DELAY_MS),
             per_host_concurrency: DEFAULT_PER_HOST_CONCURRENCY,
             respect_robots: true,
+            network: NetworkPolicy::default(),
         }
     }
 }
@@ -99,8 +108,19 @@ pub enum FailureKind {
     RobotsDisallowed,
     /// More than [`MAX_REDIRECTS`] redirects (loops included).
     TooManyRedirects,
-    /// Anything else: bad URL scheme, invalid redirect target, undecodable body.
+    /// Not requested: the URL is not http(s), or its address is in a private network that
+    /// links from feeds may not reach ([`guard`]). The same URL always gets the same answer.
+    OffLimits,
+    /// Anything else: invalid redirect target, undecodable body.
     Other,
+}
+
+impl FailureKind {
+    /// Whether trying the same URL again can give another answer. `OffLimits` and
+    /// `RobotsDisallowed` cannot (until the config or robots.txt changes).
+    pub fn is_permanent(self) -> bool {
+        matches!(self, FailureKind::OffLimits | FailureKind::RobotsDisallowed)
+    }
 }
 
 /// A failed fetch. `message` is lowercase, without URL, and says why.
@@ -144,8 +164,20 @@ impl Fetcher {
     /// # Errors
     /// When the HTTP client cannot be built (e.g. TLS backend initialisation fails).
     pub fn new(settings: FetchSettings) -> Result<Self, FetchError> {
+        Self::with_resolver(settings, Arc::new(guard::SystemResolver))
+    }
+
+    /// Like [`Fetcher::new`], with `resolver` looking names up instead of the system's
+    /// resolver. The network guard still judges every address it returns.
+    ///
+    /// # Errors
+    /// As [`Fetcher::new`].
+    pub fn with_resolver(
+        settings: FetchSettings,
+        resolver: Arc<dyn reqwest::dns::Resolve>,
+    ) -> Result<Self, FetchError> {
         Ok(Self {
-            client: Arc::new(client::Client::new(settings)?),
+            client: Arc::new(client::Client::new(settings, resolver)?),
         })
     }
 

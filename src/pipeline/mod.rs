@@ -492,7 +492,12 @@ async fn resolve(
 /// first fails and when its tries are spent, not on every scan.
 fn text_debt(url: &Url, tries_before: u32, outcome: &PageOutcome, now: DateTime<Utc>) -> TextDebt {
     match debt_after(url, tries_before, outcome, now) {
-        DebtAfter::Settled => TextDebt::Settled,
+        DebtAfter::Settled => {
+            if let PageOutcome::Permanent(error) = outcome {
+                warn!(url = %url, error = %error, "article page cannot be read; matched on the feed's text");
+            }
+            TextDebt::Settled
+        }
         DebtAfter::Owed(d) => {
             if tries_before == 0 {
                 if let PageOutcome::Transient { error, .. } = outcome {
@@ -520,10 +525,7 @@ async fn read_page(fetcher: &Fetcher, source: &Source, url: &Url) -> PageOutcome
             source.content.as_ref(),
         ) {
             Ok(a) => PageOutcome::Read(Box::new(a), f.final_url),
-            Err(e) => {
-                warn!(url = %url, error = %e, "article page has no article; using the feed's text");
-                PageOutcome::Permanent(e.to_string())
-            }
+            Err(e) => PageOutcome::Permanent(e.to_string()),
         },
         // Nothing was sent to make it conditional: a server answering 304 is confused.
         FetchOutcome::NotModified { .. } => PageOutcome::Transient {

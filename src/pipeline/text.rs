@@ -46,9 +46,12 @@ pub fn classify_failure(e: &FetchError) -> PageOutcome {
         FailureKind::Status => e
             .status
             .is_none_or(|s| s >= 500 || matches!(s, 408 | 425 | 429)),
+        // Off limits: a private address a third-party link may not reach (logged once, by
+        // the fetcher).
         FailureKind::TooLarge
         | FailureKind::WrongType
         | FailureKind::RobotsDisallowed
+        | FailureKind::OffLimits
         | FailureKind::TooManyRedirects => false,
     };
     if transient {
@@ -329,6 +332,7 @@ mod tests {
             failure(FailureKind::WrongType, None),
             failure(FailureKind::TooLarge, None),
             failure(FailureKind::RobotsDisallowed, None),
+            failure(FailureKind::OffLimits, None),
         ];
         for f in &permanent {
             assert!(
