@@ -1,17 +1,26 @@
-//! Feeds → entries: RSS 0.9x/1.0/2.0, Atom and JSON Feed through feed-rs.
+//! Feeds → entries: RSS 0.9x/1.0/2.0, Atom 0.3/1.0 and JSON Feed through feed-rs, CDF here.
 //!
-//! Owns recognising a feed (by content type and by its first element) and
-//! turning feed-rs's model into our [`Entry`]: absolute link, title and summary
-//! as plain text, published (else updated) time. Non-UTF-8 feeds are decoded
-//! by [`super::charset`] and handed to feed-rs as UTF-8 with the XML
-//! declaration's `encoding` removed. A feed cut off mid-item is repaired once
-//! by closing it after its last complete item, so the items before the cut
-//! still arrive; anything else unparseable is [`ExtractError::BrokenFeed`].
+//! Owns recognising a feed (by content type and by its first element, so a feed served as
+//! `text/html` or `text/plain` is still one) and turning feed-rs's model into our [`Entry`]:
+//! absolute link, title and summary as plain text, published (else updated) time. Non-UTF-8
+//! feeds are decoded by [`super::charset`] and handed to feed-rs as UTF-8 with the XML
+//! declaration's `encoding` removed; roots feed-rs refuses (version-less RSS, Atom 0.3) are
+//! rewritten by `compat`. Each item's link is chosen by `links` (alternate first, `xml:base`,
+//! text-only hrefs), since feed-rs drops some links and does not choose. A feed cut off
+//! mid-item is repaired once by closing it after its last complete item, so the items before
+//! the cut still arrive; anything else unparseable is [`ExtractError::BrokenFeed`].
+//!
+//! The base given is the document's URL (after redirects, or its `Content-Location`); an
+//! `xml:base` inside the feed takes precedence over it.
 
 use feed_rs::model;
 use url::Url;
 
 use super::{charset, text, Entry, ExtractError};
+
+mod cdf;
+mod compat;
+mod links;
 
 /// The kind of document a source returned, decided before any parsing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,20 +89,31 @@ pub fn extract_feed(
 ) -> Result<Vec<Entry>, ExtractError> {
     let (decoded, _) = charset::decode(bytes, content_type);
     let xml = charset::for_xml_parser(&decoded);
+    if first_element(&xml).as_deref() == Some("channel") {
+        return cdf::extract_cdf(&xml, base);
+    }
+    let xml = compat::for_feed_rs(&xml).into_owned();
     let parser = feed_rs::parser::Builder::new()
         .base_uri(Some(base.as_str()))
         .sanitize_content(false)
         .build();
-    let feed = match parser.parse(xml.as_bytes()) {
-        Ok(feed) => feed,
+    let (feed, read) = match parser.parse(xml.as_bytes()) {
+        Ok(feed) => (feed, xml),
         Err(first) => {
             let repaired = close_truncated(&xml).ok_or_else(|| broken(&first))?;
-            parser
+            let feed = parser
                 .parse(repaired.as_bytes())
-                .map_err(|_| broken(&first))?
+                .map_err(|_| broken(&first))?;
+            (feed, repaired)
         }
     };
-    Ok(convert(feed, base))
+    let mut chosen = links::item_links(&read, base);
+    // The walk and feed-rs must agree on the items for the walk's links to be theirs
+    // (a JSON Feed has no XML items at all).
+    if chosen.len() != feed.entries.len() {
+        chosen.clear();
+    }
+    Ok(convert(feed, chosen, base))
 }
 
 fn broken(err: &feed_rs::parser::ParseFeedError) -> ExtractError {
@@ -116,11 +136,17 @@ fn close_truncated(xml: &str) -> Option<String> {
     Some(format!("{}{tail}", &xml[..cut]))
 }
 
-fn convert(feed: model::Feed, base: &Url) -> Vec<Entry> {
+/// `chosen` holds each item's link from [`links::item_links`], or is empty to let
+/// [`entry_url`] choose among feed-rs's links.
+fn convert(feed: model::Feed, chosen: Vec<Option<Url>>, base: &Url) -> Vec<Entry> {
     let mut seen = std::collections::HashSet::new();
     let mut out = Vec::with_capacity(feed.entries.len());
+    let mut chosen = chosen.into_iter();
     for item in feed.entries {
-        let url = entry_url(&item, base);
+        let url = match chosen.next() {
+            Some(link) => link,
+            None => entry_url(&item, base),
+        };
         if let Some(u) = &url {
             if !seen.insert(u.as_str().to_string()) {
                 continue;
@@ -143,6 +169,7 @@ fn convert(feed: model::Feed, base: &Url) -> Vec<Entry> {
             title,
             published: item.published.or(item.updated),
             text: text::html_fragment_text(body),
+            lang: None,
         });
     }
     out

@@ -86,6 +86,8 @@ pub struct Fetched {
     pub validators: Validators,
     /// `Cache-Control: max-age` or feed-level hint: do not refetch sooner.
     pub max_age: Option<Duration>,
+    /// `Content-Location`, resolved against `final_url`: a feed's base for relative links.
+    pub content_location: Option<Url>,
 }
 
 /// Why a fetch failed, for backoff decisions and health records.
