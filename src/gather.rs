@@ -83,7 +83,7 @@ fn document_base(fetched: &Fetched, kind: SourceKind) -> Url {
     };
     match &fetched.content_location {
         Some(location) if is_feed && matches!(location.scheme(), "http" | "https") => {
-            location.clone()
+            (**location).clone()
         }
         _ => fetched.final_url.clone(),
     }

@@ -303,7 +303,11 @@ async fn build_article(
         .matcher
         .find(&title, &text)
         .into_iter()
-        .filter(|m| config.watchlists[m.watchlist].watches(&source.name))
+        .filter(|m| {
+            config.watchlists[m.watchlist].watches(&source.name)
+                && config.watchlists[m.watchlist]
+                    .accepts_language(lang.as_deref().or(entry.lang.as_deref()))
+        })
         .map(|m| {
             let mut terms: Vec<String> = Vec::new();
             for h in &m.hits {

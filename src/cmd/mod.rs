@@ -2,8 +2,10 @@
 
 pub mod check;
 pub mod digest;
+pub mod discover;
 pub mod explain;
 pub mod extract;
+pub mod import_opml;
 pub mod run;
 pub mod scan;
 pub mod status;

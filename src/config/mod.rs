@@ -5,7 +5,10 @@
 //! immutable and shared as `Arc<Config>`; a reload builds a new one and swaps it only if valid.
 
 pub mod error;
+pub mod language;
+pub mod opml;
 pub mod raw;
+pub mod source_block;
 pub mod validate;
 
 use std::path::{Path, PathBuf};
@@ -127,12 +130,34 @@ pub struct Watchlist {
     pub sources: Vec<String>,
     pub to: Vec<lettre::message::Mailbox>,
     pub digest: DigestSchedule,
+    /// ISO 639-1 codes (lower-case) of the languages kept; empty keeps every language.
+    pub languages: Vec<String>,
 }
 
 impl Watchlist {
     /// Whether this watchlist watches the named source.
     pub fn watches(&self, source: &str) -> bool {
         self.sources.iter().any(|p| glob_match(p, source))
+    }
+
+    /// Whether an article in language `lang` (a primary subtag such as `ar`, as extraction
+    /// reports it) is one this watchlist reads.
+    ///
+    /// An article whose language is unknown (`None`: nothing declared, too little text to
+    /// detect) is kept: a monitoring service that silently drops a story because detection
+    /// failed is worse than one that reports it, and the terms still have to match.
+    pub fn accepts_language(&self, lang: Option<&str>) -> bool {
+        match lang {
+            _ if self.languages.is_empty() => true,
+            None => true,
+            Some(l) => {
+                let l = l.trim();
+                let primary = l.split(['-', '_']).next().unwrap_or(l);
+                self.languages
+                    .iter()
+                    .any(|w| w.eq_ignore_ascii_case(primary))
+            }
+        }
     }
 }
 

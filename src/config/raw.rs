@@ -73,6 +73,7 @@ pub struct RawWatchlist {
     pub sources: Option<S<Vec<S<String>>>>,
     pub to: S<Vec<S<String>>>,
     pub digest: Option<S<String>>,
+    pub languages: Option<S<Vec<S<String>>>>,
 }
 
 /// Parses `text` into the raw config and the list of unknown keys found (as errors), so

@@ -116,6 +116,69 @@ pub fn extract_feed(
     Ok(convert(feed, chosen, base))
 }
 
+/// A feed an HTML page announces with `<link rel="alternate" type="application/rss+xml">`
+/// (RSS Autodiscovery; Atom and JSON Feed alike).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnnouncedFeed {
+    /// Absolute http(s) URL (resolved against `<base href>`, else the page URL).
+    pub url: Url,
+    /// The link's `title`, when given.
+    pub title: Option<String>,
+    /// The announced media type, lower-case.
+    pub media_type: String,
+}
+
+/// The feeds `html` announces, in page order, each once.
+#[must_use]
+pub fn announced_feeds(html: &str, page_url: &Url) -> Vec<AnnouncedFeed> {
+    const FEED_TYPES: &[&str] = &[
+        "application/rss+xml",
+        "application/atom+xml",
+        "application/rdf+xml",
+        "application/feed+json",
+        "application/json",
+        "application/x-rss+xml",
+        "application/x.atom+xml",
+        "text/xml",
+    ];
+    let doc = dom_query::Document::from(html);
+    let base = super::meta::document_base(&doc, Some(page_url)).unwrap_or_else(|| page_url.clone());
+    let mut out: Vec<AnnouncedFeed> = Vec::new();
+    for link in doc.select("link[href]").iter() {
+        let alternate = link.attr("rel").is_some_and(|r| {
+            r.split_whitespace()
+                .any(|t| t.eq_ignore_ascii_case("alternate"))
+        });
+        let media_type = link
+            .attr("type")
+            .map(|t| t.trim().to_ascii_lowercase())
+            .unwrap_or_default();
+        if !alternate || !FEED_TYPES.contains(&media_type.as_str()) {
+            continue;
+        }
+        let Some(url) = link
+            .attr("href")
+            .and_then(|h| base.join(h.trim()).ok())
+            .filter(|u| matches!(u.scheme(), "http" | "https"))
+        else {
+            continue;
+        };
+        if out.iter().any(|f| f.url == url) {
+            continue;
+        }
+        let title = link
+            .attr("title")
+            .map(|t| text::collapse(&t))
+            .filter(|t| !t.is_empty());
+        out.push(AnnouncedFeed {
+            url,
+            title,
+            media_type,
+        });
+    }
+    out
+}
+
 fn broken(err: &feed_rs::parser::ParseFeedError) -> ExtractError {
     ExtractError::BrokenFeed(err.to_string())
 }
@@ -248,6 +311,31 @@ mod tests {
             <item><title>sec";
         let entries = extract_feed(rss, None, &base()).expect("repairable");
         assert_eq!(entries.len(), 1);
+    }
+
+    #[test]
+    fn feeds_a_page_announces() {
+        let html = r#"<html><head><base href="https://example.org/fr/">
+            <link rel="alternate" type="application/rss+xml" title="Le  fil" href="rss.xml">
+            <link rel="alternate" type="application/atom+xml" href="/atom">
+            <link rel="Alternate Feed" type="Application/Feed+JSON" href="https://example.org/feed.json">
+            <link rel="alternate" type="application/json+oembed" href="/oembed">
+            <link rel="alternate" hreflang="ar" href="/ar/">
+            <link rel="stylesheet" type="text/css" href="/s.css">
+            <link rel="alternate" type="application/rss+xml" href="rss.xml">
+            </head><body></body></html>"#;
+        let got = announced_feeds(html, &base());
+        let urls: Vec<&str> = got.iter().map(|f| f.url.as_str()).collect();
+        assert_eq!(
+            urls,
+            [
+                "https://example.org/fr/rss.xml",
+                "https://example.org/atom",
+                "https://example.org/feed.json"
+            ]
+        );
+        assert_eq!(got[0].title.as_deref(), Some("Le fil"));
+        assert_eq!(got[2].media_type, "application/feed+json");
     }
 
     #[test]

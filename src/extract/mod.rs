@@ -37,7 +37,7 @@ use dom_query::Document;
 use url::Url;
 
 pub use article::{canonical_url, fingerprint};
-pub use feed::{sniff, Sniffed};
+pub use feed::{announced_feeds, sniff, AnnouncedFeed, Sniffed};
 pub use links::article_like;
 pub use meta::{detect_lang, parse_date, trim_site_name};
 pub use page::MIN_ARTICLE_CHARS;

@@ -341,13 +341,13 @@ fn read_index(text: &str, base: &Url) -> Result<Vec<SitemapRef>, ExtractError> {
         }
     }
     // Most recently modified first; undated last, in document order (the sort is stable).
-    out.sort_by(|a, b| b.lastmod.cmp(&a.lastmod));
+    out.sort_by_key(|r| std::cmp::Reverse(r.lastmod));
     Ok(out)
 }
 
 /// Newest first by `published`; undated entries last, in document order.
 pub(crate) fn newest_first(entries: &mut [Entry]) {
-    entries.sort_by(|a, b| b.published.cmp(&a.published));
+    entries.sort_by_key(|e| std::cmp::Reverse(e.published));
 }
 
 fn local(name: &[u8]) -> String {

@@ -168,7 +168,8 @@ impl Client {
                     max_age: accepted.max_age,
                     content_location: accepted
                         .content_location
-                        .and_then(|l| url.join(l.trim()).ok()),
+                        .and_then(|l| url.join(l.trim()).ok())
+                        .map(Box::new),
                 })))
             }
         }

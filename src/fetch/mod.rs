@@ -87,7 +87,8 @@ pub struct Fetched {
     /// `Cache-Control: max-age` or feed-level hint: do not refetch sooner.
     pub max_age: Option<Duration>,
     /// `Content-Location`, resolved against `final_url`: a feed's base for relative links.
-    pub content_location: Option<Url>,
+    /// (Boxed: rarely sent, and it keeps [`FetchOutcome`]'s variants close in size.)
+    pub content_location: Option<Box<Url>>,
 }
 
 /// Why a fetch failed, for backoff decisions and health records.
