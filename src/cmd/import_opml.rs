@@ -84,28 +84,41 @@ fn render(opml: &Opml, file: &str, config: Option<&Config>) -> (String, Clashes)
     for feed in &opml.feeds {
         if feed.categories != category {
             category.clone_from(&feed.categories);
-            if !category.is_empty() {
-                out.push_str(&comment(&format!("── {} ──", category.join(" / "))));
-                out.push('\n');
-            }
+            let label = if category.is_empty() {
+                "(no category)".to_string()
+            } else {
+                category.join(" / ")
+            };
+            out.push_str(&comment(&format!("── {label} ──")));
+            out.push('\n');
         }
-        let wanted = base_name(&feed.title, &feed.xml_url);
-        let name = names.name_for(&feed.title, &feed.xml_url);
+        let wanted = base_name(&feed.title, &feed.url);
+        let name = names.name_for(&feed.title, &feed.url);
         let mut comments = vec![if feed.title.is_empty() {
-            feed.xml_url.to_string()
+            feed.url.to_string()
         } else {
             feed.title.clone()
         }];
         if let Some(site) = &feed.html_url {
             comments[0].push_str(&format!(" — {site}"));
         }
+        if feed.page {
+            comments.push(
+                "a page the reader scraped, not a feed: newswatch finds its article links itself (or set `links`)"
+                    .into(),
+            );
+        }
         let block = SourceBlock {
             name,
-            url: feed.xml_url.clone(),
-            kind: SourceKind::Auto,
+            url: feed.url.clone(),
+            kind: if feed.page {
+                SourceKind::Page
+            } else {
+                SourceKind::Auto
+            },
             comments,
         };
-        if let Some(existing) = by_url.get(&canonical_url(&feed.xml_url).to_string()) {
+        if let Some(existing) = by_url.get(&canonical_url(&feed.url).to_string()) {
             clashes.same_feed += 1;
             out.push_str(
                 &block

@@ -290,6 +290,39 @@ mod tests {
     }
 
     #[test]
+    fn watchlist_languages() {
+        let wl = |languages: &[&str]| {
+            let text = format!(
+                "[[watchlist]]\nname = \"w\"\nkeywords = [\"x\"]\nto = [\"a@example.org\"]\n{}",
+                if languages.is_empty() {
+                    String::new()
+                } else {
+                    format!("languages = {languages:?}\n")
+                }
+            );
+            Config::from_text(Path::new("t.toml"), &text)
+                .expect("valid")
+                .watchlists
+                .remove(0)
+        };
+        let ar_fr = wl(&["ar", "FR"]);
+        assert_eq!(ar_fr.languages, ["ar", "fr"]);
+        for (lang, kept) in [
+            (Some("ar"), true),
+            (Some("fr"), true),
+            (Some("fr-CA"), true),
+            (Some("AR"), true),
+            (Some("en"), false),
+            (Some(""), false),
+            (None, true),
+        ] {
+            assert_eq!(ar_fr.accepts_language(lang), kept, "{lang:?}");
+        }
+        let all = wl(&[]);
+        assert!(all.accepts_language(Some("en")) && all.accepts_language(None));
+    }
+
+    #[test]
     fn backfill_values() {
         assert_eq!(
             parse_backfill("24h"),

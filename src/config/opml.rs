@@ -2,7 +2,8 @@
 //!
 //! Owns reading OPML 1.0/2.0 as Miniflux, FreshRSS, Feedly, Inoreader, NetNewsWire and
 //! Thunderbird write it: every `<outline>` with an `xmlUrl` is a feed, titled by its `title`
-//! (else `text`), and the outlines around it are its category path. Pure: it gets the file's
+//! (else `text`), and the outlines around it are its category path. FreshRSS's scraped pages
+//! (`type="HTML+XPath"`, an `htmlUrl` and no `xmlUrl`) are pages to watch. Pure: it gets the file's
 //! text and never touches the filesystem or the config. A file that is not OPML is an
 //! [`OpmlError`] with the line and column where reading stopped; an outline whose `xmlUrl`
 //! is not an http(s) URL is kept in [`Opml::skipped`], never silently dropped.
@@ -34,7 +35,10 @@ pub struct Opml {
 pub struct OpmlFeed {
     /// `title`, else `text`, else empty.
     pub title: String,
-    pub xml_url: Url,
+    /// The feed (`xmlUrl`), or for a scraped page its `htmlUrl`.
+    pub url: Url,
+    /// A web page the reader scraped (FreshRSS `HTML+XPath`), not a feed.
+    pub page: bool,
     /// The site's own page (`htmlUrl`), as written.
     pub html_url: Option<String>,
     /// Titles of the enclosing outlines, outermost first.
@@ -161,24 +165,41 @@ fn read_outline(e: &BytesStart<'_>, stack: &[Option<String>], opml: &mut Opml) -
             .filter(|v| !v.is_empty())
     };
     let title = attr("title").or_else(|| attr("text")).unwrap_or_default();
-    if let Some(xml_url) = attr("xmlUrl") {
-        match Url::parse(&xml_url) {
+    let scraped = attr("type").is_some_and(|t| t.to_ascii_lowercase().starts_with("html"));
+    let (url, page) = match (attr("xmlUrl"), attr("htmlUrl")) {
+        (Some(x), _) => (Some(x), false),
+        (None, Some(h)) if scraped => (Some(h), true),
+        _ => (None, false),
+    };
+    if let Some(xml_url) = url {
+        match Url::parse(&legacy_feed_scheme(&xml_url)) {
             Ok(u) if matches!(u.scheme(), "http" | "https") => opml.feeds.push(OpmlFeed {
                 title: title.clone(),
-                xml_url: u,
+                url: u,
+                page,
                 html_url: attr("htmlUrl"),
                 categories: stack.iter().flatten().cloned().collect(),
             }),
             Ok(u) => opml.skipped.push(format!(
-                "{title}: xmlUrl scheme {:?} is not http(s)",
+                "{title}: URL scheme {:?} is not http(s)",
                 u.scheme()
             )),
             Err(err) => opml
                 .skipped
-                .push(format!("{title}: xmlUrl {xml_url:?} is not a URL ({err})")),
+                .push(format!("{title}: {xml_url:?} is not a URL ({err})")),
         }
     }
     Some(title)
+}
+
+/// `feed://host/x` → `http://host/x`, `feed:https://host/x` → `https://host/x`: the pseudo
+/// scheme old readers wrote for "subscribe to this".
+fn legacy_feed_scheme(url: &str) -> String {
+    match url.strip_prefix("feed:") {
+        Some(rest) if rest.starts_with("http://") || rest.starts_with("https://") => rest.into(),
+        Some(rest) if rest.starts_with("//") => format!("http:{rest}"),
+        _ => url.to_string(),
+    }
 }
 
 fn error_at(text: &str, offset: usize, message: String) -> OpmlError {
@@ -207,12 +228,16 @@ mod tests {
     </outline>
     <outline text="الجزيرة" xmlUrl="https://www.aljazeera.net/rss" type="rss"></outline>
     <outline text="broken" xmlUrl="not a url"/>
+    <outline text="Scraped" type="HTML+XPath" htmlUrl="https://sahel.example/"/>
     <outline text="gopher" xmlUrl="gopher://x.example/"/>
+    <outline text="old" xmlUrl="feed://old.example/rss"/>
   </body>
 </opml>"#;
         let got = parse_opml(opml).expect("valid OPML");
         assert_eq!(got.title.as_deref(), Some("Miniflux"));
-        assert_eq!(got.feeds.len(), 2);
+        assert_eq!(got.feeds.len(), 4);
+        assert!(got.feeds[2].page && !got.feeds[0].page);
+        assert_eq!(got.feeds[3].url.as_str(), "http://old.example/rss");
         assert_eq!(got.feeds[0].title, "RFI & Afrique");
         assert_eq!(got.feeds[0].categories, ["Afrique", "Sahel"]);
         assert_eq!(got.feeds[1].title, "الجزيرة");
