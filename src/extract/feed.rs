@@ -205,6 +205,11 @@ fn convert(feed: model::Feed, chosen: Vec<Option<Url>>, base: &Url) -> Vec<Entry
     let mut seen = std::collections::HashSet::new();
     let mut out = Vec::with_capacity(feed.entries.len());
     let mut chosen = chosen.into_iter();
+    // RSS `<language>` / Atom `xml:lang` on the feed: what it says its items are written in.
+    let lang = feed
+        .language
+        .as_deref()
+        .and_then(super::sitemap::primary_language);
     for item in feed.entries {
         let url = match chosen.next() {
             Some(link) => link,
@@ -232,7 +237,7 @@ fn convert(feed: model::Feed, chosen: Vec<Option<Url>>, base: &Url) -> Vec<Entry
             title,
             published: item.published.or(item.updated),
             text: text::html_fragment_text(body),
-            lang: None,
+            lang: lang.clone(),
         });
     }
     out
@@ -302,6 +307,18 @@ mod tests {
         assert_eq!(entries[0].title.as_deref(), Some("One & two"));
         assert_eq!(entries[0].text, "Hello world");
         assert!(entries[0].published.is_some());
+    }
+
+    #[test]
+    fn feed_language_is_its_items() {
+        let rss = b"<rss version=\"2.0\"><channel><title>t</title><language>fr-FR</language>\
+            <item><title>a</title><link>https://example.org/a</link></item></channel></rss>";
+        let entries = extract_feed(rss, None, &base()).expect("valid feed");
+        assert_eq!(entries[0].lang.as_deref(), Some("fr"));
+        let rss = b"<rss version=\"2.0\"><channel><title>t</title>\
+            <item><title>a</title><link>https://example.org/a</link></item></channel></rss>";
+        let entries = extract_feed(rss, None, &base()).expect("valid feed");
+        assert_eq!(entries[0].lang, None);
     }
 
     #[test]

@@ -71,7 +71,7 @@ pub struct Entry {
     /// Summary/content as plain text; empty for listing links.
     pub text: String,
     /// Primary language subtag the source declares for this item (a news sitemap's
-    /// `<news:language>`), lower-case.
+    /// `<news:language>`, a feed's `<language>`), lower-case.
     pub lang: Option<String>,
 }
 
