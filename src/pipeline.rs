@@ -112,29 +112,21 @@ pub async fn scan_source(
         }
     };
 
-    let entries =
-        match crate::gather::source_entries(fetcher, &fetched, source, config.http.max_body_bytes)
-            .await
-        {
-            Ok(e) => e,
-            Err(e) => {
-                let msg = format!("{e}");
-                warn!(url = %fetched.final_url, error = %msg, "source document skipped");
-                if mode == ScanMode::Record {
-                    report.health = record_failure(
-                        store,
-                        source,
-                        &state,
-                        &msg,
-                        Some(fetched.status),
-                        None,
-                        now,
-                    )?;
-                }
-                report.error = Some(msg);
-                return Ok(report);
+    let gathered =
+        crate::gather::source_entries(fetcher, &fetched, source, config.http.max_body_bytes).await;
+    let entries = match gathered {
+        Ok(e) => e,
+        Err(e) => {
+            let msg = format!("{e}");
+            warn!(url = %fetched.final_url, error = %msg, "source document skipped");
+            if mode == ScanMode::Record {
+                report.health =
+                    record_failure(store, source, &state, &msg, Some(fetched.status), None, now)?;
             }
-        };
+            report.error = Some(msg);
+            return Ok(report);
+        }
+    };
 
     let entries = dedup_entries(entries);
     let articles: Vec<ScannedArticle> = stream::iter(entries.into_iter().map(|entry| {
