@@ -80,4 +80,17 @@ pub enum Command {
         #[arg(long, value_name = "ADDR")]
         to: String,
     },
+    /// Prints the feeds and sitemaps a site announces, as [[source]] blocks
+    Discover {
+        /// The site's page (its home page, or a section's)
+        url: String,
+    },
+    /// Prints [[source]] blocks for the feeds of an OPML file (a feed reader's export)
+    ImportOpml {
+        /// The OPML file, or - for standard input
+        file: String,
+        /// Say which would clash with sources already in the config (and comment those out)
+        #[arg(long)]
+        check: bool,
+    },
 }

@@ -11,6 +11,7 @@ pub mod digest;
 pub mod extract;
 pub mod failpoint;
 pub mod fetch;
+pub mod gather;
 pub mod log;
 pub mod mail;
 pub mod matcher;

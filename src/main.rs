@@ -49,6 +49,8 @@ fn main() -> ExitCode {
             }
             Command::Status { json } => cmd::status::run(&globals, *json).await,
             Command::TestMail { to } => cmd::test_mail::run(&globals, to).await,
+            Command::Discover { url } => cmd::discover::run(&globals, url).await,
+            Command::ImportOpml { file, check } => cmd::import_opml::run(&globals, file, *check),
         }
     });
     // Don't wait for stray blocking tasks (stdin readers, DNS) at exit.

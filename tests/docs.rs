@@ -40,7 +40,9 @@ fn man_page_mentions_every_subcommand_and_option() {
             "extract",
             "explain",
             "status",
-            "test-mail"
+            "test-mail",
+            "discover",
+            "import-opml"
         ],
         "SPEC \"Command line\" lists exactly these"
     );

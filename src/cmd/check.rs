@@ -129,6 +129,13 @@ pub fn plan(c: &Config, now: DateTime<Utc>) -> String {
             let _ = writeln!(o, "    exclude  {}", w.terms.exclude.join(", "));
         }
         let _ = writeln!(o, "    sources  {}", w.sources.join(", "));
+        if !w.languages.is_empty() {
+            let _ = writeln!(
+                o,
+                "    languages {} (articles of unknown language are kept)",
+                w.languages.join(", ")
+            );
+        }
         let to: Vec<String> = w.to.iter().map(ToString::to_string).collect();
         let shown = if w.show_recipients || w.to.len() < 2 {
             ""

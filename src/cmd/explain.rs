@@ -2,26 +2,27 @@
 //!
 //! An article page is explained on the text the daemon would match (`pipeline::choose_text`);
 //! a feed or a listing page item by item; a page without an article on its visible text,
-//! saying so; anything else as plain text.
+//! saying so; anything else as plain text. When the watchlist keeps only some languages, each
+//! item says whether its language kept it.
 
 use super::{read_input, CmdError, Globals};
-use crate::extract::{charset, extract_any, html_fragment_text, Extracted};
+use crate::config::Watchlist;
+use crate::extract::{charset, detect_lang, extract_any, html_fragment_text, Entry, Extracted};
 use crate::pipeline::{choose_text, FeedText};
 
-/// What is explained, and the line that says what it is.
+/// One document explained: its title, the text matched, its language.
 struct Item {
     title: String,
     body: String,
+    lang: Option<String>,
 }
 
 pub async fn run(globals: &Globals, watchlist: &str, input: &str) -> Result<(), CmdError> {
     let config = globals.load_config()?;
-    let name = config
+    let wl = config
         .watchlists
         .by_name(watchlist)
-        .ok_or_else(|| CmdError::Usage(format!("unknown watchlist {watchlist:?}")))?
-        .name
-        .clone();
+        .ok_or_else(|| CmdError::Usage(format!("unknown watchlist {watchlist:?}")))?;
     let (bytes, content_type, url) = read_input(globals, input).await?;
     let items = match extract_any(&bytes, content_type.as_deref(), url.as_ref()) {
         Ok(Extracted::Article(a)) => {
@@ -33,6 +34,7 @@ pub async fn run(globals: &Globals, watchlist: &str, input: &str) -> Result<(), 
             vec![Item {
                 title: chosen.title,
                 body: chosen.text,
+                lang: chosen.lang,
             }]
         }
         Ok(Extracted::Feed(entries)) => {
@@ -54,32 +56,43 @@ pub async fn run(globals: &Globals, watchlist: &str, input: &str) -> Result<(), 
             let body = html_fragment_text(&decoded);
             println!("no article found on this page (too little text, or only links or navigation); explaining the text it shows:");
             println!("{}\n", indent(&body));
+            let lang = detect_lang(&body);
             vec![Item {
                 title: String::new(),
                 body,
+                lang,
             }]
         }
         // Plain text (the seed article, a pasted story) is explained as it is.
-        _ => vec![Item {
-            title: String::new(),
-            body: String::from_utf8_lossy(&bytes).into_owned(),
-        }],
+        _ => {
+            let body = String::from_utf8_lossy(&bytes).into_owned();
+            let lang = detect_lang(&body);
+            vec![Item {
+                title: String::new(),
+                body,
+                lang,
+            }]
+        }
     };
     for (i, item) in items.iter().enumerate() {
         if items.len() > 1 {
             println!("== item {} of {}: {}", i + 1, items.len(), item.title);
         }
-        if let Some(e) = config.watchlists.explain(&name, &item.title, &item.body) {
+        if let Some(line) = language_line(wl, item.lang.as_deref()) {
+            println!("{line}");
+        }
+        if let Some(e) = config.watchlists.explain(&wl.name, &item.title, &item.body) {
             println!("{e}");
         }
     }
     Ok(())
 }
 
-fn entry_item(e: crate::extract::Entry) -> Item {
+fn entry_item(e: Entry) -> Item {
     Item {
         title: e.title.unwrap_or_default(),
         body: e.text,
+        lang: e.lang,
     }
 }
 
@@ -90,16 +103,33 @@ fn what(from: crate::model::TextFrom) -> &'static str {
     }
 }
 
+/// What the watchlist's `languages` does to an article in `lang`; `None` when it has none.
+fn language_line(wl: &Watchlist, lang: Option<&str>) -> Option<String> {
+    if wl.languages.is_empty() {
+        return None;
+    }
+    let wanted = wl.languages.join(", ");
+    Some(match lang {
+        _ if !wl.accepts_language(lang) => format!(
+            "language: EXCLUDED: the article is in {:?}; watchlist {:?} reads only {wanted}, so no match below is reported",
+            lang.unwrap_or_default(),
+            wl.name
+        ),
+        Some(l) => format!("language: {l:?}, one of {wanted}: kept"),
+        None => format!(
+            "language: unknown (none declared, too little text to tell); kept, since an unknown language is never excluded ({wanted})"
+        ),
+    })
+}
+
 /// Whether a document is markup rather than plain text: it opens with a tag.
 fn looks_like_html(bytes: &[u8]) -> bool {
     let head = String::from_utf8_lossy(&bytes[..bytes.len().min(1024)]).to_ascii_lowercase();
     let head = head.trim_start_matches('\u{feff}').trim_start();
     head.starts_with('<')
-        && (head.contains("<html")
-            || head.contains("<body")
-            || head.contains("<!doctype")
-            || head.contains("<div")
-            || head.contains("<p"))
+        && ["<html", "<body", "<!doctype", "<div", "<p"]
+            .iter()
+            .any(|t| head.contains(t))
 }
 
 /// At most 40 lines of `text`, each indented, for showing what was matched.

@@ -2,8 +2,10 @@
 
 pub mod check;
 pub mod digest;
+pub mod discover;
 pub mod explain;
 pub mod extract;
+pub mod import_opml;
 pub mod run;
 pub mod scan;
 pub mod status;
@@ -81,6 +83,15 @@ impl Globals {
     }
 
     /// A loader for reloads that keeps the `--state-dir` override.
+    /// The config's `[http]` settings (the defaults without a valid config) for fetching `url`,
+    /// a URL the operator named on the command line: like a source's, its host may be private.
+    #[must_use]
+    pub fn http_settings_for(&self, url: &url::Url) -> crate::fetch::FetchSettings {
+        let mut settings = self.load_config().map(|c| c.http).unwrap_or_default();
+        settings.network.trust_url(url);
+        settings
+    }
+
     pub fn loader(&self) -> crate::daemon::Loader {
         let path = self.config_path();
         let dir = self.state_dir.clone();
@@ -127,16 +138,7 @@ pub async fn read_input(
     if input.starts_with("http://") || input.starts_with("https://") {
         let url = url::Url::parse(input)
             .map_err(|e| CmdError::Usage(format!("invalid URL {input:?}: {e}")))?;
-        let mut settings = match globals.load_config() {
-            Ok(c) => c.http,
-            Err(_) => {
-                crate::config::Config::from_text(Path::new("<defaults>"), "")
-                    .map_err(CmdError::Config)?
-                    .http
-            }
-        };
-        // The operator named this URL: like a source's, its host may be private.
-        settings.network.trust_url(&url);
+        let settings = globals.http_settings_for(&url);
         let fetcher =
             crate::fetch::Fetcher::new(settings).map_err(|e| CmdError::Runtime(e.into()))?;
         return match fetcher.fetch(&url, None).await {

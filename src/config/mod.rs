@@ -5,8 +5,11 @@
 //! immutable and shared as `Arc<Config>`; a reload builds a new one and swaps it only if valid.
 
 pub mod error;
+pub mod language;
+pub mod opml;
 pub mod raw;
 pub mod smtp;
+pub mod source_block;
 pub mod validate;
 mod watchlists;
 
@@ -146,6 +149,8 @@ pub struct Watchlist {
     /// `show_recipients`: one `To:` naming every recipient, instead of each message naming
     /// only its own.
     pub show_recipients: bool,
+    /// ISO 639-1 codes (lower-case) of the languages kept; empty keeps every language.
+    pub languages: Vec<String>,
 }
 
 impl Watchlist {
@@ -153,6 +158,26 @@ impl Watchlist {
     #[must_use]
     pub fn watches(&self, source: &SourceName) -> bool {
         self.sources.iter().any(|p| glob_match(p, source.as_str()))
+    }
+
+    /// Whether an article in language `lang` (a primary subtag such as `ar`, as extraction
+    /// reports it) is one this watchlist reads.
+    ///
+    /// An article whose language is unknown (`None`: nothing declared, too little text to
+    /// detect) is kept: a monitoring service that silently drops a story because detection
+    /// failed is worse than one that reports it, and the terms still have to match.
+    pub fn accepts_language(&self, lang: Option<&str>) -> bool {
+        match lang {
+            _ if self.languages.is_empty() => true,
+            None => true,
+            Some(l) => {
+                let l = l.trim();
+                let primary = l.split(['-', '_']).next().unwrap_or(l);
+                self.languages
+                    .iter()
+                    .any(|w| w.eq_ignore_ascii_case(primary))
+            }
+        }
     }
 }
 
@@ -280,6 +305,38 @@ mod tests {
         assert!(glob_match("*-ar", "bbc-ar"));
         assert!(glob_match("bbc", "bbc"));
         assert!(!glob_match("bbc", "bbc-ar"));
+    }
+
+    #[test]
+    fn watchlist_languages() {
+        let config = |languages: &[&str]| {
+            let text = format!(
+                "[[watchlist]]\nname = \"w\"\nkeywords = [\"x\"]\nto = [\"a@example.org\"]\n{}",
+                if languages.is_empty() {
+                    String::new()
+                } else {
+                    format!("languages = {languages:?}\n")
+                }
+            );
+            Config::from_text(Path::new("t.toml"), &text).expect("valid")
+        };
+        let c = config(&["ar", "FR"]);
+        let ar_fr = c.watchlists.by_name("w").expect("one watchlist");
+        assert_eq!(ar_fr.languages, ["ar", "fr"]);
+        for (lang, kept) in [
+            (Some("ar"), true),
+            (Some("fr"), true),
+            (Some("fr-CA"), true),
+            (Some("AR"), true),
+            (Some("en"), false),
+            (Some(""), false),
+            (None, true),
+        ] {
+            assert_eq!(ar_fr.accepts_language(lang), kept, "{lang:?}");
+        }
+        let c = config(&[]);
+        let all = c.watchlists.by_name("w").expect("one watchlist");
+        assert!(all.accepts_language(Some("en")) && all.accepts_language(None));
     }
 
     #[test]

@@ -279,8 +279,9 @@ fn validate_source(
         None | Some(("auto", _)) => SourceKind::Auto,
         Some(("feed", _)) => SourceKind::Feed,
         Some(("page", _)) => SourceKind::Page,
+        Some(("sitemap", _)) => SourceKind::Sitemap,
         Some((other, sp)) => {
-            cx.err(sp, format!("source {name:?}: kind: expected \"auto\", \"feed\" or \"page\", found {other:?}"));
+            cx.err(sp, format!("source {name:?}: kind: expected \"auto\", \"feed\", \"page\" or \"sitemap\", found {other:?}"));
             SourceKind::Auto
         }
     };
@@ -403,6 +404,7 @@ fn validate_watchlist(
         None => default_digest.clone(),
     }
     .unwrap_or(DigestSchedule::Immediate);
+    let languages = validate_languages(cx, &name, w.languages.as_ref());
     (
         Watchlist {
             // An invalid name is an error already: this config is never used.
@@ -412,9 +414,39 @@ fn validate_watchlist(
             to,
             digest,
             show_recipients: w.show_recipients.unwrap_or(false),
+            languages,
         },
         spans,
     )
+}
+
+/// `languages = [...]`: ISO 639-1 codes, each once; absent keeps every language.
+fn validate_languages(
+    cx: &mut Ctx<'_>,
+    name: &str,
+    list: Option<&Spanned<Vec<Spanned<String>>>>,
+) -> Vec<String> {
+    let Some(list) = list else {
+        return Vec::new();
+    };
+    if list.get_ref().is_empty() {
+        cx.err(
+            list.span(),
+            format!("watchlist {name:?}: languages is empty; omit it to keep every language"),
+        );
+    }
+    let mut out: Vec<String> = Vec::new();
+    for l in list.get_ref() {
+        match super::language::parse_language(l.get_ref()) {
+            Ok(code) if out.contains(&code) => cx.err(
+                l.span(),
+                format!("watchlist {name:?}: languages lists {code:?} twice"),
+            ),
+            Ok(code) => out.push(code),
+            Err(e) => cx.err(l.span(), format!("watchlist {name:?}: languages: {e}")),
+        }
+    }
+    out
 }
 
 /// The known name closest to `s`, if it is close enough to be a typo.

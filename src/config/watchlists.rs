@@ -49,16 +49,23 @@ impl Watchlists {
         self.lists.is_empty()
     }
 
-    /// The matches of an article from `source` on every watchlist that watches it: the terms
-    /// that matched (as written in the config, each once) and the snippet for the digest.
+    /// The matches of an article from `source` in language `lang` on every watchlist that
+    /// watches that source and reads that language: the terms that matched (as written in the
+    /// config, each once) and the snippet for the digest.
     #[must_use]
-    pub fn find(&self, source: &SourceName, title: &str, body: &str) -> Vec<ArticleMatch> {
+    pub fn find(
+        &self,
+        source: &SourceName,
+        lang: Option<&str>,
+        title: &str,
+        body: &str,
+    ) -> Vec<ArticleMatch> {
         self.matcher
             .find(title, body)
             .into_iter()
             .filter_map(|m| {
                 let list = &self.lists[m.watchlist];
-                if !list.watches(source) {
+                if !list.watches(source) || !list.accepts_language(lang) {
                     return None;
                 }
                 let mut terms: Vec<String> = Vec::new();

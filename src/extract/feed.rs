@@ -1,17 +1,26 @@
-//! Feeds → entries: RSS 0.9x/1.0/2.0, Atom and JSON Feed through feed-rs.
+//! Feeds → entries: RSS 0.9x/1.0/2.0, Atom 0.3/1.0 and JSON Feed through feed-rs, CDF here.
 //!
-//! Owns recognising a feed (by content type and by its first element) and
-//! turning feed-rs's model into our [`Entry`]: absolute link, title and summary
-//! as plain text, published (else updated) time. Non-UTF-8 feeds are decoded
-//! by [`super::charset`] and handed to feed-rs as UTF-8 with the XML
-//! declaration's `encoding` removed. A feed cut off mid-item is repaired once
-//! by closing it after its last complete item, so the items before the cut
-//! still arrive; anything else unparseable is [`ExtractError::BrokenFeed`].
+//! Owns recognising a feed (by content type and by its first element, so a feed served as
+//! `text/html` or `text/plain` is still one) and turning feed-rs's model into our [`Entry`]:
+//! absolute link, title and summary as plain text, published (else updated) time. Non-UTF-8
+//! feeds are decoded by [`super::charset`] and handed to feed-rs as UTF-8 with the XML
+//! declaration's `encoding` removed; roots feed-rs refuses (version-less RSS, Atom 0.3) are
+//! rewritten by `compat`. Each item's link is chosen by `links` (alternate first, `xml:base`,
+//! text-only hrefs), since feed-rs drops some links and does not choose. A feed cut off
+//! mid-item is repaired once by closing it after its last complete item, so the items before
+//! the cut still arrive; anything else unparseable is [`ExtractError::BrokenFeed`].
+//!
+//! The base given is the document's URL (after redirects, or its `Content-Location`); an
+//! `xml:base` inside the feed takes precedence over it.
 
 use feed_rs::model;
 use url::Url;
 
 use super::{charset, text, Entry, ExtractError};
+
+mod cdf;
+mod compat;
+mod links;
 
 /// The kind of document a source returned, decided before any parsing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,20 +89,94 @@ pub fn extract_feed(
 ) -> Result<Vec<Entry>, ExtractError> {
     let (decoded, _) = charset::decode(bytes, content_type);
     let xml = charset::for_xml_parser(&decoded);
+    if first_element(&xml).as_deref() == Some("channel") {
+        return cdf::extract_cdf(&xml, base);
+    }
+    let xml = compat::for_feed_rs(&xml).into_owned();
     let parser = feed_rs::parser::Builder::new()
         .base_uri(Some(base.as_str()))
         .sanitize_content(false)
         .build();
-    let feed = match parser.parse(xml.as_bytes()) {
-        Ok(feed) => feed,
+    let (feed, read) = match parser.parse(xml.as_bytes()) {
+        Ok(feed) => (feed, xml),
         Err(first) => {
             let repaired = close_truncated(&xml).ok_or_else(|| broken(&first))?;
-            parser
+            let feed = parser
                 .parse(repaired.as_bytes())
-                .map_err(|_| broken(&first))?
+                .map_err(|_| broken(&first))?;
+            (feed, repaired)
         }
     };
-    Ok(convert(feed, base))
+    let mut chosen = links::item_links(&read, base);
+    // The walk and feed-rs must agree on the items for the walk's links to be theirs
+    // (a JSON Feed has no XML items at all).
+    if chosen.len() != feed.entries.len() {
+        chosen.clear();
+    }
+    Ok(convert(feed, chosen, base))
+}
+
+/// A feed an HTML page announces with `<link rel="alternate" type="application/rss+xml">`
+/// (RSS Autodiscovery; Atom and JSON Feed alike).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnnouncedFeed {
+    /// Absolute http(s) URL (resolved against `<base href>`, else the page URL).
+    pub url: Url,
+    /// The link's `title`, when given.
+    pub title: Option<String>,
+    /// The announced media type, lower-case.
+    pub media_type: String,
+}
+
+/// The feeds `html` announces, in page order, each once.
+#[must_use]
+pub fn announced_feeds(html: &str, page_url: &Url) -> Vec<AnnouncedFeed> {
+    const FEED_TYPES: &[&str] = &[
+        "application/rss+xml",
+        "application/atom+xml",
+        "application/rdf+xml",
+        "application/feed+json",
+        "application/json",
+        "application/x-rss+xml",
+        "application/x.atom+xml",
+        "text/xml",
+    ];
+    let doc = dom_query::Document::from(html);
+    let base = super::meta::document_base(&doc, Some(page_url)).unwrap_or_else(|| page_url.clone());
+    let mut out: Vec<AnnouncedFeed> = Vec::new();
+    for link in doc.select("link[href]").iter() {
+        let alternate = link.attr("rel").is_some_and(|r| {
+            r.split_whitespace()
+                .any(|t| t.eq_ignore_ascii_case("alternate"))
+        });
+        let media_type = link
+            .attr("type")
+            .map(|t| t.trim().to_ascii_lowercase())
+            .unwrap_or_default();
+        if !alternate || !FEED_TYPES.contains(&media_type.as_str()) {
+            continue;
+        }
+        let Some(url) = link
+            .attr("href")
+            .and_then(|h| base.join(h.trim()).ok())
+            .filter(|u| matches!(u.scheme(), "http" | "https"))
+        else {
+            continue;
+        };
+        if out.iter().any(|f| f.url == url) {
+            continue;
+        }
+        let title = link
+            .attr("title")
+            .map(|t| text::collapse(&t))
+            .filter(|t| !t.is_empty());
+        out.push(AnnouncedFeed {
+            url,
+            title,
+            media_type,
+        });
+    }
+    out
 }
 
 fn broken(err: &feed_rs::parser::ParseFeedError) -> ExtractError {
@@ -116,11 +199,22 @@ fn close_truncated(xml: &str) -> Option<String> {
     Some(format!("{}{tail}", &xml[..cut]))
 }
 
-fn convert(feed: model::Feed, base: &Url) -> Vec<Entry> {
+/// `chosen` holds each item's link from [`links::item_links`], or is empty to let
+/// [`entry_url`] choose among feed-rs's links.
+fn convert(feed: model::Feed, chosen: Vec<Option<Url>>, base: &Url) -> Vec<Entry> {
     let mut seen = std::collections::HashSet::new();
     let mut out = Vec::with_capacity(feed.entries.len());
+    let mut chosen = chosen.into_iter();
+    // RSS `<language>` / Atom `xml:lang` on the feed: what it says its items are written in.
+    let lang = feed
+        .language
+        .as_deref()
+        .and_then(super::sitemap::primary_language);
     for item in feed.entries {
-        let url = entry_url(&item, base);
+        let url = match chosen.next() {
+            Some(link) => link,
+            None => entry_url(&item, base),
+        };
         if let Some(u) = &url {
             if !seen.insert(u.as_str().to_string()) {
                 continue;
@@ -143,6 +237,7 @@ fn convert(feed: model::Feed, base: &Url) -> Vec<Entry> {
             title,
             published: item.published.or(item.updated),
             text: text::html_fragment_text(body),
+            lang: lang.clone(),
         });
     }
     out
@@ -215,12 +310,49 @@ mod tests {
     }
 
     #[test]
+    fn feed_language_is_its_items() {
+        let rss = b"<rss version=\"2.0\"><channel><title>t</title><language>fr-FR</language>\
+            <item><title>a</title><link>https://example.org/a</link></item></channel></rss>";
+        let entries = extract_feed(rss, None, &base()).expect("valid feed");
+        assert_eq!(entries[0].lang.as_deref(), Some("fr"));
+        let rss = b"<rss version=\"2.0\"><channel><title>t</title>\
+            <item><title>a</title><link>https://example.org/a</link></item></channel></rss>";
+        let entries = extract_feed(rss, None, &base()).expect("valid feed");
+        assert_eq!(entries[0].lang, None);
+    }
+
+    #[test]
     fn truncated_feed_keeps_complete_items() {
         let rss = b"<rss version=\"2.0\"><channel><title>t</title>\
             <item><title>first</title><link>https://example.org/1</link></item>\
             <item><title>sec";
         let entries = extract_feed(rss, None, &base()).expect("repairable");
         assert_eq!(entries.len(), 1);
+    }
+
+    #[test]
+    fn feeds_a_page_announces() {
+        let html = r#"<html><head><base href="https://example.org/fr/">
+            <link rel="alternate" type="application/rss+xml" title="Le  fil" href="rss.xml">
+            <link rel="alternate" type="application/atom+xml" href="/atom">
+            <link rel="Alternate Feed" type="Application/Feed+JSON" href="https://example.org/feed.json">
+            <link rel="alternate" type="application/json+oembed" href="/oembed">
+            <link rel="alternate" hreflang="ar" href="/ar/">
+            <link rel="stylesheet" type="text/css" href="/s.css">
+            <link rel="alternate" type="application/rss+xml" href="rss.xml">
+            </head><body></body></html>"#;
+        let got = announced_feeds(html, &base());
+        let urls: Vec<&str> = got.iter().map(|f| f.url.as_str()).collect();
+        assert_eq!(
+            urls,
+            [
+                "https://example.org/fr/rss.xml",
+                "https://example.org/atom",
+                "https://example.org/feed.json"
+            ]
+        );
+        assert_eq!(got[0].title.as_deref(), Some("Le fil"));
+        assert_eq!(got[2].media_type, "application/feed+json");
     }
 
     #[test]

@@ -244,6 +244,7 @@ pub fn extract_links(doc: &Document, base: Option<&Url>, links: Option<&Selector
                 title,
                 published: None,
                 text: String::new(),
+                lang: None,
             }
         })
         .collect()

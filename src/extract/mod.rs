@@ -12,6 +12,9 @@
 //! on, after its script, style and comment text is cut (`prune`): metadata and links
 //! are read from that tree before the readability port rewrites it.
 //!
+//! Sitemaps (`<urlset>`, `<sitemapindex>`, gzip'd or not) are read by [`sitemap`]; an index's
+//! children are fetched by `crate::gather`, since this module does no HTTP.
+//!
 //! Entry points: [`extract_source`] for a configured source,
 //! [`extract_article`] for a followed article page, [`extract_any`] for
 //! `newswatch extract`. Bad input is an [`ExtractError`], never a panic, and
@@ -26,6 +29,7 @@ mod meta;
 mod page;
 mod prune;
 mod selector;
+pub mod sitemap;
 mod text;
 
 use chrono::{DateTime, Utc};
@@ -33,11 +37,12 @@ use dom_query::Document;
 use url::Url;
 
 pub use article::{canonical_url, fingerprint};
-pub use feed::{sniff, Sniffed};
+pub use feed::{announced_feeds, sniff, AnnouncedFeed, Sniffed};
 pub use links::article_like;
 pub use meta::{detect_lang, parse_date, trim_site_name};
 pub use page::MIN_ARTICLE_CHARS;
 pub use selector::{Selector, SelectorError};
+pub use sitemap::{Sitemap, SitemapRef};
 pub use text::html_fragment_text;
 
 /// How a source's document is to be read (`kind` in the config).
@@ -50,6 +55,8 @@ pub enum SourceKind {
     Feed,
     /// Always an HTML listing page.
     Page,
+    /// Always a sitemap (`<urlset>`, a Google News sitemap, or a `<sitemapindex>`).
+    Sitemap,
 }
 
 /// One item of a feed or one link of a listing page.
@@ -63,6 +70,9 @@ pub struct Entry {
     pub published: Option<DateTime<Utc>>,
     /// Summary/content as plain text; empty for listing links.
     pub text: String,
+    /// Primary language subtag the source declares for this item (a news sitemap's
+    /// `<news:language>`, a feed's `<language>`), lower-case.
+    pub lang: Option<String>,
 }
 
 /// An article page.
@@ -141,6 +151,9 @@ pub enum ExtractError {
     /// An HTML page with no article body.
     #[error("no article found")]
     NoArticle,
+    /// A sitemap that cannot be read: not one, broken XML, a corrupt or over-cap gzip stream.
+    #[error("broken sitemap: {0}")]
+    BrokenSitemap(String),
 }
 
 /// A source document: a feed's items, or a listing page's article links.
@@ -150,7 +163,9 @@ pub enum ExtractError {
 ///
 /// # Errors
 /// [`ExtractError::Unsupported`] for empty or binary bodies,
-/// [`ExtractError::BrokenFeed`] for an unreadable feed.
+/// [`ExtractError::BrokenFeed`] for an unreadable feed,
+/// [`ExtractError::BrokenSitemap`] for an unreadable sitemap or a sitemap index (whose child
+/// sitemaps `crate::gather` fetches).
 pub fn extract_source(
     bytes: &[u8],
     content_type: Option<&str>,
@@ -158,11 +173,22 @@ pub fn extract_source(
     kind: SourceKind,
     links: Option<&Selector>,
 ) -> Result<Vec<Entry>, ExtractError> {
+    // Sitemaps first: a gzip'd one is recognised by its magic bytes, which
+    // `check_document` refuses as binary.
+    if kind == SourceKind::Sitemap || (kind == SourceKind::Auto && sitemap::is_sitemap(bytes)) {
+        return match sitemap::extract_sitemap(bytes, base, sitemap::MAX_SITEMAP_BYTES)? {
+            Sitemap::Urls(set) => Ok(set.entries),
+            Sitemap::Index(children) => Err(ExtractError::BrokenSitemap(format!(
+                "a sitemap index of {} sitemaps; its sitemaps are fetched by the scan",
+                children.len()
+            ))),
+        };
+    }
     check_document(bytes, content_type)?;
     let (decoded, _) = charset::decode(bytes, content_type);
     let is_feed = match kind {
         SourceKind::Feed => true,
-        SourceKind::Page => false,
+        SourceKind::Page | SourceKind::Sitemap => false,
         SourceKind::Auto => feed::sniff(&decoded, content_type) == Sniffed::Feed,
     };
     if is_feed {

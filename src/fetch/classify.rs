@@ -49,6 +49,8 @@ pub struct Accepted {
     pub validators: Validators,
     /// From `Cache-Control: max-age`, capped at [`MAX_REFETCH_FLOOR`].
     pub max_age: Option<Duration>,
+    /// `Content-Location` as sent (unresolved): feeds resolve relative links against it.
+    pub content_location: Option<String>,
 }
 
 /// Classify a response head. Pure: `now` is only used to turn an HTTP-date `Retry-After`
@@ -112,11 +114,13 @@ fn classify_success(headers: &HeaderMap, max_body_bytes: u64) -> Verdict {
         content_type,
         validators: validators(headers),
         max_age: parse_max_age(headers),
+        content_location: header_str(headers, &header::CONTENT_LOCATION).map(str::to_owned),
     })
 }
 
 /// Whether a `Content-Type` value names something extract can parse: HTML, XHTML,
-/// XML (RSS, Atom, RDF, any `+xml`), JSON (JSON Feed, any `+json`) or plain text.
+/// XML (RSS, Atom, RDF, any `+xml`), JSON (JSON Feed, any `+json`), plain text, or gzip
+/// (a `sitemap.xml.gz` served as the file it is; extract inflates it within a cap).
 #[must_use]
 pub fn is_accepted_content_type(value: &str) -> bool {
     let essence = value
@@ -130,7 +134,13 @@ pub fn is_accepted_content_type(value: &str) -> bool {
     }
     matches!(
         essence.as_str(),
-        "text/html" | "text/plain" | "text/xml" | "application/xml" | "application/json"
+        "text/html"
+            | "text/plain"
+            | "text/xml"
+            | "application/xml"
+            | "application/json"
+            | "application/gzip"
+            | "application/x-gzip"
     ) || essence.ends_with("+xml")
         || essence.ends_with("+json")
 }

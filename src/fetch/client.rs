@@ -183,6 +183,10 @@ impl Client {
                     body,
                     validators: accepted.validators,
                     max_age: accepted.max_age,
+                    content_location: accepted
+                        .content_location
+                        .and_then(|l| url.join(l.trim()).ok())
+                        .map(Box::new),
                 })))
             }
         }

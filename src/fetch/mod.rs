@@ -89,6 +89,9 @@ pub struct Fetched {
     pub validators: Validators,
     /// `Cache-Control: max-age` or feed-level hint: do not refetch sooner.
     pub max_age: Option<Duration>,
+    /// `Content-Location`, resolved against `final_url`: a feed's base for relative links.
+    /// (Boxed: rarely sent, and it keeps [`FetchOutcome`]'s variants close in size.)
+    pub content_location: Option<Box<Url>>,
 }
 
 /// Why a fetch failed, for backoff decisions and health records.

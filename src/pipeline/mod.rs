@@ -114,7 +114,7 @@ pub async fn scan_source(
     crate::failpoint::panic_once(crate::failpoint::PANIC_IN_SCAN);
     let mut report = ScanReport::new(source.name.clone());
     let state = store.source_state(&source.name).await?;
-    let (entries, fetched) = match fetch_entries(fetcher, source, &state, mode).await {
+    let (entries, fetched) = match fetch_entries(config, fetcher, source, &state, mode).await {
         SourceDoc::Read(entries, fetched) => (dedup_entries(entries), Some(fetched)),
         // Unchanged: no entries, but pages still owed their text are tried again.
         SourceDoc::NotModified(validators) => {
@@ -185,9 +185,10 @@ struct SourceFailure {
     retry_after: Option<std::time::Duration>,
 }
 
-/// Fetches the source's feed or listing page (conditionally when validators are stored)
-/// and extracts its entries.
+/// Fetches the source's feed, sitemap or listing page (conditionally when validators are
+/// stored) and gathers its entries (a sitemap index's sitemaps are fetched by `gather`).
 async fn fetch_entries(
+    config: &Config,
     fetcher: &Fetcher,
     source: &Source,
     state: &SourceState,
@@ -211,13 +212,9 @@ async fn fetch_entries(
             });
         }
     };
-    match extract::extract_source(
-        &fetched.body,
-        fetched.content_type.as_deref(),
-        &fetched.final_url,
-        source.kind,
-        source.links.as_ref(),
-    ) {
+    let gathered =
+        crate::gather::source_entries(fetcher, &fetched, source, config.http.max_body_bytes).await;
+    match gathered {
         Ok(entries) => SourceDoc::Read(entries, fetched),
         Err(e) => {
             let message = e.to_string();
@@ -375,6 +372,7 @@ async fn plan_articles(
                         title: entry.title.unwrap_or_default(),
                         text: entry.text,
                         published: entry.published,
+                        lang: entry.lang,
                     },
                     urls: url.into_iter().collect(),
                     plan,
@@ -403,6 +401,7 @@ fn plan_known(k: KnownArticle, mode: ScanMode, now: DateTime<Utc>) -> Candidate 
                 title: k.title,
                 text: k.text,
                 published: k.published,
+                lang: k.lang,
             },
             urls,
             plan: Plan::Follow { url, tries_before },
@@ -467,9 +466,12 @@ async fn resolve(
     {
         return None;
     }
-    let matches = config
-        .watchlists
-        .find(&source.name, &chosen.title, &chosen.text);
+    let matches = config.watchlists.find(
+        &source.name,
+        chosen.lang.as_deref(),
+        &chosen.title,
+        &chosen.text,
+    );
     Some(ScannedArticle {
         // Stored articles are found by URL; their fingerprint is not needed again.
         fingerprint: match debt {

@@ -70,6 +70,8 @@ pub struct FeedText {
     pub title: String,
     pub text: String,
     pub published: Option<DateTime<Utc>>,
+    /// A sitemap's `<news:language>` or the feed's `<language>`.
+    pub lang: Option<String>,
 }
 
 /// The text an article is matched on, and where it came from.
@@ -92,7 +94,7 @@ pub fn choose_text(feed: &FeedText, page: Option<&Article>) -> Chosen {
         title: feed.title.clone(),
         text: feed.text.clone(),
         published: feed.published,
-        lang: None,
+        lang: feed.lang.clone(),
         text_from: TextFrom::Feed,
     };
     let Some(page) = page else {
@@ -132,7 +134,7 @@ pub fn choose_text(feed: &FeedText, page: Option<&Article>) -> Chosen {
         title,
         text,
         published,
-        lang: page.lang.clone(),
+        lang: page.lang.clone().or_else(|| feed.lang.clone()),
         text_from,
     }
 }
@@ -205,6 +207,7 @@ mod tests {
             title: "Feed title".into(),
             text: text.into(),
             published: None,
+            lang: None,
         }
     }
 
