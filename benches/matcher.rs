@@ -1,4 +1,4 @@
-//! `cargo bench --bench matcher`: normalize + match throughput and the memory
+//! `cargo bench --features bench --bench matcher`: normalize + match throughput and the memory
 //! of compiled watchlists (issue 3).
 //!
 //! Builds, deterministically and from text embedded in the repo (the seed

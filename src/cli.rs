@@ -80,6 +80,23 @@ pub enum Command {
         #[arg(long, value_name = "ADDR")]
         to: String,
     },
+    /// Runs a watchlist over the articles still held and prints what it would have matched,
+    /// newest first; records and sends nothing
+    Backtest {
+        /// The watchlist to run
+        #[arg(long, value_name = "NAME")]
+        watchlist: String,
+        /// Only articles first seen this recently (e.g. 7d, 36h) [default: everything held]
+        #[arg(long, value_name = "DUR")]
+        since: Option<String>,
+        /// Keywords to try instead of the watchlist's (repeatable; its require and exclude
+        /// terms, sources and languages still apply)
+        #[arg(long = "terms", value_name = "TERM", num_args = 1..)]
+        terms: Vec<String>,
+        /// One JSON object per match per line
+        #[arg(long)]
+        json: bool,
+    },
     /// Prints the feeds and sitemaps a site announces, as [[source]] blocks
     Discover {
         /// The site's page (its home page, or a section's)

@@ -29,7 +29,7 @@ use lettre::transport::smtp::extension::ClientId;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::config::{MailConfig, SmtpConfig, SmtpSecurity, TransportConfig};
-use crate::digest::render::Rendered;
+use crate::model::Rendered;
 
 pub const PASSWORD_ENV: &str = "NEWSWATCH_SMTP_PASSWORD";
 pub const PASSWORD_CREDENTIAL: &str = "smtp-password";

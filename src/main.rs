@@ -49,6 +49,20 @@ fn main() -> ExitCode {
             }
             Command::Status { json } => cmd::status::run(&globals, *json).await,
             Command::TestMail { to } => cmd::test_mail::run(&globals, to).await,
+            Command::Backtest {
+                watchlist,
+                since,
+                terms,
+                json,
+            } => {
+                let ask = cmd::backtest::Ask {
+                    watchlist,
+                    since: since.as_deref(),
+                    terms,
+                    json: *json,
+                };
+                cmd::backtest::run(&globals, &ask).await
+            }
             Command::Discover { url } => cmd::discover::run(&globals, url).await,
             Command::ImportOpml { file, check } => cmd::import_opml::run(&globals, file, *check),
         }

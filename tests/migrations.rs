@@ -13,9 +13,16 @@ fn copy_of_v1(dir: &Path) -> PathBuf {
     path
 }
 
+/// The first column of the first row, as text.
 fn query_one(path: &Path, sql: &str) -> String {
     let conn = rusqlite::Connection::open(path).unwrap();
-    conn.query_row(sql, [], |r| r.get::<_, String>(0)).unwrap()
+    conn.query_row(sql, [], |r| {
+        Ok(match r.get_ref(0)? {
+            rusqlite::types::ValueRef::Integer(n) => n.to_string(),
+            v => v.as_str().unwrap_or_default().to_owned(),
+        })
+    })
+    .unwrap()
 }
 
 #[tokio::test]
@@ -132,4 +139,206 @@ fn foreign_and_broken_files_are_refused_by_name() {
     std::fs::write(&garbage, vec![0x5a; 8192]).unwrap();
     let err = Store::open(&garbage).unwrap_err();
     assert!(err.to_string().contains("garbage.db"), "{err}");
+}
+
+/// A state directory holding a copy of the release 0.1 database, and a config using it.
+fn state_with_v1(dir: &Path) -> PathBuf {
+    let state = dir.join("state");
+    std::fs::create_dir_all(&state).unwrap();
+    copy_of_v1(&state);
+    let config = dir.join("newswatch.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "state_dir = \"{}\"\n[[source]]\nname = \"wire\"\nurl = \"http://127.0.0.1:18080/a.xml\"\n\
+             [[source]]\nname = \"dead\"\nurl = \"http://127.0.0.1:18081/feed.xml\"\n\
+             [[watchlist]]\nname = \"niger\"\nkeywords = [\"Niger\"]\nto = [\"a@example.org\"]\n",
+            state.display()
+        ),
+    )
+    .unwrap();
+    config
+}
+
+/// `newswatch --config CONFIG status`, with `limit` bytes as the largest file it may write.
+fn status(config: &Path, file_size_limit: Option<u64>) -> std::process::Output {
+    use std::os::unix::process::CommandExt as _;
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_newswatch"));
+    cmd.arg("--config").arg(config).arg("status");
+    cmd.env_remove("NEWSWATCH_FAILPOINT");
+    if let Some(limit) = file_size_limit {
+        // SAFETY: between fork and exec only async-signal-safe calls (signal, setrlimit).
+        unsafe {
+            cmd.pre_exec(move || {
+                // Past the limit a write fails with EFBIG instead of killing the process.
+                libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+                let lim = libc::rlimit {
+                    rlim_cur: limit,
+                    rlim_max: limit,
+                };
+                if libc::setrlimit(libc::RLIMIT_FSIZE, &lim) == 0 {
+                    Ok(())
+                } else {
+                    Err(std::io::Error::last_os_error())
+                }
+            });
+        }
+    }
+    cmd.output().unwrap()
+}
+
+fn version(db: &Path) -> String {
+    query_one(db, "SELECT value FROM meta WHERE key = 'schema_version'")
+}
+
+fn integrity(db: &Path) -> String {
+    query_one(db, "PRAGMA integrity_check")
+}
+
+#[test]
+fn status_on_a_file_that_is_not_a_newswatch_database_exits_1_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = state_with_v1(dir.path());
+    let db = dir.path().join("state").join("newswatch.db");
+    for (what, bytes) in [
+        ("foreign", None),
+        (
+            "truncated",
+            Some(std::fs::read(&db).unwrap()[..4096].to_vec()),
+        ),
+        (
+            "garbage",
+            Some(b"SQLite format 3\0 but not really".repeat(300)),
+        ),
+        ("one byte", Some(b"x".to_vec())),
+        (
+            "text",
+            Some(b"state_dir = \"/var/lib/newswatch\"\n".to_vec()),
+        ),
+    ] {
+        match bytes {
+            Some(b) => std::fs::write(&db, b).unwrap(),
+            None => {
+                std::fs::remove_file(&db).unwrap();
+                rusqlite::Connection::open(&db)
+                    .unwrap()
+                    .execute_batch("CREATE TABLE notes (body TEXT);")
+                    .unwrap();
+            }
+        }
+        let before = std::fs::read(&db).unwrap();
+        let out = status(&config, None);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{what}: {err}");
+        assert!(
+            err.contains("newswatch.db"),
+            "{what}: the file is named: {err}"
+        );
+        assert!(!err.contains("panicked"), "{what}: {err}");
+        assert_eq!(
+            std::fs::read(&db).unwrap(),
+            before,
+            "{what}: nothing written"
+        );
+    }
+}
+
+#[test]
+fn a_database_that_cannot_be_written_exits_1_and_keeps_its_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = state_with_v1(dir.path());
+    let db = dir.path().join("state").join("newswatch.db");
+    let out = status(&config, Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("newswatch.db"), "{err}");
+    assert_eq!(version(&db), "1", "no migration applied, none half-applied");
+    assert_eq!(integrity(&db), "ok");
+}
+
+#[test]
+fn a_full_disk_during_the_upgrade_leaves_a_whole_version_and_a_later_run_finishes() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = state_with_v1(dir.path());
+    let db = dir.path().join("state").join("newswatch.db");
+    let size = std::fs::metadata(&db).unwrap().len();
+    // Room for a little, not for all: the upgrade (migrations, then the rebuild for
+    // incremental vacuum) runs out of space part of the way.
+    let mut failed_somewhere = false;
+    for extra in [4096, 16 * 1024, 64 * 1024] {
+        let fresh = tempfile::tempdir().unwrap();
+        let config = state_with_v1(fresh.path());
+        let db = fresh.path().join("state").join("newswatch.db");
+        let out = status(&config, Some(size + extra));
+        if out.status.code() == Some(1) {
+            failed_somewhere = true;
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(err.contains("newswatch.db"), "{err}");
+        }
+        let v: i64 = version(&db).parse().unwrap();
+        assert!((1..=schema::SCHEMA_VERSION).contains(&v));
+        assert_eq!(integrity(&db), "ok");
+        // With room again, the upgrade finishes and nothing is lost.
+        let out = status(&config, None);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(version(&db), schema::SCHEMA_VERSION.to_string());
+        let pending = query_one(&db, "SELECT COUNT(*) FROM matches WHERE state = 'pending'");
+        assert_eq!(pending, "1");
+    }
+    assert!(failed_somewhere, "some limit made the upgrade fail");
+    let _ = (config, db);
+}
+
+/// SIGKILL in the middle of a migration's transaction: the database stays at the version
+/// before it, whole, and the next start upgrades it.
+#[cfg(feature = "failpoints")]
+#[test]
+fn an_upgrade_killed_mid_migration_leaves_no_partial_migration() {
+    use std::io::BufRead as _;
+    let dir = tempfile::tempdir().unwrap();
+    let config = state_with_v1(dir.path());
+    let db = dir.path().join("state").join("newswatch.db");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_newswatch"))
+        .arg("--config")
+        .arg(&config)
+        .arg("status")
+        .env("NEWSWATCH_FAILPOINT", "during-migration")
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let err = child.stderr.take().unwrap();
+    let mut lines = std::io::BufReader::new(err).lines();
+    loop {
+        let line = lines.next().expect("the failpoint is reached").unwrap();
+        if line.contains("failpoint during-migration reached") {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(
+        version(&db),
+        "1",
+        "the migration in flight is rolled back whole"
+    );
+    let has_owed: String = query_one(
+        &db,
+        "SELECT COUNT(*) FROM sqlite_master WHERE name = 'owed_text'",
+    );
+    assert_eq!(has_owed, "0");
+    assert_eq!(integrity(&db), "ok");
+    let out = status(&config, None);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(version(&db), schema::SCHEMA_VERSION.to_string());
 }

@@ -293,7 +293,8 @@ async fn a_host_that_fails_forever_ends_its_debt_after_its_tries() {
 
 /// The release binary is killed after it read a page and before it recorded it: the next
 /// run reads it again and reports its match, once. (Multi-threaded: the test blocks on the
-/// child while the site keeps serving.)
+/// child while the site keeps serving.) Needs the `failpoints` feature.
+#[cfg(feature = "failpoints")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crash_between_reading_a_page_and_recording_it_loses_nothing() {
     let dir = tempfile::tempdir().unwrap();
@@ -385,6 +386,7 @@ async fn a_crash_between_reading_a_page_and_recording_it_loses_nothing() {
 }
 
 /// Moves every owed page's next try into the past, as if the back-off had passed.
+#[cfg(feature = "failpoints")]
 fn make_owed_due(db: &Path) {
     let conn = rusqlite::Connection::open(db).unwrap();
     let n = conn

@@ -50,6 +50,13 @@ pub fn plan(c: &Config, now: DateTime<Utc>) -> String {
         c.state_dir.display(),
         tz.name()
     );
+    let days = |d: std::time::Duration| d.as_secs() / 86_400;
+    let _ = writeln!(
+        o,
+        "retention: article text and digest bodies {} days, what dedup needs {} days (pending matches and undelivered digests are never pruned)",
+        days(c.retention.keep_text),
+        days(c.retention.keep_identity)
+    );
     let transport = match &c.mail.transport {
         TransportConfig::File => format!("file ({})", c.outbox_dir().display()),
         TransportConfig::Smtp(smtp) => {

@@ -1,5 +1,6 @@
 //! One module per subcommand: each wires modules together and prints results.
 
+pub mod backtest;
 pub mod check;
 pub mod digest;
 pub mod discover;

@@ -11,6 +11,7 @@ pub async fn run(globals: &Globals, json: bool) -> Result<(), CmdError> {
     let pending = store.pending_by_watchlist().await.map_err(rt)?;
     let undelivered = store.undelivered().await.map_err(rt)?;
     let owed = store.owed_by_source().await.map_err(rt)?;
+    let held = store.held().await.map_err(rt)?;
     let owed_of = |name: &SourceName| owed.get(name).copied().unwrap_or(0);
     // A back-off that has ended means "at once" (the daemon retries it then), never a time
     // in the past.
@@ -54,7 +55,7 @@ pub async fn run(globals: &Globals, json: bool) -> Result<(), CmdError> {
 
         println!(
             "{}",
-            serde_json::json!({"sources": sources, "pending_matches": pending, "undelivered": undelivered})
+            serde_json::json!({"sources": sources, "pending_matches": pending, "undelivered": undelivered, "database": held})
         );
         return Ok(());
     }
@@ -84,6 +85,7 @@ pub async fn run(globals: &Globals, json: bool) -> Result<(), CmdError> {
             }
         }
     }
+    println!("database: {}", database_line(&held));
     println!("pending matches:");
     if pending.is_empty() {
         println!("  none");
@@ -110,4 +112,18 @@ pub async fn run(globals: &Globals, json: bool) -> Result<(), CmdError> {
         );
     }
     Ok(())
+}
+
+/// `12.3 MB: 1,234 articles with text, 5,678 kept for dedup only, …`.
+fn database_line(h: &crate::store::Held) -> String {
+    #[allow(clippy::cast_precision_loss, reason = "a size shown to one decimal")]
+    let mb = h.bytes as f64 / 1e6;
+    format!(
+        "{mb:.1} MB: {} articles with text, {} kept for dedup only (text dropped); {} matches; {} digests with their message, {} without",
+        h.articles_with_text,
+        h.articles_identity_only,
+        h.matches,
+        h.digests_with_body,
+        h.digests_without_body
+    )
 }

@@ -48,6 +48,38 @@ pub struct Config {
     pub sources: Vec<Source>,
     /// The watchlists and their compiled terms.
     pub watchlists: Watchlists,
+    pub retention: Retention,
+}
+
+/// How long what is stored is kept (`[retention]`).
+///
+/// Invariant: `keep_text <= keep_identity`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// Article text and digest message bodies older than this are dropped.
+    pub keep_text: Duration,
+    /// What dedup needs (canonical URLs, fingerprints, which pairs were mailed) is kept this
+    /// long, so an old article that reappears in a feed is still not mailed again.
+    pub keep_identity: Duration,
+}
+
+/// `[retention] keep_text` when not set.
+pub const DEFAULT_KEEP_TEXT: &str = "30d";
+/// `[retention] keep_identity` when not set.
+pub const DEFAULT_KEEP_IDENTITY: &str = "400d";
+/// The shortest `keep_text`: a day, so a digest's articles outlive the digest.
+pub const MIN_KEEP_TEXT: Duration = Duration::from_secs(86_400);
+/// The shortest `keep_identity`: longer than feeds keep their items.
+pub const MIN_KEEP_IDENTITY: Duration = Duration::from_secs(7 * 86_400);
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention {
+            keep_text: parse_duration(DEFAULT_KEEP_TEXT).expect("DEFAULT_KEEP_TEXT is valid"),
+            keep_identity: parse_duration(DEFAULT_KEEP_IDENTITY)
+                .expect("DEFAULT_KEEP_IDENTITY is valid"),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -138,7 +170,7 @@ impl std::fmt::Display for DigestSchedule {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Watchlist {
     pub name: WatchlistName,
     pub terms: WatchlistTerms,
@@ -253,12 +285,26 @@ pub fn glob_match(pattern: &str, name: &str) -> bool {
 /// # Errors
 /// A message saying what was expected.
 pub fn parse_backfill(s: &str) -> Result<Backfill, String> {
-    let t = s.trim();
-    if t.eq_ignore_ascii_case("all") {
+    if s.trim().eq_ignore_ascii_case("all") {
         return Ok(Backfill::All);
     }
+    duration(s, r#""24h", "7d", "0" or "all""#, r#""0" or "all""#).map(Backfill::Within)
+}
+
+/// Parses a duration: `24h`, `30m`, `7d`, `1w`, `90s`, `2h30m` or `0`.
+///
+/// # Errors
+/// A message saying what was expected.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    duration(s, r#""24h", "7d" or "0""#, r#""0""#)
+}
+
+/// A duration; the errors give `examples` of what is accepted, and `unitless`, what may be
+/// written without a unit.
+fn duration(s: &str, examples: &str, unitless: &str) -> Result<Duration, String> {
+    let t = s.trim();
     if t == "0" {
-        return Ok(Backfill::Within(Duration::ZERO));
+        return Ok(Duration::ZERO);
     }
     let mut total = 0u64;
     let mut num = String::new();
@@ -273,11 +319,7 @@ pub fn parse_backfill(s: &str) -> Result<Backfill, String> {
             'h' => 3600,
             'd' => 86_400,
             'w' => 604_800,
-            _ => {
-                return Err(format!(
-                    "expected a duration like \"24h\", \"7d\", \"0\" or \"all\", found {s:?}"
-                ))
-            }
+            _ => return Err(format!("expected a duration like {examples}, found {s:?}")),
         };
         let n: u64 = num
             .parse()
@@ -287,10 +329,10 @@ pub fn parse_backfill(s: &str) -> Result<Backfill, String> {
     }
     if !num.is_empty() || t.is_empty() {
         return Err(format!(
-            "expected a duration with a unit (s, m, h, d, w) like \"24h\", or \"0\" or \"all\", found {s:?}"
+            "expected a duration with a unit (s, m, h, d, w) like \"24h\", or {unitless}, found {s:?}"
         ));
     }
-    Ok(Backfill::Within(Duration::from_secs(total)))
+    Ok(Duration::from_secs(total))
 }
 
 #[cfg(test)]

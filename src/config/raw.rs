@@ -19,10 +19,17 @@ pub struct RawConfig {
     pub http: Option<RawHttp>,
     pub mail: Option<RawMail>,
     pub defaults: Option<RawDefaults>,
+    pub retention: Option<RawRetention>,
     #[serde(default)]
     pub source: Vec<S<RawSource>>,
     #[serde(default)]
     pub watchlist: Vec<S<RawWatchlist>>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct RawRetention {
+    pub keep_text: Option<S<String>>,
+    pub keep_identity: Option<S<String>>,
 }
 
 #[derive(Debug, Deserialize, Default)]

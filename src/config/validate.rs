@@ -101,6 +101,7 @@ pub fn validate(raw: RawConfig, path: &Path, text: &str) -> Result<Config, Vec<C
     };
 
     let mut http = validate_http(&mut cx, raw.http.unwrap_or_default());
+    let retention = validate_retention(&mut cx, raw.retention.unwrap_or_default());
 
     let mail = mail::validate_mail(&mut cx, raw.mail.unwrap_or_default());
 
@@ -202,7 +203,55 @@ pub fn validate(raw: RawConfig, path: &Path, text: &str) -> Result<Config, Vec<C
             watchlists,
             matcher.expect("matcher is Some when no error was recorded"),
         ),
+        retention,
     })
+}
+
+fn validate_retention(cx: &mut Ctx<'_>, r: raw::RawRetention) -> Retention {
+    let d = Retention::default();
+    let mut get = |key: &str, v: &Option<Spanned<String>>, default: Duration, min: Duration| {
+        let Some(v) = v else { return default };
+        match parse_duration(v.get_ref()) {
+            Ok(x) if x >= min => x,
+            Ok(_) => {
+                cx.err(
+                    v.span(),
+                    format!(
+                        "retention.{key}: must be at least {}d, found {:?}",
+                        min.as_secs() / 86_400,
+                        v.get_ref()
+                    ),
+                );
+                default
+            }
+            Err(e) => {
+                cx.err(v.span(), format!("retention.{key}: {e}"));
+                default
+            }
+        }
+    };
+    let keep_text = get("keep_text", &r.keep_text, d.keep_text, MIN_KEEP_TEXT);
+    let keep_identity = get(
+        "keep_identity",
+        &r.keep_identity,
+        d.keep_identity,
+        MIN_KEEP_IDENTITY,
+    );
+    if keep_identity < keep_text {
+        let span = r
+            .keep_identity
+            .as_ref()
+            .or(r.keep_text.as_ref())
+            .map_or(0..0, Spanned::span);
+        cx.err(
+            span,
+            "retention: keep_identity must be at least keep_text (what dedup needs outlives the text)",
+        );
+    }
+    Retention {
+        keep_text,
+        keep_identity: keep_identity.max(keep_text),
+    }
 }
 
 fn validate_http(cx: &mut Ctx<'_>, http: raw::RawHttp) -> FetchSettings {

@@ -22,6 +22,16 @@ impl Watchlists {
         Watchlists { lists, matcher }
     }
 
+    /// The one watchlist `list`, compiled on its own (`backtest --terms`).
+    ///
+    /// # Errors
+    /// A term cannot be matched (the messages name it).
+    pub fn single(list: Watchlist) -> Result<Watchlists, Vec<String>> {
+        let matcher = Matcher::compile(std::slice::from_ref(&list.terms))
+            .map_err(|errs| errs.into_iter().map(|e| e.message).collect::<Vec<_>>())?;
+        Ok(Watchlists::new(vec![list], matcher))
+    }
+
     /// The watchlist named `name`.
     #[must_use]
     pub fn get(&self, name: &WatchlistName) -> Option<&Watchlist> {

@@ -12,6 +12,7 @@
 mod control;
 mod mail;
 mod plan;
+pub mod retention;
 mod scans;
 
 use std::sync::Arc;
@@ -68,6 +69,9 @@ struct Daemon {
     plan: Plan,
     scans: Scans,
     watchdog: Watchdog,
+    /// The latest `[retention]`, for the retention task.
+    retention: tokio::sync::watch::Sender<crate::config::Retention>,
+    pruner: tokio::task::JoinHandle<()>,
 }
 
 /// Runs until `Control::Shutdown` (or the channel closes).
@@ -109,6 +113,8 @@ impl Daemon {
         // watchlists; cron watchlists keep them for their next digest.
         mail.compose(mail::immediate_watchlists(&cfg));
         let plan = Plan::new(&cfg, &store, Utc::now()).await?;
+        let (retention, settings) = tokio::sync::watch::channel(cfg.retention);
+        let pruner = tokio::spawn(retention::run(store.clone(), settings));
         systemd::ready(&control::status_line(&cfg, &store).await);
         info!(
             sources = cfg.sources.len(),
@@ -123,6 +129,8 @@ impl Daemon {
             plan,
             scans: Scans::default(),
             watchdog: Watchdog::from_env(),
+            retention,
+            pruner,
         })
     }
 
@@ -178,6 +186,7 @@ impl Daemon {
                 self.cfg = new.config;
                 self.fetcher = new.fetcher;
                 self.mail.reconfigure(self.cfg.clone(), new.transport);
+                let _ = self.retention.send(self.cfg.retention);
                 self.plan = Plan::new(&self.cfg, &self.store, Utc::now()).await?;
                 for name in self.scans.running() {
                     self.plan
@@ -204,6 +213,7 @@ impl Daemon {
     async fn shutdown(mut self) {
         systemd::stopping();
         info!(scans_in_flight = self.scans.len(), "shutting down");
+        self.pruner.abort();
         let deadline = Instant::now() + SHUTDOWN_GRACE;
         // Ask the mail task to stop first, so it finishes its job while scans drain.
         let mail = self.mail;

@@ -71,13 +71,7 @@ pub struct Digest {
     pub timezone: chrono_tz::Tz,
 }
 
-/// A rendered digest: a one-line subject and the two alternative parts.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rendered {
-    pub subject: String,
-    pub text: String,
-    pub html: String,
-}
+pub use crate::model::Rendered;
 
 /// Render `d` to a subject, a plain-text part and an HTML part.
 #[must_use]

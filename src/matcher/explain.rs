@@ -7,8 +7,8 @@ use std::ops::Range;
 
 use unicode_segmentation::UnicodeSegmentation;
 
+use super::engine::Words;
 use super::normalize::{is_arabic, normalize};
-use super::stream::Stream;
 use super::term::{strip_article, word_forms, ELIDED};
 use super::{Field, Matcher, TermGroup, TermHit};
 
@@ -79,7 +79,7 @@ impl Matcher {
             watchlist < self.lists.len(),
             "watchlist index {watchlist} out of range"
         );
-        let streams = [Stream::new(title), Stream::new(body)];
+        let streams = [Words::new(title), Words::new(body)];
         let all = self.all_hits(&streams[0], &streams[1]);
         let first = all.first_hits(self);
         let list = &self.lists[watchlist];
@@ -125,7 +125,7 @@ impl Matcher {
 
     /// Places where a phrase's first words stand in the text but a later one does not:
     /// `قاعدة عسكرية` for `قاعدة جوية`.
-    fn phrase_near_misses(&self, t: u32, streams: &[Stream; 2], texts: [&str; 2]) -> Vec<NearMiss> {
+    fn phrase_near_misses(&self, t: u32, streams: &[Words; 2], texts: [&str; 2]) -> Vec<NearMiss> {
         let info = &self.terms[t as usize];
         let words: Vec<&str> = info.key.split(' ').collect();
         if words.len() < 2 {
@@ -137,7 +137,7 @@ impl Matcher {
             .iter()
             .zip([Field::Title, Field::Body].into_iter().zip(texts))
         {
-            let n = stream.tokens.len();
+            let n = stream.len();
             for i in 0..n {
                 if !Self::accepts(info, stream.word(i), false) {
                     continue;
@@ -160,9 +160,8 @@ impl Matcher {
                 if j == words.len() || i + j >= n {
                     continue;
                 }
-                let (a, b) = (stream.tokens[i], stream.tokens[i + j]);
-                let span = stream.original_span(a.s_start..b.s_start + b.len);
-                let bad = stream.original_span(b.s_start..b.s_start + b.len);
+                let span = stream.span_of_words(i, i + j);
+                let bad = stream.span(i + j);
                 let want = written.get(j).copied().unwrap_or(words[j]);
                 out.push(NearMiss {
                     term: info.text.clone(),
@@ -182,7 +181,7 @@ impl Matcher {
 
     /// Words whose stem shares most of the first letters of the term's first
     /// word but that the term's rule did not accept.
-    fn near_misses(&self, t: u32, streams: &[Stream; 2], texts: [&str; 2]) -> Vec<NearMiss> {
+    fn near_misses(&self, t: u32, streams: &[Words; 2], texts: [&str; 2]) -> Vec<NearMiss> {
         let info = &self.terms[t as usize];
         let key = info.key.split(' ').next().unwrap_or_default();
         let key_len = key.chars().count();
@@ -196,10 +195,9 @@ impl Matcher {
             .iter()
             .zip([Field::Title, Field::Body].into_iter().zip(texts))
         {
-            for i in 0..stream.tokens.len() {
+            for i in 0..stream.len() {
                 let word = stream.word(i);
-                let tok = stream.tokens[i];
-                let teh = tok.len >= 2 && stream.is_teh_marbuta_at(tok.s_start + tok.len - 2);
+                let teh = stream.ends_in_teh_marbuta(i);
                 let close = stems(word, info.rule.arabic_start).into_iter().any(|stem| {
                     stem.chars()
                         .zip(key.chars())
@@ -208,7 +206,7 @@ impl Matcher {
                         >= need
                 }) && !Self::accepts(info, word, teh);
                 if close && seen.insert(word.to_owned()) {
-                    let span = stream.original_span(tok.s_start..tok.s_start + tok.len);
+                    let span = stream.span(i);
                     out.push(NearMiss {
                         term: info.text.clone(),
                         group: info.group,

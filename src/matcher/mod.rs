@@ -16,12 +16,10 @@
 //! This module does no I/O. Reading the config (and turning a [`TermError`]
 //! into file:line:column) is `config`'s job; storing matches is `store`'s.
 
-mod compact;
+mod engine;
 mod explain;
 mod normalize;
-mod scan;
 mod snippet;
-mod stream;
 mod term;
 
 use std::collections::HashMap;
@@ -31,8 +29,7 @@ pub use explain::{Decision, Explanation, NearMiss};
 pub use normalize::normalize;
 pub use snippet::SNIPPET_CHARS;
 
-use scan::{Automaton, Report};
-use stream::Stream;
+use engine::{Engine, Words};
 use term::{parse_term, Rule};
 
 /// The three term groups of a watchlist.
@@ -157,7 +154,7 @@ struct ListInfo {
 /// (`Send + Sync`).
 #[derive(Debug)]
 pub struct Matcher {
-    automaton: Automaton,
+    engine: Engine,
     /// For each check, the terms it decides.
     check_terms: Vec<Vec<u32>>,
     terms: Vec<TermInfo>,
@@ -246,7 +243,7 @@ impl Matcher {
         if !errors.is_empty() {
             return Err(errors);
         }
-        let automaton = Automaton::build(&keys, pattern_checks, rules).map_err(|e| {
+        let engine = Engine::build(&keys, pattern_checks, rules).map_err(|e| {
             vec![TermError {
                 watchlist: 0,
                 group: TermGroup::Keywords,
@@ -255,7 +252,7 @@ impl Matcher {
             }]
         })?;
         Ok(Matcher {
-            automaton,
+            engine,
             check_terms,
             terms,
             lists: infos,
@@ -264,19 +261,19 @@ impl Matcher {
 
     /// Normalizes `text` and cuts it into words, returning the number of
     /// words: the part of [`Matcher::find`] that does not depend on the terms.
-    /// For benchmarks.
-    #[doc(hidden)]
+    /// For benchmarks (feature `bench`).
+    #[cfg(feature = "bench")]
     #[must_use]
     pub fn count_words(text: &str) -> usize {
-        Stream::new(text).tokens.len()
+        engine::count_words(text)
     }
 
     /// Normalizes `text` into the text-only stream deciding uses (no word
-    /// records, no offsets) and returns its length. For benchmarks.
-    #[doc(hidden)]
+    /// records, no offsets) and returns its length. For benchmarks (feature `bench`).
+    #[cfg(feature = "bench")]
     #[must_use]
     pub fn text_only_len(text: &str) -> usize {
-        Stream::text_only(text, true).text.len()
+        engine::text_only_len(text)
     }
 
     /// Number of watchlists compiled.
@@ -294,7 +291,7 @@ impl Matcher {
             .map(|t| std::mem::size_of::<TermInfo>() + t.text.capacity() + t.key.capacity())
             .sum();
         let checks: usize = self.check_terms.iter().map(|c| 24 + 4 * c.capacity()).sum();
-        self.automaton.memory_usage() + terms + 2 * checks + self.lists.len() * 72
+        self.engine.memory_usage() + terms + 2 * checks + self.lists.len() * 72
     }
 
     /// The watchlists whose rule holds for this article, ascending by index.
@@ -305,7 +302,7 @@ impl Matcher {
         if self.matching_watchlists(title, body).is_empty() {
             return Vec::new();
         }
-        let all = self.all_hits(&Stream::new(title), &Stream::new(body));
+        let all = self.all_hits(&Words::new(title), &Words::new(body));
         let first = all.first_hits(self);
         let matched = self.matched(first.keys().copied(), |t| first.contains_key(&t));
         let texts = [title, body];
@@ -341,20 +338,11 @@ impl Matcher {
         // Which terms occur is all the decision needs: no words' records,
         // no way back to the original text, one bit per term.
         let mut found = vec![0u64; self.terms.len().div_ceil(64)];
-        // A check found in the title is not looked for again in the body.
-        let mut seen = self.automaton.no_checks_seen();
-        for text in [title, body] {
-            self.automaton.scan(
-                &Stream::text_only(text, self.automaton.compact()),
-                Report::First,
-                &mut seen,
-                |check, _| {
-                    for &t in &self.check_terms[check as usize] {
-                        found[t as usize / 64] |= 1 << (t % 64);
-                    }
-                },
-            );
-        }
+        self.engine.decide(&[title, body], |check| {
+            for &t in &self.check_terms[check as usize] {
+                found[t as usize / 64] |= 1 << (t % 64);
+            }
+        });
         let mut ids = Vec::new();
         for (i, &bits) in (0u32..).zip(&found) {
             let mut rest = bits;
@@ -385,17 +373,13 @@ impl Matcher {
     }
 
     /// Every accepted occurrence of every check, per field, in text order.
-    fn all_hits(&self, title: &Stream, body: &Stream) -> AllHits {
-        let mut all = AllHits::default();
-        for (i, stream) in [title, body].into_iter().enumerate() {
-            self.automaton
-                .scan(stream, Report::All, &mut [], |check, s| {
-                    all.fields[i].push((check, stream.original_span(s)));
-                });
-            // The scan reports hits as they end; snippets look them up by start.
-            all.fields[i].sort_by_key(|(_, span)| span.start);
+    fn all_hits(&self, title: &Words, body: &Words) -> AllHits {
+        AllHits {
+            fields: [
+                self.engine.occurrences(title),
+                self.engine.occurrences(body),
+            ],
         }
-        all
     }
 
     /// Applies a watchlist's rule to the terms found.

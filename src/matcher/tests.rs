@@ -424,7 +424,7 @@ fn every_occurrence_once_across_stretches() {
             }
             at = span.end + 1;
         }
-        let all = m.all_hits(&Stream::new(""), &Stream::new(&body));
+        let all = m.all_hits(&Words::new(""), &Words::new(&body));
         let mut got: Vec<(u32, Range<usize>)> = all.fields[1].clone();
         got.sort_by_key(|(c, r)| (r.start, *c));
         expected.sort_by_key(|(c, r)| (r.start, *c));

@@ -20,6 +20,15 @@ pub struct PendingMatch {
     pub highlights: Vec<(usize, usize)>,
 }
 
+/// A rendered message body: a one-line subject and the two alternative parts (made by
+/// `digest`, wrapped and sent by `mail`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
 /// A composed digest, recorded with its Message-ID and exact bytes before any transport
 /// sees it, together with the matches it claims and the deliveries it owes.
 #[derive(Debug, Clone)]

@@ -36,7 +36,7 @@ pub struct SourceState {
 /// A change of a source's announced health.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HealthChange {
-    /// It has failed for [`FAILING_AFTER`](crate::store::FAILING_AFTER).
+    /// It has failed for a day (`store::FAILING_AFTER`).
     Failing,
     /// It works again after it was announced as failing.
     Recovered,

@@ -17,7 +17,7 @@ pub use article::{
     ArticleMatch, KnownArticle, OwedText, RecordedArticle, ScannedArticle, TextDebt, TextFrom,
 };
 pub use delivery::{
-    Delivery, DeliveryFailure, DeliveryState, DigestRecord, PendingMatch, Undelivered,
+    Delivery, DeliveryFailure, DeliveryState, DigestRecord, PendingMatch, Rendered, Undelivered,
 };
 pub use health::{HealthChange, HealthEvent, SourceHealth, SourceState, Validators};
 pub use names::{NameError, SourceName, WatchlistName};

@@ -19,8 +19,12 @@ use crate::model::{
     KnownArticle, OwedText, RecordedArticle, ScannedArticle, SourceName, TextDebt, TextFrom,
 };
 
-const KNOWN_COLUMNS: &str = "a.id, a.url, a.title, a.published, a.lang, a.text, a.text_from,
-     o.url, o.tries, o.next_try_at";
+const KNOWN_COLUMNS: &str = "a.id, a.url, a.title, a.published, a.lang, COALESCE(t.text, ''),
+     a.text_from, o.url, o.tries, o.next_try_at";
+
+/// The joins [`KNOWN_COLUMNS`] reads from, after `articles a`.
+const KNOWN_JOINS: &str = "LEFT JOIN article_texts t ON t.article_id = a.id
+     LEFT JOIN owed_text o ON o.article_id = a.id";
 
 fn known_row(r: &Row) -> Result<KnownArticle, StoreError> {
     let owed = match r.opt_text(7)? {
@@ -49,7 +53,7 @@ pub(super) async fn known_articles(
 ) -> Result<HashMap<String, KnownArticle>, StoreError> {
     let sql = format!(
         "SELECT {KNOWN_COLUMNS} FROM article_urls u JOIN articles a ON a.id = u.article_id
-         LEFT JOIN owed_text o ON o.article_id = a.id WHERE u.url = $1"
+         {KNOWN_JOINS} WHERE u.url = $1"
     );
     let mut out = HashMap::new();
     for url in urls {
@@ -66,7 +70,7 @@ pub(super) async fn owed_due(
     now: DateTime<Utc>,
 ) -> Result<Vec<KnownArticle>, StoreError> {
     let sql = format!(
-        "SELECT {KNOWN_COLUMNS} FROM owed_text o JOIN articles a ON a.id = o.article_id
+        "SELECT {KNOWN_COLUMNS} FROM articles a {KNOWN_JOINS}
          WHERE o.source = $1 AND o.next_try_at <= $2 ORDER BY o.next_try_at, a.id"
     );
     tx.rows(&sql, params![source.as_str(), now])
@@ -265,15 +269,14 @@ async fn upsert_article(
         None => {
             let id = tx
                 .one(
-                    "INSERT INTO articles (url, fingerprint, title, published, lang, text, source, first_seen, reportable, text_from)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+                    "INSERT INTO articles (url, fingerprint, title, published, lang, source, first_seen, reportable, text_from)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
                     params![
                         a.urls.first(),
                         &a.fingerprint,
                         &a.title,
                         a.published,
                         a.lang.as_ref(),
-                        &a.text,
                         source.as_str(),
                         now,
                         a.reportable_if_new,
@@ -282,6 +285,7 @@ async fn upsert_article(
                 )
                 .await?
                 .int(0)?;
+            write_text(tx, id, &a.text, now).await?;
             add_urls(tx, id, &a.urls).await?;
             write_debt(tx, id, source, &a.debt).await?;
             Stored {
@@ -324,20 +328,22 @@ async fn settle_owed(
             inserted: false,
         });
     }
-    tx.exec(
-        "UPDATE articles SET fingerprint = $2, title = $3, published = COALESCE($4, published),
-             lang = COALESCE($5, lang), text = $6, text_from = $7 WHERE id = $1",
-        params![
-            found.id,
-            &a.fingerprint,
-            &a.title,
-            a.published,
-            a.lang.as_ref(),
-            &a.text,
-            a.text_from.map(TextFrom::as_str),
-        ],
-    )
-    .await?;
+    let first_seen = tx
+        .one(
+            "UPDATE articles SET fingerprint = $2, title = $3, published = COALESCE($4, published),
+                 lang = COALESCE($5, lang), text_from = $6 WHERE id = $1 RETURNING first_seen",
+            params![
+                found.id,
+                &a.fingerprint,
+                &a.title,
+                a.published,
+                a.lang.as_ref(),
+                a.text_from.map(TextFrom::as_str),
+            ],
+        )
+        .await?
+        .time(0)?;
+    write_text(tx, found.id, &a.text, first_seen).await?;
     write_debt(tx, found.id, source, &a.debt).await?;
     Ok(Stored {
         id: found.id,
@@ -345,6 +351,30 @@ async fn settle_owed(
         reportable: found.reportable,
         inserted: false,
     })
+}
+
+/// The article's text (none kept for an empty one); `first_seen` orders its pruning.
+async fn write_text(
+    tx: &mut Tx<'_>,
+    id: i64,
+    text: &str,
+    first_seen: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    if text.is_empty() {
+        tx.exec(
+            "DELETE FROM article_texts WHERE article_id = $1",
+            params![id],
+        )
+        .await?;
+        return Ok(());
+    }
+    tx.exec(
+        "INSERT INTO article_texts (article_id, first_seen, text) VALUES ($1, $2, $3)
+         ON CONFLICT (article_id) DO UPDATE SET text = excluded.text",
+        params![id, first_seen, text],
+    )
+    .await?;
+    Ok(())
 }
 
 async fn add_urls(tx: &mut Tx<'_>, id: i64, urls: &[String]) -> Result<(), StoreError> {

@@ -15,6 +15,7 @@
 
 mod articles;
 mod outbox;
+mod retention;
 pub mod schema;
 mod sources;
 pub(crate) mod sql;
@@ -32,6 +33,7 @@ pub use crate::model::{
 };
 use crate::model::{DigestRecord, SourceName, Validators, WatchlistName};
 pub use outbox::QueueCounts;
+pub use retention::{Cutoffs, Held, HeldArticle, HeldCursor, Pruned};
 pub use sources::{FetchFailure, FAILING_AFTER};
 use sql::{Mode, Tx};
 
@@ -57,8 +59,8 @@ pub enum StoreError {
         path: String,
         source: Box<rusqlite::Error>,
     },
-    #[error("{path} is not a newswatch database (it has tables, but no newswatch schema version)")]
-    NotNewswatch { path: String },
+    #[error("{path} is not a newswatch database ({why})")]
+    NotNewswatch { path: String, why: &'static str },
     #[error("database holds a value newswatch cannot read: {0}")]
     Corrupt(String),
     #[error("matches were claimed by another digest meanwhile")]
@@ -175,6 +177,56 @@ impl Store {
         scanned: &[ScannedArticle],
     ) -> Result<Vec<RecordedArticle>, StoreError> {
         in_tx!(self, Read, |tx| articles::peek_scan(tx, scanned))
+    }
+
+    // --- retention ------------------------------------------------------------------------
+
+    /// Prunes one batch (at most `limit` rows of each kind) past the cut-offs.
+    ///
+    /// # Errors
+    /// Database failure (the batch is rolled back).
+    pub async fn prune_batch(&self, cutoffs: Cutoffs, limit: usize) -> Result<Pruned, StoreError> {
+        in_tx!(self, Write, |tx| retention::prune_batch(tx, cutoffs, limit))
+    }
+
+    /// Gives the space pruning freed back to the file system, a little at a time; returns
+    /// the pages given back.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn compact(&self) -> Result<u64, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(db) => db.compact().await,
+        }
+    }
+
+    /// What the database holds and its size, for `status`.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn held(&self) -> Result<Held, StoreError> {
+        let counts: Result<Held, StoreError> = in_tx!(self, Read, |tx| retention::held(tx));
+        let counts = counts?;
+        let bytes = match &self.backend {
+            Backend::Sqlite(db) => db.size_bytes(),
+        };
+        Ok(Held { bytes, ..counts })
+    }
+
+    /// Articles whose text is still held, first seen at or after `since`, newest first, a
+    /// page of at most `limit` after `after` (the last of the page before).
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn held_articles(
+        &self,
+        since: DateTime<Utc>,
+        after: Option<HeldCursor>,
+        limit: usize,
+    ) -> Result<Vec<HeldArticle>, StoreError> {
+        in_tx!(self, Read, |tx| retention::held_articles(
+            tx, since, after, limit
+        ))
     }
 
     // --- sources --------------------------------------------------------------------------

@@ -69,6 +69,7 @@ pub fn check_version(found: Found, path: &str) -> Result<i64, StoreError> {
     match found {
         Found::Foreign => Err(StoreError::NotNewswatch {
             path: path.to_owned(),
+            why: "it has tables, but no newswatch schema version",
         }),
         Found::Version(v) if v > SCHEMA_VERSION => Err(StoreError::SchemaVersion {
             path: path.to_owned(),
@@ -95,6 +96,11 @@ pub const MIGRATIONS: &[Migration] = &[
         version: 2,
         name: "owed full text",
         sqlite: V2,
+    },
+    Migration {
+        version: 3,
+        name: "article text apart, retention indexes",
+        sqlite: V3,
     },
 ];
 
@@ -200,6 +206,26 @@ CREATE TABLE owed_text (
     last_error  TEXT NOT NULL
 );
 CREATE INDEX owed_text_due ON owed_text(source, next_try_at);
+";
+
+/// Retention (issue 16). An article's text moves to a table of its own, so dropping it frees
+/// whole pages (a shrunken row would leave its page nearly empty: a 3 kB article fills a page
+/// of `articles` alone); the text row keeps the article's age for pruning in order. Indexes
+/// let retention find what to prune without reading every row.
+const V3: &str = r"
+CREATE TABLE article_texts (
+    article_id INTEGER PRIMARY KEY REFERENCES articles(id),
+    first_seen TEXT NOT NULL,
+    text       TEXT NOT NULL
+);
+INSERT INTO article_texts (article_id, first_seen, text)
+    SELECT id, first_seen, text FROM articles WHERE text != '';
+ALTER TABLE articles DROP COLUMN text;
+CREATE INDEX article_texts_first_seen ON article_texts(first_seen);
+CREATE INDEX articles_first_seen ON articles(first_seen);
+CREATE INDEX article_urls_article ON article_urls(article_id);
+CREATE INDEX matches_article ON matches(article_id);
+CREATE INDEX digests_created ON digests(created_at);
 ";
 
 #[cfg(test)]

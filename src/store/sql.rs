@@ -325,6 +325,12 @@ pub(crate) fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
+/// A time later than any the database holds (and, unlike `DateTime::MAX_UTC`, one whose
+/// [`ts`] text sorts after theirs).
+pub(crate) fn far_future() -> DateTime<Utc> {
+    parse_ts("9999-12-31T23:59:59.999Z").expect("a valid RFC 3339 time")
+}
+
 pub(crate) fn parse_ts(s: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s)
         .ok()

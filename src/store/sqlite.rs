@@ -39,6 +39,19 @@ impl Sqlite {
             })?;
         }
         let name = path.display().to_string();
+        // SQLite takes a file too short for its header for an empty database and writes
+        // over it: refuse anything that is not empty and not a SQLite file.
+        if let Some(head) = file_head(path) {
+            if !head.is_empty()
+                && !SQLITE_MAGIC.starts_with(&head)
+                && !head.starts_with(SQLITE_MAGIC)
+            {
+                return Err(StoreError::NotNewswatch {
+                    path: name,
+                    why: "it is not an SQLite file",
+                });
+            }
+        }
         let at = |source: rusqlite::Error| StoreError::Open {
             path: name.clone(),
             source: Box::new(source),
@@ -55,7 +68,12 @@ impl Sqlite {
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(at)?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(at)?;
+        // The log is emptied down to this size after checkpoints, so one big write does not
+        // leave a big log file behind.
+        conn.pragma_update(None, "journal_size_limit", 4 * 1024 * 1024)
+            .map_err(at)?;
         migrate(&mut conn, from).map_err(at)?;
+        incremental_vacuum_on(&conn).map_err(at)?;
         Ok(Sqlite {
             conn: Mutex::new(conn),
             path: name,
@@ -66,6 +84,36 @@ impl Sqlite {
     #[must_use]
     pub fn path(&self) -> &str {
         &self.path
+    }
+
+    /// The database's size on disk: the file and its write-ahead log.
+    #[must_use]
+    pub fn size_bytes(&self) -> u64 {
+        let file = |p: &str| std::fs::metadata(p).map_or(0, |m| m.len());
+        file(&self.path) + file(&format!("{}-wal", self.path))
+    }
+
+    /// Gives free pages back to the file system, keeping free a tenth as many pages as are
+    /// used, for the rows to come (SQLite reuses free pages before it grows the file).
+    ///
+    /// # Errors
+    /// The database fails.
+    pub async fn compact(&self) -> Result<u64, StoreError> {
+        let conn = self.conn.lock().await;
+        let free: u64 = conn.query_row("PRAGMA freelist_count", [], |r| r.get(0))?;
+        let pages: u64 = conn.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+        let used = pages.saturating_sub(free);
+        let spare = free.saturating_sub(used / 10);
+        if spare > 0 {
+            // Stepped to the end: the pragma frees its pages one step at a time.
+            let mut stmt = conn.prepare(&format!("PRAGMA incremental_vacuum({spare})"))?;
+            let mut rows = stmt.query([])?;
+            while rows.next()?.is_some() {}
+            // Fold the log into the file (which then shrinks) and empty the log; a reader
+            // still on an old snapshot makes this a partial checkpoint, which is fine.
+            conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        }
+        Ok(spare)
     }
 
     /// Begins a transaction.
@@ -132,6 +180,18 @@ impl Drop for Tx<'_> {
     }
 }
 
+/// The first bytes of every SQLite database file.
+const SQLITE_MAGIC: &[u8] = b"SQLite format 3\0";
+
+/// The first 16 bytes of the file at `path`, if it exists.
+fn file_head(path: &Path) -> Option<Vec<u8>> {
+    use std::io::Read as _;
+    let mut f = std::fs::File::open(path).ok()?;
+    let mut head = Vec::with_capacity(16);
+    f.by_ref().take(16).read_to_end(&mut head).ok()?;
+    Some(head)
+}
+
 /// A parameter as rusqlite binds it.
 struct Bind<'v, 'a>(&'v Value<'a>);
 
@@ -183,12 +243,25 @@ fn read_version(conn: &Connection) -> rusqlite::Result<schema::Found> {
     Ok(schema::Found::from_stored(v.as_deref()))
 }
 
+/// A database made before retention (no auto-vacuum) is rebuilt once with incremental
+/// vacuum, so what retention prunes can be given back.
+fn incremental_vacuum_on(conn: &Connection) -> rusqlite::Result<()> {
+    let mode: i64 = conn.query_row("PRAGMA auto_vacuum", [], |r| r.get(0))?;
+    if mode == 2 {
+        return Ok(());
+    }
+    tracing::info!("rebuilding the database once for incremental vacuum");
+    conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")?;
+    conn.execute_batch("VACUUM")
+}
+
 /// Applies every migration after `from`, each in its own transaction with its version.
 fn migrate(conn: &mut Connection, from: i64) -> rusqlite::Result<()> {
     for m in schema::MIGRATIONS.iter().filter(|m| m.version > from) {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         tx.execute_batch(m.sql(Backend::Sqlite))?;
         tx.execute(schema::SET_VERSION_SQLITE, [m.version.to_string()])?;
+        crate::failpoint::hit(crate::failpoint::DURING_MIGRATION);
         tx.commit()?;
         if from > 0 {
             tracing::info!(version = m.version, migration = m.name, "database migrated");

@@ -20,7 +20,7 @@ use aho_corasick::{Anchored, MatchKind, StartKind};
 
 use super::compact::{self, DECODE_MAX};
 use super::stream::Stream;
-use super::term::{Rule, MAX_BEFORE};
+use crate::matcher::term::{Rule, MAX_BEFORE};
 
 /// The compiled automaton and the rule of each check.
 #[derive(Debug)]

@@ -18,7 +18,9 @@ use std::sync::OnceLock;
 use unicode_segmentation::UnicodeSegmentation;
 
 use super::compact;
-use super::normalize::{is_arabic_identity, map_arabic, normalize, Block, Normalized, OffsetMap};
+use crate::matcher::normalize::{
+    is_arabic_identity, map_arabic, normalize, Block, Normalized, OffsetMap,
+};
 
 /// One word of the stream.
 #[derive(Debug, Clone, Copy)]
@@ -490,6 +492,17 @@ struct Chunk {
     mark: Mark,
 }
 
+/// Where the text-only fast path stands.
+struct Cursor {
+    /// Offset in the original text.
+    o: usize,
+    in_word: bool,
+    /// What the last character taken was (for the UAX #29 mid-word rules).
+    last: Kind,
+    /// The whitespace-separated chunk it is in.
+    chunk: Chunk,
+}
+
 /// Where to roll back to when a chunk leaves the fast path.
 #[derive(Clone, Copy)]
 struct Mark {
@@ -715,6 +728,10 @@ impl<const FULL: bool> Builder<FULL> {
     /// keep, which is most of the cost of deciding which terms occur.
     /// `Err((chunk, at))`: the character at `at` is one it does not handle;
     /// `chunk` is where its whitespace-separated chunk began.
+    ///
+    /// One helper per kind of character: Latin letters and digits
+    /// ([`Builder::text_latin`]), Arabic from the table ([`Builder::text_arabic`]),
+    /// whitespace, and everything else ([`Builder::text_other`]).
     fn fast_text(
         &mut self,
         original: &str,
@@ -722,183 +739,194 @@ impl<const FULL: bool> Builder<FULL> {
         t: &Tables,
     ) -> Result<usize, (Chunk, usize)> {
         let bytes = original.as_bytes();
-        let mut chunk = Chunk {
-            start,
-            mark: self.mark(),
+        let mut c = Cursor {
+            o: start,
+            in_word: false,
+            last: Kind::Letter,
+            chunk: Chunk {
+                start,
+                mark: self.mark(),
+            },
         };
-        let compact = self.compact;
-        let text = &mut self.s.text;
-        let mut in_word = false;
-        let mut last = Kind::Letter;
-        let mut o = start;
-        while let Some(&b) = bytes.get(o) {
+        while let Some(&b) = bytes.get(c.o) {
             if b.is_ascii_alphanumeric() {
-                if !in_word {
-                    if !text.is_empty() {
-                        text.push(' ');
-                    }
-                    in_word = true;
-                }
-                // Most Latin text: words and single spaces, eight bytes at a time.
-                let before = text.len();
-                let (took, last_space) = copy_ascii_words(text, &bytes[o..]);
-                if let Some(sp) = last_space {
-                    // As at any whitespace: the next chunk starts after it.
-                    chunk = Chunk {
-                        start: o + sp + 1,
-                        mark: Mark {
-                            text: before + sp,
-                            teh: self.s.teh_marbuta.len(),
-                            ..chunk.mark
-                        },
-                    };
-                }
-                o += took;
-                if took > 0 && !bytes.get(o).is_some_and(u8::is_ascii_alphanumeric) {
-                    last = if bytes[o - 1].is_ascii_digit() {
-                        Kind::Digit
-                    } else {
-                        Kind::Letter
-                    };
-                    continue;
-                }
-                // The rest of the word, when fewer than eight bytes are left.
-                let (run, upper) = ascii_run(&bytes[o..]);
-                let n = text.len();
-                text.push_str(&original[o..o + run]);
-                text[n + upper.start..n + upper.end].make_ascii_lowercase();
-                o += run;
-                last = if bytes[o - 1].is_ascii_digit() {
-                    Kind::Digit
-                } else {
-                    Kind::Letter
-                };
+                self.text_latin(original, &mut c);
                 continue;
             }
-            if let (0xD8 | 0xD9, Some(&next @ 0x80..=0xBF)) = (b, bytes.get(o + 1)) {
-                // The Arabic letters, harakat and digits, from the table;
-                // a run of letters that stay as they are is copied at once.
-                let index = (usize::from(b - 0xD8) << 6) | usize::from(next - 0x80);
-                if t.arabic_identity[index] && compact {
-                    // The same run, each letter written as its one byte
-                    // (the letters kept as they are are the compact ones).
-                    if !in_word {
-                        if !text.is_empty() {
-                            text.push(' ');
-                        }
-                        in_word = true;
-                    }
-                    o += copy_compact_letters(text, &bytes[o..]);
-                    while let (Some(&b0 @ (0xD8 | 0xD9)), Some(&b1 @ 0x80..=0xBF)) =
-                        (bytes.get(o), bytes.get(o + 1))
-                    {
-                        let byte = compact::pair_byte(b0, b1);
-                        if byte == 0 {
-                            break;
-                        }
-                        text.push(char::from(byte));
-                        o += 2;
-                    }
-                    last = Kind::Letter;
+            if let (0xD8 | 0xD9, Some(&next @ 0x80..=0xBF)) = (b, bytes.get(c.o + 1)) {
+                if self.text_arabic(original, &mut c, (b, next), t) {
                     continue;
-                }
-                if t.arabic_identity[index] {
-                    let mut end = o + 2;
-                    while let (Some(&b0 @ (0xD8 | 0xD9)), Some(&b1 @ 0x80..=0xBF)) =
-                        (bytes.get(end), bytes.get(end + 1))
-                    {
-                        if !t.arabic_identity
-                            [(usize::from(b0 - 0xD8) << 6) | usize::from(b1 - 0x80)]
-                        {
-                            break;
-                        }
-                        end += 2;
-                    }
-                    if !in_word {
-                        if !text.is_empty() {
-                            text.push(' ');
-                        }
-                        in_word = true;
-                    }
-                    text.push_str(&original[o..end]);
-                    last = Kind::Letter;
-                    o = end;
-                    continue;
-                }
-                match t.arabic[index] {
-                    Class::Word(c, kind) => {
-                        if !in_word {
-                            if !text.is_empty() {
-                                text.push(' ');
-                            }
-                            in_word = true;
-                        }
-                        if (b, next) == (0xD8, 0xA9) {
-                            self.s.teh_marbuta.push(text.len());
-                        }
-                        push_letter(text, c, compact);
-                        last = kind;
-                        o += 2;
-                        continue;
-                    }
-                    Class::Removed => {
-                        o += 2;
-                        continue;
-                    }
-                    _ => {}
                 }
             }
             if b.is_ascii_whitespace() {
-                in_word = false;
-                o += 1;
-                chunk = Chunk {
-                    start: o,
-                    mark: Mark {
-                        text: text.len(),
-                        teh: self.s.teh_marbuta.len(),
-                        ..chunk.mark
-                    },
+                c.in_word = false;
+                c.o += 1;
+                c.chunk = Chunk {
+                    start: c.o,
+                    mark: self.text_mark(c.chunk.mark),
                 };
                 continue;
             }
-            let (class, len) = classify(bytes, o, t);
-            match class {
-                Class::Word(c, kind) => {
-                    if !in_word {
-                        if !text.is_empty() {
-                            text.push(' ');
-                        }
-                        in_word = true;
-                    }
-                    if matches!(
-                        (b, bytes.get(o + 1)),
-                        (0xD8, Some(0xA9)) | (0xDB, Some(0x83))
-                    ) {
-                        self.s.teh_marbuta.push(text.len());
-                    }
-                    push_letter(text, c, compact);
-                    last = kind;
-                }
-                Class::Removed => {}
-                Class::Break => in_word = false,
-                Class::Mid { letters, digits } => {
-                    let joins = in_word
-                        && match mid_joins(bytes, o + len, last, letters, digits, t) {
-                            Some(joins) => joins,
-                            None => return Err((chunk, o)),
-                        };
-                    if joins {
-                        text.push_str(joined_mid(original, o, len));
-                    } else {
-                        in_word = false;
-                    }
-                }
-                Class::Other => return Err((chunk, o)),
-            }
-            o += len;
+            self.text_other(original, &mut c, t)?;
         }
         self.in_word = false;
-        Ok(o)
+        Ok(c.o)
+    }
+
+    /// The separator before a word the text-only path opens.
+    #[inline(always)]
+    fn open_text_word(&mut self, c: &mut Cursor) {
+        if !c.in_word {
+            if !self.s.text.is_empty() {
+                self.s.text.push(' ');
+            }
+            c.in_word = true;
+        }
+    }
+
+    /// `mark` moved to where the text-only path stands now.
+    #[inline(always)]
+    fn text_mark(&self, mark: Mark) -> Mark {
+        Mark {
+            text: self.s.text.len(),
+            teh: self.s.teh_marbuta.len(),
+            ..mark
+        }
+    }
+
+    /// ASCII letters and digits: most Latin text, words and single spaces eight bytes at a
+    /// time, then the rest of the word.
+    #[inline(always)]
+    fn text_latin(&mut self, original: &str, c: &mut Cursor) {
+        let bytes = original.as_bytes();
+        self.open_text_word(c);
+        let before = self.s.text.len();
+        let (took, last_space) = copy_ascii_words(&mut self.s.text, &bytes[c.o..]);
+        if let Some(sp) = last_space {
+            // As at any whitespace: the next chunk starts after it.
+            c.chunk = Chunk {
+                start: c.o + sp + 1,
+                mark: Mark {
+                    text: before + sp,
+                    teh: self.s.teh_marbuta.len(),
+                    ..c.chunk.mark
+                },
+            };
+        }
+        c.o += took;
+        if took == 0 || bytes.get(c.o).is_some_and(u8::is_ascii_alphanumeric) {
+            // The rest of the word, when fewer than eight bytes are left.
+            let (run, upper) = ascii_run(&bytes[c.o..]);
+            let n = self.s.text.len();
+            self.s.text.push_str(&original[c.o..c.o + run]);
+            self.s.text[n + upper.start..n + upper.end].make_ascii_lowercase();
+            c.o += run;
+        }
+        c.last = if bytes[c.o - 1].is_ascii_digit() {
+            Kind::Digit
+        } else {
+            Kind::Letter
+        };
+    }
+
+    /// The Arabic letters, harakat and digits, from the table, the two-byte character
+    /// `pair` first; a run of letters that stay as they are is copied at once. `false`:
+    /// not one the table handles (the general case takes it).
+    #[inline(always)]
+    fn text_arabic(&mut self, original: &str, c: &mut Cursor, pair: (u8, u8), t: &Tables) -> bool {
+        let bytes = original.as_bytes();
+        let index = (usize::from(pair.0 - 0xD8) << 6) | usize::from(pair.1 - 0x80);
+        if t.arabic_identity[index] {
+            self.open_text_word(c);
+            if self.compact {
+                // The same run, each letter written as its one byte (the letters kept as
+                // they are are the compact ones).
+                c.o += copy_compact_letters(&mut self.s.text, &bytes[c.o..]);
+                while let (Some(&b0 @ (0xD8 | 0xD9)), Some(&b1 @ 0x80..=0xBF)) =
+                    (bytes.get(c.o), bytes.get(c.o + 1))
+                {
+                    let byte = compact::pair_byte(b0, b1);
+                    if byte == 0 {
+                        break;
+                    }
+                    self.s.text.push(char::from(byte));
+                    c.o += 2;
+                }
+            } else {
+                let mut end = c.o + 2;
+                while let (Some(&b0 @ (0xD8 | 0xD9)), Some(&b1 @ 0x80..=0xBF)) =
+                    (bytes.get(end), bytes.get(end + 1))
+                {
+                    if !t.arabic_identity[(usize::from(b0 - 0xD8) << 6) | usize::from(b1 - 0x80)] {
+                        break;
+                    }
+                    end += 2;
+                }
+                self.s.text.push_str(&original[c.o..end]);
+                c.o = end;
+            }
+            c.last = Kind::Letter;
+            return true;
+        }
+        match t.arabic[index] {
+            Class::Word(ch, kind) => {
+                self.open_text_word(c);
+                if pair == (0xD8, 0xA9) {
+                    self.s.teh_marbuta.push(self.s.text.len());
+                }
+                push_letter(&mut self.s.text, ch, self.compact);
+                c.last = kind;
+                c.o += 2;
+                true
+            }
+            Class::Removed => {
+                c.o += 2;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Any other character, by its class. `Err`: one the fast path does not handle.
+    #[inline(always)]
+    fn text_other(
+        &mut self,
+        original: &str,
+        c: &mut Cursor,
+        t: &Tables,
+    ) -> Result<(), (Chunk, usize)> {
+        let bytes = original.as_bytes();
+        let (class, len) = classify(bytes, c.o, t);
+        match class {
+            Class::Word(ch, kind) => {
+                self.open_text_word(c);
+                if matches!(
+                    (bytes[c.o], bytes.get(c.o + 1)),
+                    (0xD8, Some(0xA9)) | (0xDB, Some(0x83))
+                ) {
+                    self.s.teh_marbuta.push(self.s.text.len());
+                }
+                push_letter(&mut self.s.text, ch, self.compact);
+                c.last = kind;
+            }
+            Class::Removed => {}
+            Class::Break => c.in_word = false,
+            Class::Mid { letters, digits } => {
+                let joins = c.in_word
+                    && match mid_joins(bytes, c.o + len, c.last, letters, digits, t) {
+                        Some(joins) => joins,
+                        None => return Err((c.chunk, c.o)),
+                    };
+                if joins {
+                    self.s.text.push_str(joined_mid(original, c.o, len));
+                } else {
+                    c.in_word = false;
+                }
+            }
+            Class::Other => return Err((c.chunk, c.o)),
+        }
+        c.o += len;
+        Ok(())
     }
 
     /// Normalizes the chunk `original[start..end]` and cuts it with the UAX #29 tables.
