@@ -2,6 +2,8 @@
 //! go after `keep_text`, identity after `keep_identity`; pending matches, owed text and
 //! undelivered digests are never pruned; batches are bounded; the file gives space back.
 
+mod support;
+
 use chrono::{DateTime, Duration, Utc};
 use newswatch::config::Retention;
 use newswatch::daemon::retention::{cutoffs, prune_all};
@@ -63,163 +65,163 @@ async fn text_of(store: &Store, n: usize) -> Option<String> {
 
 #[tokio::test]
 async fn text_goes_after_keep_text_and_identity_after_keep_identity() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("newswatch.db")).unwrap();
-    let s: SourceName = name("s");
-    let niger: WatchlistName = name("niger");
-    let t0: DateTime<Utc> = Utc::now() - days(500);
+    for (_dir, store) in support::backends().await {
+        let s: SourceName = name("s");
+        let niger: WatchlistName = name("niger");
+        let t0: DateTime<Utc> = Utc::now() - days(500);
 
-    // Day 0: three articles. 1 is digested and mailed, 2 stays pending, 3 is owed its text.
-    store
-        .record_scan(&s, &[article(1, "body one", &["niger"])], t0)
+        // Day 0: three articles. 1 is digested and mailed, 2 stays pending, 3 is owed its text.
+        store
+            .record_scan(&s, &[article(1, "body one", &["niger"])], t0)
+            .await
+            .unwrap();
+        let ids: Vec<i64> = store
+            .pending_matches(&niger)
+            .await
+            .unwrap()
+            .iter()
+            .map(|p| p.article_id)
+            .collect();
+        let digest = DigestRecord {
+            watchlist: niger.clone(),
+            message_id: "<d1@x>".into(),
+            subject: "s".into(),
+            message: vec![b'x'; 4000],
+            article_ids: ids,
+            recipients: vec!["a@example.org".into()],
+            health_seen: None,
+        };
+        store.record_digest(&digest, t0).await.unwrap();
+        let d = store.due_deliveries(None).await.unwrap().remove(0);
+        store.mark_delivered(&d, "250 ok", t0).await.unwrap();
+        store
+            .record_scan(&s, &[article(2, "body two", &["niger"])], t0)
+            .await
+            .unwrap();
+        let mut owed = article(3, "teaser three", &[]);
+        owed.debt = TextDebt::Owed {
+            url: "https://a.example/3".into(),
+            tries: 1,
+            next_try_at: t0 + days(600),
+            error: "timed out".into(),
+        };
+        store.record_scan(&s, &[owed], t0).await.unwrap();
+        // Day 100: a recent article.
+        store
+            .record_scan(&s, &[article(4, "body four", &[])], t0 + days(100))
+            .await
+            .unwrap();
+
+        // At day 110 with 30 days of text: 1's text and the digest's body go; 2 (pending) and
+        // 3 (owed) keep theirs; 4 is recent.
+        let p = prune_all(
+            &store,
+            retention(30, 400),
+            t0 + days(110),
+            std::time::Duration::ZERO,
+        )
         .await
         .unwrap();
-    let ids: Vec<i64> = store
-        .pending_matches(&niger)
-        .await
-        .unwrap()
-        .iter()
-        .map(|p| p.article_id)
-        .collect();
-    let digest = DigestRecord {
-        watchlist: niger.clone(),
-        message_id: "<d1@x>".into(),
-        subject: "s".into(),
-        message: vec![b'x'; 4000],
-        article_ids: ids,
-        recipients: vec!["a@example.org".into()],
-        health_seen: None,
-    };
-    store.record_digest(&digest, t0).await.unwrap();
-    let d = store.due_deliveries(None).await.unwrap().remove(0);
-    store.mark_delivered(&d, "250 ok", t0).await.unwrap();
-    store
-        .record_scan(&s, &[article(2, "body two", &["niger"])], t0)
+        assert_eq!((p.texts, p.bodies, p.articles), (1, 1, 0), "{p:?}");
+        assert_eq!(text_of(&store, 1).await.as_deref(), Some(""));
+        assert_eq!(text_of(&store, 2).await.as_deref(), Some("body two"));
+        assert_eq!(text_of(&store, 3).await.as_deref(), Some("teaser three"));
+        assert_eq!(text_of(&store, 4).await.as_deref(), Some("body four"));
+        let held = store.held().await.unwrap();
+        assert_eq!(held.articles_identity_only, 1);
+        assert_eq!(held.digests_without_body, 1);
+        assert!(held.bytes > 0);
+        // Pruning again finds nothing.
+        let again = prune_all(
+            &store,
+            retention(30, 400),
+            t0 + days(110),
+            std::time::Duration::ZERO,
+        )
         .await
         .unwrap();
-    let mut owed = article(3, "teaser three", &[]);
-    owed.debt = TextDebt::Owed {
-        url: "https://a.example/3".into(),
-        tries: 1,
-        next_try_at: t0 + days(600),
-        error: "timed out".into(),
-    };
-    store.record_scan(&s, &[owed], t0).await.unwrap();
-    // Day 100: a recent article.
-    store
-        .record_scan(&s, &[article(4, "body four", &[])], t0 + days(100))
+        assert!(again.is_empty(), "{again:?}");
+
+        // Article 1 reappears in a feed within keep_identity: still not new.
+        let r = store
+            .record_scan(&s, &[article(1, "body one", &["niger"])], t0 + days(120))
+            .await
+            .unwrap();
+        assert_eq!(r[0].new, [false], "dedup outlives the text");
+
+        // At day 450 the identity of 1 is gone (and its digest); 2 (pending) and 3 (owed) stay.
+        let p = prune_all(
+            &store,
+            retention(30, 400),
+            t0 + days(450),
+            std::time::Duration::ZERO,
+        )
         .await
         .unwrap();
-
-    // At day 110 with 30 days of text: 1's text and the digest's body go; 2 (pending) and
-    // 3 (owed) keep theirs; 4 is recent.
-    let p = prune_all(
-        &store,
-        retention(30, 400),
-        t0 + days(110),
-        std::time::Duration::ZERO,
-    )
-    .await
-    .unwrap();
-    assert_eq!((p.texts, p.bodies, p.articles), (1, 1, 0), "{p:?}");
-    assert_eq!(text_of(&store, 1).await.as_deref(), Some(""));
-    assert_eq!(text_of(&store, 2).await.as_deref(), Some("body two"));
-    assert_eq!(text_of(&store, 3).await.as_deref(), Some("teaser three"));
-    assert_eq!(text_of(&store, 4).await.as_deref(), Some("body four"));
-    let held = store.held().await.unwrap();
-    assert_eq!(held.articles_identity_only, 1);
-    assert_eq!(held.digests_without_body, 1);
-    assert!(held.bytes > 0);
-    // Pruning again finds nothing.
-    let again = prune_all(
-        &store,
-        retention(30, 400),
-        t0 + days(110),
-        std::time::Duration::ZERO,
-    )
-    .await
-    .unwrap();
-    assert!(again.is_empty(), "{again:?}");
-
-    // Article 1 reappears in a feed within keep_identity: still not new.
-    let r = store
-        .record_scan(&s, &[article(1, "body one", &["niger"])], t0 + days(120))
-        .await
-        .unwrap();
-    assert_eq!(r[0].new, [false], "dedup outlives the text");
-
-    // At day 450 the identity of 1 is gone (and its digest); 2 (pending) and 3 (owed) stay.
-    let p = prune_all(
-        &store,
-        retention(30, 400),
-        t0 + days(450),
-        std::time::Duration::ZERO,
-    )
-    .await
-    .unwrap();
-    assert_eq!(p.articles, 1, "{p:?}");
-    assert_eq!(p.digests, 1, "{p:?}");
-    assert_eq!(text_of(&store, 1).await, None);
-    assert_eq!(text_of(&store, 2).await.as_deref(), Some("body two"));
-    assert_eq!(text_of(&store, 3).await.as_deref(), Some("teaser three"));
-    assert_eq!(store.pending_matches(&niger).await.unwrap().len(), 1);
+        assert_eq!(p.articles, 1, "{p:?}");
+        assert_eq!(p.digests, 1, "{p:?}");
+        assert_eq!(text_of(&store, 1).await, None);
+        assert_eq!(text_of(&store, 2).await.as_deref(), Some("body two"));
+        assert_eq!(text_of(&store, 3).await.as_deref(), Some("teaser three"));
+        assert_eq!(store.pending_matches(&niger).await.unwrap().len(), 1);
+    }
 }
 
 #[tokio::test]
 async fn undelivered_digests_keep_their_message_whatever_their_age() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("newswatch.db")).unwrap();
-    let niger: WatchlistName = name("niger");
-    let t0 = Utc::now() - days(1000);
-    store
-        .record_scan(&name("s"), &[article(1, "body", &["niger"])], t0)
+    for (_dir, store) in support::backends().await {
+        let niger: WatchlistName = name("niger");
+        let t0 = Utc::now() - days(1000);
+        store
+            .record_scan(&name("s"), &[article(1, "body", &["niger"])], t0)
+            .await
+            .unwrap();
+        let ids = vec![store.pending_matches(&niger).await.unwrap()[0].article_id];
+        let digest = DigestRecord {
+            watchlist: niger.clone(),
+            message_id: "<old@x>".into(),
+            subject: "s".into(),
+            message: b"the whole message".to_vec(),
+            article_ids: ids,
+            recipients: vec!["a@example.org".into()],
+            health_seen: None,
+        };
+        store.record_digest(&digest, t0).await.unwrap();
+        prune_all(
+            &store,
+            retention(30, 400),
+            Utc::now(),
+            std::time::Duration::ZERO,
+        )
         .await
         .unwrap();
-    let ids = vec![store.pending_matches(&niger).await.unwrap()[0].article_id];
-    let digest = DigestRecord {
-        watchlist: niger.clone(),
-        message_id: "<old@x>".into(),
-        subject: "s".into(),
-        message: b"the whole message".to_vec(),
-        article_ids: ids,
-        recipients: vec!["a@example.org".into()],
-        health_seen: None,
-    };
-    store.record_digest(&digest, t0).await.unwrap();
-    prune_all(
-        &store,
-        retention(30, 400),
-        Utc::now(),
-        std::time::Duration::ZERO,
-    )
-    .await
-    .unwrap();
-    let due = store.due_deliveries(None).await.unwrap();
-    assert_eq!(due.len(), 1, "still queued");
-    assert_eq!(due[0].message, b"the whole message", "bytes intact");
-    assert_eq!(due[0].message_id, "<old@x>");
+        let due = store.due_deliveries(None).await.unwrap();
+        assert_eq!(due.len(), 1, "still queued");
+        assert_eq!(due[0].message, b"the whole message", "bytes intact");
+        assert_eq!(due[0].message_id, "<old@x>");
+    }
 }
 
 #[tokio::test]
 async fn a_batch_prunes_at_most_its_limit() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("newswatch.db")).unwrap();
-    let t0 = Utc::now() - days(60);
-    let batch: Vec<ScannedArticle> = (0..10).map(|n| article(n, "text", &[])).collect();
-    store.record_scan(&name("s"), &batch, t0).await.unwrap();
-    let cut = cutoffs(retention(30, 400), Utc::now());
-    let p = store.prune_batch(cut, 3).await.unwrap();
-    assert_eq!(p.texts, 3);
-    let mut total = 3;
-    loop {
+    for (_dir, store) in support::backends().await {
+        let t0 = Utc::now() - days(60);
+        let batch: Vec<ScannedArticle> = (0..10).map(|n| article(n, "text", &[])).collect();
+        store.record_scan(&name("s"), &batch, t0).await.unwrap();
+        let cut = cutoffs(retention(30, 400), Utc::now());
         let p = store.prune_batch(cut, 3).await.unwrap();
-        if p.is_empty() {
-            break;
+        assert_eq!(p.texts, 3);
+        let mut total = 3;
+        loop {
+            let p = store.prune_batch(cut, 3).await.unwrap();
+            if p.is_empty() {
+                break;
+            }
+            assert!(p.texts <= 3);
+            total += p.texts;
         }
-        assert!(p.texts <= 3);
-        total += p.texts;
+        assert_eq!(total, 10);
     }
-    assert_eq!(total, 10);
 }
 
 #[tokio::test]

@@ -1,6 +1,8 @@
 //! The state database: identity, baseline, exactly-once queuing, the outbox and health, on
 //! a real database of every backend (`backends()`).
 
+mod support;
+
 use chrono::{Duration, Utc};
 use newswatch::model::{
     ArticleMatch, DigestRecord, HealthChange, ScannedArticle, SourceName, TextDebt, TextFrom,
@@ -38,13 +40,6 @@ fn article(url: &str, fp: &str, reportable: bool, watchlists: &[&str]) -> Scanne
     }
 }
 
-/// A fresh, empty database of each backend, with what keeps it alive.
-fn backends() -> Vec<(tempfile::TempDir, Store)> {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("state").join("newswatch.db")).unwrap();
-    vec![(dir, store)]
-}
-
 #[tokio::test]
 async fn a_match_is_new_once_even_across_reopen() {
     let dir = tempfile::tempdir().unwrap();
@@ -71,7 +66,7 @@ async fn a_match_is_new_once_even_across_reopen() {
 
 #[tokio::test]
 async fn same_story_by_another_url_or_fingerprint_is_one_article() {
-    for (_d, store) in backends() {
+    for (_d, store) in support::backends().await {
         let now = Utc::now();
         let a = [article("https://a.example/1", "same", true, &["niger"])];
         store.record_scan(&name("feed-a"), &a, now).await.unwrap();
@@ -105,7 +100,7 @@ async fn same_story_by_another_url_or_fingerprint_is_one_article() {
 
 #[tokio::test]
 async fn baseline_articles_are_seen_but_never_reported() {
-    for (_d, store) in backends() {
+    for (_d, store) in support::backends().await {
         let now = Utc::now();
         let s: SourceName = name("s");
         let old = [article("https://a.example/old", "old", false, &["niger"])];
@@ -126,7 +121,7 @@ async fn baseline_articles_are_seen_but_never_reported() {
 
 #[tokio::test]
 async fn dry_run_peek_writes_nothing() {
-    for (_d, store) in backends() {
+    for (_d, store) in support::backends().await {
         let arts = [article("https://a.example/1", "f1", true, &["niger"])];
         let r = store.peek_scan(&arts).await.unwrap();
         assert_eq!(r[0].new, [true]);
@@ -141,7 +136,7 @@ async fn dry_run_peek_writes_nothing() {
 
 #[tokio::test]
 async fn owed_text_is_paid_once_and_its_new_pairs_are_new() {
-    for (_d, store) in backends() {
+    for (_d, store) in support::backends().await {
         let s: SourceName = name("s");
         let now = Utc::now();
         let mut teaser = article("https://a.example/1", "teaser", true, &[]);
@@ -184,7 +179,7 @@ async fn owed_text_is_paid_once_and_its_new_pairs_are_new() {
 
 #[tokio::test]
 async fn owed_text_that_is_another_stored_story_is_that_story() {
-    for (_d, store) in backends() {
+    for (_d, store) in support::backends().await {
         let s: SourceName = name("s");
         let now = Utc::now();
         let original = article("https://a.example/story", "wire copy", true, &["niger"]);
@@ -224,7 +219,7 @@ fn record(watchlist: &str, id: &str, ids: &[i64]) -> DigestRecord {
 
 #[tokio::test]
 async fn digest_claims_matches_once_and_deliveries_retry() {
-    for (_d, store) in backends() {
+    for (_d, store) in support::backends().await {
         let now = Utc::now();
         let niger: WatchlistName = name("niger");
         let a = [article("https://a.example/1", "f1", true, &["niger"])];
@@ -296,7 +291,7 @@ async fn digest_claims_matches_once_and_deliveries_retry() {
 
 #[tokio::test]
 async fn health_changes_once_per_change() {
-    for (_d, store) in backends() {
+    for (_d, store) in support::backends().await {
         let s: SourceName = name("s");
         let t0 = Utc::now();
         let failure = FetchFailure {

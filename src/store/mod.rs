@@ -15,6 +15,7 @@
 
 mod articles;
 mod outbox;
+pub mod postgres;
 mod retention;
 pub mod schema;
 mod sources;
@@ -61,6 +62,8 @@ pub enum StoreError {
     },
     #[error("{path} is not a newswatch database ({why})")]
     NotNewswatch { path: String, why: &'static str },
+    #[error("{0}")]
+    Postgres(String),
     #[error("database holds a value newswatch cannot read: {0}")]
     Corrupt(String),
     #[error("matches were claimed by another digest meanwhile")]
@@ -87,6 +90,7 @@ pub struct Store {
 #[derive(Debug)]
 enum Backend {
     Sqlite(sqlite::Sqlite),
+    Postgres(postgres::Postgres),
 }
 
 impl Store {
@@ -101,9 +105,30 @@ impl Store {
         })
     }
 
+    /// Connects to the PostgreSQL database at `url` (`password` from the environment or a
+    /// credential) and brings its schema up to date.
+    ///
+    /// # Errors
+    /// See [`postgres::Postgres::open`].
+    pub async fn open_postgres(url: &str, password: Option<&str>) -> Result<Store, StoreError> {
+        Ok(Store {
+            backend: Backend::Postgres(postgres::Postgres::open(url, password).await?),
+        })
+    }
+
+    /// Which backend, for messages: `sqlite <path>` or `postgresql <url>`.
+    #[must_use]
+    pub fn describe(&self) -> String {
+        match &self.backend {
+            Backend::Sqlite(db) => format!("sqlite {}", db.path()),
+            Backend::Postgres(db) => format!("postgresql {}", db.shown()),
+        }
+    }
+
     async fn begin(&self, mode: Mode) -> Result<Tx<'_>, StoreError> {
         match &self.backend {
             Backend::Sqlite(db) => Ok(Tx::Sqlite(db.begin(mode).await?)),
+            Backend::Postgres(db) => Ok(Tx::Postgres(db.begin(mode).await?)),
         }
     }
 
@@ -197,6 +222,8 @@ impl Store {
     pub async fn compact(&self) -> Result<u64, StoreError> {
         match &self.backend {
             Backend::Sqlite(db) => db.compact().await,
+            // Autovacuum gives PostgreSQL's dead rows back.
+            Backend::Postgres(_) => Ok(0),
         }
     }
 
@@ -209,6 +236,7 @@ impl Store {
         let counts = counts?;
         let bytes = match &self.backend {
             Backend::Sqlite(db) => db.size_bytes(),
+            Backend::Postgres(db) => db.size_bytes().await?,
         };
         Ok(Held { bytes, ..counts })
     }

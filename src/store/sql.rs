@@ -9,8 +9,8 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
-use super::sqlite;
 use super::StoreError;
+use super::{postgres, sqlite};
 
 /// A statement parameter.
 #[derive(Debug, Clone, Copy)]
@@ -258,8 +258,13 @@ pub enum Mode {
 
 /// A transaction on whichever backend the store uses. Dropped without [`Tx::commit`], it
 /// rolls back.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one per transaction, on the stack for its length; boxing would cost an allocation each"
+)]
 pub enum Tx<'a> {
     Sqlite(sqlite::Tx<'a>),
+    Postgres(postgres::Tx),
 }
 
 impl Tx<'_> {
@@ -270,6 +275,7 @@ impl Tx<'_> {
     pub async fn exec(&mut self, sql: &str, params: &[Value<'_>]) -> Result<u64, StoreError> {
         match self {
             Tx::Sqlite(t) => t.exec(sql, params),
+            Tx::Postgres(t) => t.exec(sql, params).await,
         }
     }
 
@@ -280,6 +286,7 @@ impl Tx<'_> {
     pub async fn rows(&mut self, sql: &str, params: &[Value<'_>]) -> Result<Vec<Row>, StoreError> {
         match self {
             Tx::Sqlite(t) => t.rows(sql, params),
+            Tx::Postgres(t) => t.rows(sql, params).await,
         }
     }
 
@@ -312,6 +319,7 @@ impl Tx<'_> {
     pub async fn commit(self) -> Result<(), StoreError> {
         match self {
             Tx::Sqlite(t) => t.commit(),
+            Tx::Postgres(t) => t.commit().await,
         }
     }
 }
