@@ -19,5 +19,6 @@ pub mod model;
 pub mod outbox;
 pub mod pipeline;
 pub mod schedule;
+pub mod secrets;
 pub mod store;
 pub mod systemd;

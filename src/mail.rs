@@ -345,15 +345,7 @@ async fn write_eml(
 /// The SMTP password from the environment or the systemd credential, if any. An empty one
 /// is none: the unit hands the service an empty credential when the operator created no file.
 pub fn smtp_password() -> Option<String> {
-    if let Ok(pw) = std::env::var(PASSWORD_ENV) {
-        if !pw.is_empty() {
-            return Some(pw);
-        }
-    }
-    let dir = std::env::var_os("CREDENTIALS_DIRECTORY")?;
-    let pw = std::fs::read_to_string(Path::new(&dir).join(PASSWORD_CREDENTIAL)).ok()?;
-    let pw = pw.trim_end_matches(['\r', '\n']);
-    (!pw.is_empty()).then(|| pw.to_string())
+    crate::secrets::lookup(PASSWORD_ENV, PASSWORD_CREDENTIAL)
 }
 
 #[cfg(test)]

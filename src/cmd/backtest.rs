@@ -42,7 +42,7 @@ pub async fn run(globals: &Globals, ask: &Ask<'_>) -> Result<(), CmdError> {
     let name = wl.name.clone();
     let lists = Watchlists::single(wl)
         .map_err(|e| CmdError::Usage(format!("--terms: {}", e.join("; "))))?;
-    let store = open_store(&config)?;
+    let store = open_store(&config).await?;
     let rt = |e: crate::store::StoreError| CmdError::Runtime(e.into());
     let (mut read, mut matched) = (0usize, 0usize);
     let mut after: Option<HeldCursor> = None;

@@ -19,7 +19,7 @@ pub async fn run(globals: &Globals, names: &[String], send: bool) -> Result<(), 
     if chosen.is_empty() {
         chosen = config.watchlists.iter().collect();
     }
-    let store = open_store(&config)?;
+    let store = open_store(&config).await?;
     let now = Utc::now();
     let cx = |watchlist| DigestContext {
         watchlist,

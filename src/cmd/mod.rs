@@ -112,11 +112,22 @@ fn load_with_override(path: &Path, state_dir: Option<&Path>) -> Result<Config, C
 ///
 /// # Errors
 /// The database cannot be opened.
-pub fn open_store(config: &Config) -> Result<Store, CmdError> {
-    let path = config.database_path();
-    Store::open(&path)
-        .with_context(|| format!("opening state database {}", path.display()))
-        .map_err(CmdError::Runtime)
+pub async fn open_store(config: &Config) -> Result<Store, CmdError> {
+    match &config.database {
+        Some(db) => {
+            let password = crate::secrets::database_password();
+            Store::open_postgres(&db.url, password.as_deref())
+                .await
+                .context("opening the state database")
+                .map_err(CmdError::Runtime)
+        }
+        None => {
+            let path = config.database_path();
+            Store::open(&path)
+                .with_context(|| format!("opening state database {}", path.display()))
+                .map_err(CmdError::Runtime)
+        }
+    }
 }
 
 /// Reads a document named on the command line: a file, `-` for stdin, or an http(s) URL.

@@ -24,7 +24,7 @@ pub async fn run(globals: &Globals) -> Result<(), CmdError> {
         }
         Err(e) => return Err(e),
     };
-    let store = Arc::new(open_store(&config)?);
+    let store = Arc::new(open_store(&config).await?);
     let (tx, rx) = mpsc::channel(8);
     let mut term = signal(SignalKind::terminate()).map_err(|e| CmdError::Runtime(e.into()))?;
     let mut int = signal(SignalKind::interrupt()).map_err(|e| CmdError::Runtime(e.into()))?;

@@ -27,7 +27,7 @@ pub async fn run(
             )));
         }
     }
-    let store = open_store(&config)?;
+    let store = open_store(&config).await?;
     let fetcher = Fetcher::new(config.http.clone()).map_err(|e| CmdError::Runtime(e.into()))?;
     let mode = if dry_run {
         ScanMode::DryRun

@@ -5,7 +5,7 @@ use crate::model::{DeliveryState, SourceName};
 
 pub async fn run(globals: &Globals, json: bool) -> Result<(), CmdError> {
     let config = globals.load_config()?;
-    let store = open_store(&config)?;
+    let store = open_store(&config).await?;
     let rt = |e: crate::store::StoreError| CmdError::Runtime(e.into());
     let health = store.source_health().await.map_err(rt)?;
     let pending = store.pending_by_watchlist().await.map_err(rt)?;

@@ -49,7 +49,24 @@ pub struct Config {
     /// The watchlists and their compiled terms.
     pub watchlists: Watchlists,
     pub retention: Retention,
+    /// `[database]`: a PostgreSQL database shared by several instances; `None`: SQLite in
+    /// `state_dir`.
+    pub database: Option<DatabaseConfig>,
 }
+
+/// `[database]`: the PostgreSQL database instances share.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatabaseConfig {
+    /// As written, without a password (that comes from the environment or a credential).
+    pub url: String,
+    /// How long an instance's claim on a source, a digest or a delivery lasts unless renewed.
+    pub lease: Duration,
+}
+
+/// `[database] lease_secs` when not set.
+pub const DEFAULT_LEASE_SECS: u64 = 60;
+/// The shortest lease: a claim must outlast a slow request.
+pub const MIN_LEASE_SECS: i64 = 10;
 
 /// How long what is stored is kept (`[retention]`).
 ///

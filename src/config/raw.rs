@@ -20,10 +20,17 @@ pub struct RawConfig {
     pub mail: Option<RawMail>,
     pub defaults: Option<RawDefaults>,
     pub retention: Option<RawRetention>,
+    pub database: Option<S<RawDatabase>>,
     #[serde(default)]
     pub source: Vec<S<RawSource>>,
     #[serde(default)]
     pub watchlist: Vec<S<RawWatchlist>>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct RawDatabase {
+    pub url: Option<S<String>>,
+    pub lease_secs: Option<S<i64>>,
 }
 
 #[derive(Debug, Deserialize, Default)]

@@ -102,6 +102,7 @@ pub fn validate(raw: RawConfig, path: &Path, text: &str) -> Result<Config, Vec<C
 
     let mut http = validate_http(&mut cx, raw.http.unwrap_or_default());
     let retention = validate_retention(&mut cx, raw.retention.unwrap_or_default());
+    let database = raw.database.and_then(|d| validate_database(&mut cx, d));
 
     let mail = mail::validate_mail(&mut cx, raw.mail.unwrap_or_default());
 
@@ -204,7 +205,57 @@ pub fn validate(raw: RawConfig, path: &Path, text: &str) -> Result<Config, Vec<C
             matcher.expect("matcher is Some when no error was recorded"),
         ),
         retention,
+        database,
     })
+}
+
+fn validate_database(cx: &mut Ctx<'_>, table: Spanned<raw::RawDatabase>) -> Option<DatabaseConfig> {
+    let span = table.span();
+    let d = table.into_inner();
+    let lease = match &d.lease_secs {
+        None => DEFAULT_LEASE_SECS,
+        Some(v) if *v.get_ref() >= MIN_LEASE_SECS => v.get_ref().unsigned_abs(),
+        Some(v) => {
+            cx.err(
+                v.span(),
+                format!(
+                    "database.lease_secs: expected an integer >= {MIN_LEASE_SECS}, found {}",
+                    v.get_ref()
+                ),
+            );
+            DEFAULT_LEASE_SECS
+        }
+    };
+    let Some(url) = d.url else {
+        cx.err(
+            span,
+            "database: url is required (omit [database] to keep state in SQLite in state_dir)",
+        );
+        return None;
+    };
+    let text = url.get_ref();
+    let scheme_ok = text.starts_with("postgresql://") || text.starts_with("postgres://");
+    match text.parse::<tokio_postgres::Config>() {
+        Ok(_) if !scheme_ok => cx.err(
+            url.span(),
+            format!("database.url: expected a postgresql:// or postgres:// URL, found {text:?}"),
+        ),
+        Ok(c) if c.get_password().is_some() => cx.err(
+            url.span(),
+            "database.url: a password does not belong in the config file; set $NEWSWATCH_DATABASE_PASSWORD or the systemd credential \"database-password\"",
+        ),
+        Ok(_) => {
+            return Some(DatabaseConfig {
+                url: text.clone(),
+                lease: Duration::from_secs(lease),
+            })
+        }
+        Err(e) => cx.err(
+            url.span(),
+            format!("database.url: {e}, found {text:?} (e.g. postgresql://newswatch@db.example.org/newswatch or postgresql://newswatch@/newswatch?host=/run/postgresql)"),
+        ),
+    }
+    None
 }
 
 fn validate_retention(cx: &mut Ctx<'_>, r: raw::RawRetention) -> Retention {

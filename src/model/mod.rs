@@ -20,4 +20,4 @@ pub use delivery::{
     Delivery, DeliveryFailure, DeliveryState, DigestRecord, PendingMatch, Rendered, Undelivered,
 };
 pub use health::{HealthChange, HealthEvent, SourceHealth, SourceState, Validators};
-pub use names::{NameError, SourceName, WatchlistName};
+pub use names::{InstanceId, NameError, SourceName, WatchlistName};

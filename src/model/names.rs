@@ -121,3 +121,39 @@ mod tests {
         }
     }
 }
+
+/// One running newswatch process, among the instances sharing a database:
+/// `<machine>:<pid>:<random>`, new for every start.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub struct InstanceId(String);
+
+impl InstanceId {
+    /// A new id for this process on `machine`.
+    #[must_use]
+    pub fn new(machine: &str, pid: u32, nonce: u32) -> InstanceId {
+        InstanceId(format!("{machine}:{pid}:{nonce:08x}"))
+    }
+
+    /// An id read back from the database.
+    #[must_use]
+    pub fn from_stored(s: String) -> InstanceId {
+        InstanceId(s)
+    }
+
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for InstanceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for InstanceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}

@@ -14,6 +14,8 @@
 //! cannot be called through `dyn`) and every match exhaustive. Today: SQLite ([`sqlite`]).
 
 mod articles;
+mod hosts;
+mod leases;
 mod outbox;
 pub mod postgres;
 mod retention;
@@ -32,7 +34,9 @@ pub use crate::model::{
     PendingMatch, RecordedArticle, ScannedArticle, SourceHealth, SourceState, TextDebt,
     Undelivered,
 };
-use crate::model::{DigestRecord, SourceName, Validators, WatchlistName};
+use crate::model::{DigestRecord, InstanceId, SourceName, Validators, WatchlistName};
+pub use hosts::{HostBlock, HostRules, HostTurn};
+pub use leases::{Held as Lease, Instance, SourceDue};
 pub use outbox::QueueCounts;
 pub use retention::{Cutoffs, Held, HeldArticle, HeldCursor, Pruned};
 pub use sources::{FetchFailure, FAILING_AFTER};
@@ -202,6 +206,201 @@ impl Store {
         scanned: &[ScannedArticle],
     ) -> Result<Vec<RecordedArticle>, StoreError> {
         in_tx!(self, Read, |tx| articles::peek_scan(tx, scanned))
+    }
+
+    // --- instances and leases ---------------------------------------------------------------
+
+    /// Records `me` as running.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn register_instance(&self, me: &Instance) -> Result<(), StoreError> {
+        in_tx!(self, Write, |tx| leases::register_instance(tx, me))
+    }
+
+    /// `me` is alive: its heartbeat, and every lease it holds renewed until `until`.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn heartbeat(
+        &self,
+        me: &InstanceId,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        in_tx!(self, Write, |tx| leases::heartbeat(tx, me, now, until))
+    }
+
+    /// Releases everything `id` holds and forgets it (it stopped, or is known dead).
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn forget_instance(&self, id: &InstanceId) -> Result<(), StoreError> {
+        in_tx!(self, Write, |tx| leases::forget_instance(tx, id))
+    }
+
+    /// Every instance recorded, oldest first.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn instances(&self) -> Result<Vec<Instance>, StoreError> {
+        in_tx!(self, Read, |tx| leases::instances(tx))
+    }
+
+    /// Every lease held now, for `status`.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn leases(&self) -> Result<Vec<Lease>, StoreError> {
+        in_tx!(self, Read, |tx| leases::holdings(tx))
+    }
+
+    /// Records the configured sources and when each is due (see
+    /// `leases::sync_sources`).
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn sync_sources(
+        &self,
+        due: &[SourceDue],
+        now: DateTime<Utc>,
+        stale_before: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        in_tx!(self, Write, |tx| leases::sync_sources(
+            tx,
+            due,
+            now,
+            stale_before
+        ))
+    }
+
+    /// Claims up to `limit` due sources for `me` until `until`.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn claim_due_sources(
+        &self,
+        me: &InstanceId,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<SourceName>, StoreError> {
+        in_tx!(self, Write, |tx| leases::claim_due_sources(
+            tx, me, now, until, limit
+        ))
+    }
+
+    /// The earliest time a configured source is due or a lease on one passes.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn next_source_wake(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        in_tx!(self, Read, |tx| leases::next_source_wake(tx))
+    }
+
+    /// Releases `me`'s lease on `name`, due next at `next_due`; false if it was lost.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn finish_source(
+        &self,
+        name: &SourceName,
+        me: &InstanceId,
+        next_due: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        in_tx!(self, Write, |tx| leases::finish_source(
+            tx, name, me, next_due
+        ))
+    }
+
+    /// Claims composing `watchlist`'s digest (for the cron `tick`, if any); false if another
+    /// instance holds it or composed that tick.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn claim_digest(
+        &self,
+        watchlist: &WatchlistName,
+        me: &InstanceId,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+        tick: Option<DateTime<Utc>>,
+    ) -> Result<bool, StoreError> {
+        in_tx!(self, Write, |tx| leases::claim_digest(
+            tx, watchlist, me, now, until, tick
+        ))
+    }
+
+    /// Releases `me`'s claim on composing `watchlist`'s digest.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn release_digest(
+        &self,
+        watchlist: &WatchlistName,
+        me: &InstanceId,
+    ) -> Result<(), StoreError> {
+        in_tx!(self, Write, |tx| leases::release_digest(tx, watchlist, me))
+    }
+
+    /// Claims sending `d`; false if another instance is sending it or it was sent.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn claim_delivery(
+        &self,
+        d: &Delivery,
+        me: &InstanceId,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        in_tx!(self, Write, |tx| leases::claim_delivery(
+            tx, d, me, now, until
+        ))
+    }
+
+    /// A turn at `host` under the cluster's politeness (see `hosts`).
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn reserve_host(
+        &self,
+        host: &str,
+        me: &InstanceId,
+        rules: HostRules,
+        now: DateTime<Utc>,
+        slot_until: DateTime<Utc>,
+    ) -> Result<HostTurn, StoreError> {
+        in_tx!(self, Write, |tx| hosts::reserve(
+            tx, host, me, rules, now, slot_until
+        ))
+    }
+
+    /// Gives back a request slot at `host`.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn release_host(
+        &self,
+        host: &str,
+        slot: u32,
+        me: &InstanceId,
+    ) -> Result<(), StoreError> {
+        in_tx!(self, Write, |tx| hosts::release(tx, host, slot, me))
+    }
+
+    /// Leaves `host` alone, for every instance, until `block.until`.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn block_host(&self, host: &str, block: &HostBlock) -> Result<(), StoreError> {
+        in_tx!(self, Write, |tx| hosts::block(tx, host, block))
+    }
+
+    /// Whether this store is shared by several instances (PostgreSQL).
+    #[must_use]
+    pub fn is_shared(&self) -> bool {
+        matches!(self.backend, Backend::Postgres(_))
     }
 
     // --- retention ------------------------------------------------------------------------

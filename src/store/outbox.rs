@@ -188,7 +188,8 @@ pub(super) async fn mark_delivered(
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     tx.exec(
-        "UPDATE deliveries SET state = 'sent', sent_at = $3, reply = $4, attempts = attempts + 1
+        "UPDATE deliveries SET state = 'sent', sent_at = $3, reply = $4, attempts = attempts + 1,
+             lease_holder = NULL, lease_until = NULL
          WHERE digest_id = $1 AND recipient = $2",
         params![d.digest_id, &d.recipient, now, reply],
     )
@@ -208,7 +209,7 @@ pub(super) async fn mark_delivery_failed(
     };
     tx.exec(
         "UPDATE deliveries SET state = $3, last_error = $4, attempts = attempts + 1,
-             next_attempt_at = COALESCE($5, next_attempt_at)
+             next_attempt_at = COALESCE($5, next_attempt_at), lease_holder = NULL, lease_until = NULL
          WHERE digest_id = $1 AND recipient = $2",
         params![d.digest_id, &d.recipient, state, error, next],
     )

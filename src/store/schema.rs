@@ -110,6 +110,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: V3,
         postgres: PG_V3,
     },
+    Migration {
+        version: 4,
+        name: "instances and leases",
+        sqlite: V4,
+        postgres: PG_V4,
+    },
 ];
 
 /// The version a database has once every migration is applied.
@@ -236,6 +242,44 @@ CREATE INDEX matches_article ON matches(article_id);
 CREATE INDEX digests_created ON digests(created_at);
 ";
 
+/// Several instances on one database (issue 17): who is running, and claims that expire
+/// unless renewed: a source being scanned (and when it is due next), a watchlist's digest being
+/// composed, a delivery being sent; and, per host, the politeness every instance keeps.
+const V4: &str = r"
+CREATE TABLE instances (
+    id         TEXT PRIMARY KEY,
+    host       TEXT NOT NULL,
+    pid        INTEGER NOT NULL,
+    started_at TEXT NOT NULL,
+    seen_at    TEXT NOT NULL
+);
+ALTER TABLE sources ADD COLUMN configured INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE sources ADD COLUMN next_due_at TEXT;
+ALTER TABLE sources ADD COLUMN lease_holder TEXT;
+ALTER TABLE sources ADD COLUMN lease_until TEXT;
+CREATE INDEX sources_due ON sources(configured, next_due_at);
+ALTER TABLE watchlist_state ADD COLUMN digest_tick TEXT;
+ALTER TABLE watchlist_state ADD COLUMN lease_holder TEXT;
+ALTER TABLE watchlist_state ADD COLUMN lease_until TEXT;
+ALTER TABLE deliveries ADD COLUMN lease_holder TEXT;
+ALTER TABLE deliveries ADD COLUMN lease_until TEXT;
+CREATE TABLE hosts (
+    host          TEXT PRIMARY KEY,
+    next_start_at TEXT NOT NULL,
+    blocked_until TEXT,
+    block_status  INTEGER,
+    block_asked   INTEGER NOT NULL DEFAULT 0,
+    block_reason  TEXT
+);
+CREATE TABLE host_slots (
+    host   TEXT NOT NULL,
+    slot   INTEGER NOT NULL,
+    holder TEXT,
+    until  TEXT,
+    PRIMARY KEY (host, slot)
+);
+";
+
 const PG_V1: &str = r#"
 CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,
@@ -348,6 +392,41 @@ CREATE INDEX articles_first_seen ON articles(first_seen);
 CREATE INDEX article_urls_article ON article_urls(article_id);
 CREATE INDEX matches_article ON matches(article_id);
 CREATE INDEX digests_created ON digests(created_at);
+"#;
+
+const PG_V4: &str = r#"
+CREATE TABLE instances (
+    id         TEXT PRIMARY KEY,
+    host       TEXT NOT NULL,
+    pid        BIGINT NOT NULL,
+    started_at TEXT COLLATE "C" NOT NULL,
+    seen_at    TEXT COLLATE "C" NOT NULL
+);
+ALTER TABLE sources ADD COLUMN configured BIGINT NOT NULL DEFAULT 1;
+ALTER TABLE sources ADD COLUMN next_due_at TEXT COLLATE "C";
+ALTER TABLE sources ADD COLUMN lease_holder TEXT;
+ALTER TABLE sources ADD COLUMN lease_until TEXT COLLATE "C";
+CREATE INDEX sources_due ON sources(configured, next_due_at);
+ALTER TABLE watchlist_state ADD COLUMN digest_tick TEXT COLLATE "C";
+ALTER TABLE watchlist_state ADD COLUMN lease_holder TEXT;
+ALTER TABLE watchlist_state ADD COLUMN lease_until TEXT COLLATE "C";
+ALTER TABLE deliveries ADD COLUMN lease_holder TEXT;
+ALTER TABLE deliveries ADD COLUMN lease_until TEXT COLLATE "C";
+CREATE TABLE hosts (
+    host          TEXT PRIMARY KEY,
+    next_start_at TEXT COLLATE "C" NOT NULL,
+    blocked_until TEXT COLLATE "C",
+    block_status  BIGINT,
+    block_asked   BIGINT NOT NULL DEFAULT 0,
+    block_reason  TEXT
+);
+CREATE TABLE host_slots (
+    host   TEXT NOT NULL,
+    slot   BIGINT NOT NULL,
+    holder TEXT,
+    until  TEXT COLLATE "C",
+    PRIMARY KEY (host, slot)
+);
 "#;
 
 #[cfg(test)]

@@ -268,6 +268,27 @@ pub enum Tx<'a> {
 }
 
 impl Tx<'_> {
+    /// Which engine this transaction runs on, for the few statements that differ
+    /// ([`Tx::skip_locked`]).
+    #[must_use]
+    pub fn backend(&self) -> super::schema::Backend {
+        match self {
+            Tx::Sqlite(_) => super::schema::Backend::Sqlite,
+            Tx::Postgres(_) => super::schema::Backend::Postgres,
+        }
+    }
+
+    /// `FOR UPDATE SKIP LOCKED` on PostgreSQL, where claims race between instances (a row
+    /// another instance is claiming is passed over, not waited for); nothing on SQLite,
+    /// whose one writer at a time makes every claim exclusive already.
+    #[must_use]
+    pub fn skip_locked(&self) -> &'static str {
+        match self {
+            Tx::Sqlite(_) => "",
+            Tx::Postgres(_) => " FOR UPDATE SKIP LOCKED",
+        }
+    }
+
     /// Runs a statement; returns the number of rows it changed.
     ///
     /// # Errors

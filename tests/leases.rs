@@ -1,0 +1,389 @@
+//! Issue 17: the claims that let several instances share one database, on both backends. A
+//! claim is exclusive until released or expired; a dead instance's claims pass to another;
+//! a source is scanned once per due time; the cluster's politeness holds per host.
+
+mod support;
+
+use chrono::{DateTime, Duration, Utc};
+use newswatch::model::{DigestRecord, InstanceId, SourceName, WatchlistName};
+use newswatch::store::{HostBlock, HostRules, HostTurn, Instance, SourceDue, Store};
+
+fn name<T: std::str::FromStr>(s: &str) -> T
+where
+    T::Err: std::fmt::Debug,
+{
+    s.parse().unwrap()
+}
+
+fn id(n: u32) -> InstanceId {
+    InstanceId::new("test", n, n)
+}
+
+async fn register(store: &Store, n: u32, now: DateTime<Utc>) -> InstanceId {
+    let me = Instance {
+        id: id(n),
+        host: "test".into(),
+        pid: n,
+        started_at: now,
+        seen_at: now,
+    };
+    store.register_instance(&me).await.unwrap();
+    me.id
+}
+
+fn secs(n: i64) -> Duration {
+    Duration::seconds(n)
+}
+
+#[tokio::test]
+async fn a_due_source_is_one_instance_s_until_released_or_expired() {
+    for (_dir, store) in support::backends().await {
+        let t0 = Utc::now();
+        let (a, b) = (register(&store, 1, t0).await, register(&store, 2, t0).await);
+        let due: Vec<SourceDue> = ["s1", "s2", "s3"]
+            .iter()
+            .map(|n| SourceDue {
+                name: name(n),
+                at: t0,
+            })
+            .collect();
+        store.sync_sources(&due, t0, t0 - secs(60)).await.unwrap();
+
+        let got_a = store
+            .claim_due_sources(&a, t0, t0 + secs(60), 2)
+            .await
+            .unwrap();
+        assert_eq!(got_a.len(), 2, "{got_a:?}");
+        let got_b = store
+            .claim_due_sources(&b, t0, t0 + secs(60), 10)
+            .await
+            .unwrap();
+        assert_eq!(got_b.len(), 1, "only the one A left: {got_b:?}");
+        assert!(!got_a.contains(&got_b[0]));
+        assert!(store
+            .claim_due_sources(&b, t0, t0 + secs(60), 10)
+            .await
+            .unwrap()
+            .is_empty());
+
+        // A finishes one: due again in 15 minutes, not before.
+        let done = &got_a[0];
+        assert!(store.finish_source(done, &a, t0 + secs(900)).await.unwrap());
+        assert!(store
+            .claim_due_sources(&b, t0 + secs(30), t0 + secs(90), 10)
+            .await
+            .unwrap()
+            .is_empty());
+        // A dies holding the other: its lease expires and B takes it over.
+        let taken = store
+            .claim_due_sources(&b, t0 + secs(61), t0 + secs(120), 10)
+            .await
+            .unwrap();
+        // (B's own lease, not renewed in this test, has passed too.)
+        assert!(taken.contains(&got_a[1]), "{taken:?}");
+        // A, back from the dead, cannot finish what is no longer its.
+        assert!(!store
+            .finish_source(&got_a[1], &a, t0 + secs(900))
+            .await
+            .unwrap());
+        // The next wake-up is B's lease end or the finished source's next time.
+        let wake = store.next_source_wake().await.unwrap().unwrap();
+        assert!(wake <= t0 + secs(900));
+        // At its next time, the finished source is due once more.
+        let again = store
+            .claim_due_sources(&b, t0 + secs(901), t0 + secs(960), 10)
+            .await
+            .unwrap();
+        assert!(again.contains(done), "{again:?}");
+    }
+}
+
+#[tokio::test]
+async fn syncing_the_config_keeps_due_times_and_drops_removed_sources() {
+    for (_dir, store) in support::backends().await {
+        let t0 = Utc::now();
+        let a = register(&store, 1, t0).await;
+        let sync = |names: &[&str], at: DateTime<Utc>| -> Vec<SourceDue> {
+            names
+                .iter()
+                .map(|n| SourceDue { name: name(n), at })
+                .collect()
+        };
+        store
+            .sync_sources(&sync(&["kept", "gone"], t0), t0, t0 - secs(60))
+            .await
+            .unwrap();
+        // A second instance syncs a minute later with a later time: the earlier stays due.
+        store
+            .sync_sources(
+                &sync(&["kept"], t0 + secs(600)),
+                t0 + secs(30),
+                t0 - secs(30),
+            )
+            .await
+            .unwrap();
+        let got = store
+            .claim_due_sources(&a, t0 + secs(31), t0 + secs(90), 10)
+            .await
+            .unwrap();
+        assert_eq!(
+            got,
+            [name::<SourceName>("kept")],
+            "the removed source is never claimed"
+        );
+        assert!(store
+            .finish_source(&got[0], &a, t0 + secs(300))
+            .await
+            .unwrap());
+        // Everyone was down past its time: a restart takes the next tick, not a catch-up.
+        store
+            .sync_sources(
+                &sync(&["kept"], t0 + secs(7200)),
+                t0 + secs(3600),
+                t0 + secs(3540),
+            )
+            .await
+            .unwrap();
+        assert!(store
+            .claim_due_sources(&a, t0 + secs(3601), t0 + secs(3700), 10)
+            .await
+            .unwrap()
+            .is_empty());
+        assert_eq!(
+            store
+                .claim_due_sources(&a, t0 + secs(7200), t0 + secs(7300), 10)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_digest_tick_and_a_delivery_are_each_claimed_once() {
+    for (_dir, store) in support::backends().await {
+        let t0 = Utc::now();
+        let (a, b) = (register(&store, 1, t0).await, register(&store, 2, t0).await);
+        let w: WatchlistName = name("niger");
+        let tick = t0;
+        assert!(store
+            .claim_digest(&w, &a, t0, t0 + secs(60), Some(tick))
+            .await
+            .unwrap());
+        assert!(!store
+            .claim_digest(&w, &b, t0, t0 + secs(60), Some(tick))
+            .await
+            .unwrap());
+        store.release_digest(&w, &a).await.unwrap();
+        assert!(
+            !store
+                .claim_digest(&w, &b, t0, t0 + secs(60), Some(tick))
+                .await
+                .unwrap(),
+            "that tick is composed"
+        );
+        assert!(store
+            .claim_digest(&w, &b, t0, t0 + secs(60), Some(tick + secs(3600)))
+            .await
+            .unwrap());
+        // Immediate digests claim without a tick: exclusive while held, then free.
+        store.release_digest(&w, &b).await.unwrap();
+        assert!(store
+            .claim_digest(&w, &a, t0, t0 + secs(60), None)
+            .await
+            .unwrap());
+        assert!(!store
+            .claim_digest(&w, &b, t0, t0 + secs(60), None)
+            .await
+            .unwrap());
+        assert!(store
+            .claim_digest(&w, &b, t0 + secs(61), t0 + secs(120), None)
+            .await
+            .unwrap());
+
+        let digest = DigestRecord {
+            watchlist: w.clone(),
+            message_id: "<m@x>".into(),
+            subject: "s".into(),
+            message: b"m".to_vec(),
+            article_ids: Vec::new(),
+            recipients: vec!["a@example.org".into()],
+            health_seen: None,
+        };
+        store.record_digest(&digest, t0).await.unwrap();
+        let d = store.due_deliveries(None).await.unwrap().remove(0);
+        assert!(store
+            .claim_delivery(&d, &a, t0, t0 + secs(60))
+            .await
+            .unwrap());
+        assert!(!store
+            .claim_delivery(&d, &b, t0, t0 + secs(60))
+            .await
+            .unwrap());
+        // A dies after the server accepted, before marking it sent: B sends it again later,
+        // with the same Message-ID (SPEC), once A's claim has passed.
+        assert!(store
+            .claim_delivery(&d, &b, t0 + secs(61), t0 + secs(120))
+            .await
+            .unwrap());
+        store
+            .mark_delivered(&d, "250 ok", t0 + secs(62))
+            .await
+            .unwrap();
+        assert!(!store
+            .claim_delivery(&d, &a, t0 + secs(200), t0 + secs(260))
+            .await
+            .unwrap());
+        let leases = store.leases().await.unwrap();
+        assert!(leases.iter().all(|l| l.kind != "delivery"), "{leases:?}");
+    }
+}
+
+#[tokio::test]
+async fn forgetting_an_instance_frees_what_it_held() {
+    for (_dir, store) in support::backends().await {
+        let t0 = Utc::now();
+        let (a, b) = (register(&store, 1, t0).await, register(&store, 2, t0).await);
+        let due = [SourceDue {
+            name: name("s"),
+            at: t0,
+        }];
+        store.sync_sources(&due, t0, t0 - secs(60)).await.unwrap();
+        assert_eq!(
+            store
+                .claim_due_sources(&a, t0, t0 + secs(60), 1)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        assert_eq!(store.leases().await.unwrap().len(), 1);
+        store.forget_instance(&a).await.unwrap();
+        assert_eq!(
+            store
+                .claim_due_sources(&b, t0, t0 + secs(60), 1)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        let ids: Vec<InstanceId> = store
+            .instances()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|i| i.id)
+            .collect();
+        assert_eq!(ids, [b.clone()]);
+        // A heartbeat renews what b holds.
+        store
+            .heartbeat(&b, t0 + secs(30), t0 + secs(90))
+            .await
+            .unwrap();
+        let l = store.leases().await.unwrap();
+        assert_eq!(l[0].until.timestamp(), (t0 + secs(90)).timestamp());
+    }
+}
+
+#[tokio::test]
+async fn the_cluster_keeps_a_host_s_concurrency_delay_and_blocks() {
+    for (_dir, store) in support::backends().await {
+        let t0 = Utc::now();
+        let (a, b) = (register(&store, 1, t0).await, register(&store, 2, t0).await);
+        let rules = HostRules {
+            concurrency: 1,
+            delay: Duration::milliseconds(500),
+        };
+        let turn = store
+            .reserve_host("h:80", &a, rules, t0, t0 + secs(30))
+            .await
+            .unwrap();
+        let HostTurn::Go { slot, start_at } = turn else {
+            panic!("{turn:?}")
+        };
+        assert_eq!(start_at.timestamp_millis(), t0.timestamp_millis());
+        assert_eq!(
+            store
+                .reserve_host("h:80", &b, rules, t0, t0 + secs(30))
+                .await
+                .unwrap(),
+            HostTurn::Busy,
+            "one request in flight for the whole cluster"
+        );
+        store.release_host("h:80", slot, &a).await.unwrap();
+        let turn = store
+            .reserve_host("h:80", &b, rules, t0, t0 + secs(30))
+            .await
+            .unwrap();
+        let HostTurn::Go { start_at, slot } = turn else {
+            panic!("{turn:?}")
+        };
+        assert_eq!(
+            start_at.timestamp_millis(),
+            (t0 + Duration::milliseconds(500)).timestamp_millis(),
+            "starts a delay apart"
+        );
+        store.release_host("h:80", slot, &b).await.unwrap();
+        // Two slots: both instances at once.
+        let two = HostRules {
+            concurrency: 2,
+            delay: Duration::zero(),
+        };
+        assert!(matches!(
+            store
+                .reserve_host("g:80", &a, two, t0, t0 + secs(30))
+                .await
+                .unwrap(),
+            HostTurn::Go { .. }
+        ));
+        assert!(matches!(
+            store
+                .reserve_host("g:80", &b, two, t0, t0 + secs(30))
+                .await
+                .unwrap(),
+            HostTurn::Go { .. }
+        ));
+        assert_eq!(
+            store
+                .reserve_host("g:80", &b, two, t0, t0 + secs(30))
+                .await
+                .unwrap(),
+            HostTurn::Busy
+        );
+        // A slot of a dead instance is free again after its lease.
+        assert!(matches!(
+            store
+                .reserve_host("g:80", &b, two, t0 + secs(31), t0 + secs(60))
+                .await
+                .unwrap(),
+            HostTurn::Go { .. }
+        ));
+        // A Retry-After seen by one instance holds for all.
+        let block = HostBlock {
+            until: t0 + secs(120),
+            status: Some(429),
+            asked: true,
+            reason: "429 Too Many Requests".into(),
+        };
+        store.block_host("h:80", &block).await.unwrap();
+        match store
+            .reserve_host("h:80", &a, rules, t0 + secs(60), t0 + secs(90))
+            .await
+            .unwrap()
+        {
+            HostTurn::Blocked(b) => {
+                assert_eq!(b.status, Some(429));
+                assert!(b.asked);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            store
+                .reserve_host("h:80", &a, rules, t0 + secs(121), t0 + secs(150))
+                .await
+                .unwrap(),
+            HostTurn::Go { .. }
+        ));
+    }
+}
