@@ -14,7 +14,7 @@ use crate::config::{MailConfig, Watchlist};
 use crate::digest::build::build_digest;
 use crate::digest::render::{render_digest, Rendered};
 use crate::mail::{compose, new_message_id, Headers, Transport};
-use crate::model::{DeliveryFailure, DigestRecord, WatchlistName};
+use crate::model::{DeliveryFailure, DigestRecord, InstanceId, WatchlistName};
 use crate::schedule;
 use crate::store::{Store, StoreError};
 
@@ -101,12 +101,32 @@ async fn prepare(
     Ok(Some((preview, record)))
 }
 
-/// Composes and records the digest of a watchlist if it has pending matches. Returns the
-/// number of articles it holds (0: nothing to send).
+/// Composes and records the digest of a watchlist if it has pending matches, once claimed
+/// (for the cron `tick`, if it is one): an instance that finds the claim taken, or the tick
+/// composed already, leaves it. Returns the number of articles it holds (0: nothing sent).
 ///
 /// # Errors
 /// Database failure.
 pub async fn compose_digest(
+    store: &Store,
+    cx: DigestContext<'_>,
+    now: DateTime<Utc>,
+    claimant: Claimant<'_>,
+    tick: Option<DateTime<Utc>>,
+) -> Result<usize, StoreError> {
+    let name = &cx.watchlist.name;
+    if !store
+        .claim_digest(name, claimant.me, now, claimant.until(now), tick)
+        .await?
+    {
+        return Ok(0);
+    }
+    let composed = compose_claimed(store, cx, now).await;
+    store.release_digest(name, claimant.me).await?;
+    composed
+}
+
+async fn compose_claimed(
     store: &Store,
     cx: DigestContext<'_>,
     now: DateTime<Utc>,
@@ -145,7 +165,21 @@ pub enum Due {
     All,
 }
 
-/// Hands the due deliveries to the transport and records each outcome.
+/// Who claims a delivery while sending it, and for how long: another instance sharing the
+/// database (or a `digest --send` while the daemon runs) leaves it alone meanwhile.
+#[derive(Debug, Clone, Copy)]
+pub struct Claimant<'a> {
+    pub me: &'a InstanceId,
+    pub lease: std::time::Duration,
+}
+
+impl Claimant<'_> {
+    fn until(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        now + chrono::Duration::from_std(self.lease).unwrap_or(chrono::Duration::minutes(1))
+    }
+}
+
+/// Hands the due deliveries to the transport, each once claimed, and records each outcome.
 ///
 /// # Errors
 /// Database failure.
@@ -153,9 +187,10 @@ pub async fn deliver_due(
     store: &Store,
     mail: &MailConfig,
     transport: &Transport,
-    now: DateTime<Utc>,
     due: Due,
+    claimant: Claimant<'_>,
 ) -> Result<DeliveryReport, StoreError> {
+    let now = Utc::now();
     let deliveries = store
         .due_deliveries(match due {
             Due::All => None,
@@ -164,6 +199,14 @@ pub async fn deliver_due(
         .await?;
     let mut report = DeliveryReport::default();
     for d in deliveries {
+        let now = Utc::now();
+        if !store
+            .claim_delivery(&d, claimant.me, now, claimant.until(now))
+            .await?
+        {
+            // Another instance is sending it (or just sent it).
+            continue;
+        }
         match transport
             .deliver(&mail.from, &d.recipient, &d.message, &d.message_id)
             .await

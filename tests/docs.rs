@@ -41,6 +41,7 @@ fn man_page_mentions_every_subcommand_and_option() {
             "explain",
             "status",
             "test-mail",
+            "backtest",
             "discover",
             "import-opml"
         ],

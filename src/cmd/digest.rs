@@ -26,11 +26,18 @@ pub async fn run(globals: &Globals, names: &[String], send: bool) -> Result<(), 
         mail: &config.mail,
         timezone: config.timezone,
     };
+    // `digest --send` claims what it composes and sends, like a daemon instance, so one
+    // running meanwhile leaves those alone.
+    let me = crate::model::InstanceId::new("digest-send", std::process::id(), rand::random());
+    let claimant = outbox::Claimant {
+        me: &me,
+        lease: std::time::Duration::from_secs(crate::config::DEFAULT_LEASE_SECS),
+    };
     if send {
         let transport = Transport::from_config(&config.mail, &config.outbox_dir())
             .map_err(|e| CmdError::Runtime(e.into()))?;
         for &w in &chosen {
-            let n = outbox::compose_digest(&store, cx(w), now)
+            let n = outbox::compose_digest(&store, cx(w), now, claimant, None)
                 .await
                 .map_err(|e| CmdError::Runtime(e.into()))?;
             let name = &w.name;
@@ -40,7 +47,7 @@ pub async fn run(globals: &Globals, names: &[String], send: bool) -> Result<(), 
                 println!("{name}: digest of {n} article(s) queued");
             }
         }
-        let r = outbox::deliver_due(&store, &config.mail, &transport, now, Due::All)
+        let r = outbox::deliver_due(&store, &config.mail, &transport, Due::All, claimant)
             .await
             .map_err(|e| CmdError::Runtime(e.into()))?;
         println!(

@@ -8,18 +8,23 @@ use chrono::Utc;
 use tokio::sync::mpsc;
 use tracing::error;
 
+use chrono::DateTime;
+
 use crate::config::{Config, DigestSchedule};
 use crate::mail::Transport;
-use crate::model::WatchlistName;
-use crate::outbox::{self, DigestContext, Due};
+use crate::model::{InstanceId, WatchlistName};
+use crate::outbox::{self, Claimant, DigestContext, Due};
 use crate::store::Store;
 
 /// The mail task never sleeps longer than this, so clock jumps are noticed.
 const MAX_SLEEP: Duration = Duration::from_secs(60);
 
+/// A digest to compose: the watchlist, and for a cron digest the tick it is for.
+pub(super) type DigestJob = (WatchlistName, Option<DateTime<Utc>>);
+
 enum Job {
     /// Compose (and send) the digests of these watchlists.
-    Compose(Vec<WatchlistName>),
+    Compose(Vec<DigestJob>),
     /// A new config (and its transport) after a reload.
     Reconfigure(Arc<Config>, Transport),
     Stop,
@@ -33,14 +38,30 @@ pub(super) struct MailTask {
 
 impl MailTask {
     /// Starts the task; it first retries every undelivered message (SPEC: at start-up).
-    pub fn start(cfg: Arc<Config>, store: Arc<Store>, transport: Transport) -> MailTask {
+    /// `me` claims each digest and delivery for `lease` while it works on it.
+    pub fn start(
+        cfg: Arc<Config>,
+        store: Arc<Store>,
+        transport: Transport,
+        me: InstanceId,
+        lease: Duration,
+    ) -> MailTask {
         let (tx, rx) = mpsc::unbounded_channel();
-        let task = tokio::spawn(mail_loop(cfg, store, transport, rx));
+        let task = tokio::spawn(mail_loop(
+            Mailer {
+                cfg,
+                store,
+                transport,
+                me,
+                lease,
+            },
+            rx,
+        ));
         MailTask { tx, task }
     }
 
-    /// Compose and send the digests of `names` (nothing happens for those with nothing new).
-    pub fn compose(&self, names: Vec<WatchlistName>) {
+    /// Compose and send these digests (nothing happens for those with nothing new).
+    pub fn compose(&self, names: Vec<DigestJob>) {
         if !names.is_empty() {
             let _ = self.tx.send(Job::Compose(names));
         }
@@ -73,43 +94,76 @@ pub(super) fn immediate_watchlists(cfg: &Config) -> Vec<WatchlistName> {
         .collect()
 }
 
-async fn mail_loop(
-    mut cfg: Arc<Config>,
+/// What the mail task works with.
+struct Mailer {
+    cfg: Arc<Config>,
     store: Arc<Store>,
-    mut transport: Transport,
-    mut rx: mpsc::UnboundedReceiver<Job>,
-) {
-    deliver(&cfg, &store, &transport, Due::All).await;
+    transport: Transport,
+    me: InstanceId,
+    lease: Duration,
+}
+
+impl Mailer {
+    fn claimant(&self) -> Claimant<'_> {
+        Claimant {
+            me: &self.me,
+            lease: self.lease,
+        }
+    }
+
+    async fn compose(&self, jobs: Vec<DigestJob>) {
+        for (name, tick) in jobs {
+            let Some(watchlist) = self.cfg.watchlists.get(&name) else {
+                continue;
+            };
+            let cx = DigestContext {
+                watchlist,
+                mail: &self.cfg.mail,
+                timezone: self.cfg.timezone,
+            };
+            if let Err(e) =
+                outbox::compose_digest(&self.store, cx, Utc::now(), self.claimant(), tick).await
+            {
+                error!(watchlist = %name, error = %e, "cannot record digest");
+            }
+        }
+    }
+
+    async fn deliver(&self, due: Due) {
+        let r = outbox::deliver_due(
+            &self.store,
+            &self.cfg.mail,
+            &self.transport,
+            due,
+            self.claimant(),
+        )
+        .await;
+        if let Err(e) = r {
+            error!(error = %e, "delivery round failed");
+        }
+    }
+}
+
+async fn mail_loop(mut m: Mailer, mut rx: mpsc::UnboundedReceiver<Job>) {
+    m.deliver(Due::All).await;
     loop {
-        let next = store.next_delivery_at().await.ok().flatten();
+        let next = m.store.next_delivery_at().await.ok().flatten();
         let sleep = next.map_or(MAX_SLEEP, |t| {
             (t - Utc::now()).to_std().unwrap_or_default().min(MAX_SLEEP)
         });
         tokio::select! {
             job = rx.recv() => match job {
-                Some(Job::Compose(names)) => {
-                    for name in names {
-                        let Some(watchlist) = cfg.watchlists.get(&name) else { continue };
-                        let cx = DigestContext { watchlist, mail: &cfg.mail, timezone: cfg.timezone };
-                        if let Err(e) = outbox::compose_digest(&store, cx, Utc::now()).await {
-                            error!(watchlist = %name, error = %e, "cannot record digest");
-                        }
-                    }
-                    deliver(&cfg, &store, &transport, Due::Now).await;
+                Some(Job::Compose(jobs)) => {
+                    m.compose(jobs).await;
+                    m.deliver(Due::Now).await;
                 }
                 Some(Job::Reconfigure(c, t)) => {
-                    cfg = c;
-                    transport = t;
+                    m.cfg = c;
+                    m.transport = t;
                 }
                 Some(Job::Stop) | None => return,
             },
-            () = tokio::time::sleep(sleep) => deliver(&cfg, &store, &transport, Due::Now).await,
+            () = tokio::time::sleep(sleep) => m.deliver(Due::Now).await,
         }
-    }
-}
-
-async fn deliver(cfg: &Config, store: &Store, transport: &Transport, due: Due) {
-    if let Err(e) = outbox::deliver_due(store, &cfg.mail, transport, Utc::now(), due).await {
-        error!(error = %e, "delivery round failed");
     }
 }

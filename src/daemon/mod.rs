@@ -10,6 +10,7 @@
 //! [`watch_config`] is one more sender, turning an edit of the config file into a reload.
 
 mod control;
+mod instance;
 mod mail;
 mod plan;
 pub mod retention;
@@ -31,14 +32,22 @@ use crate::mail::{MailError, Transport};
 use crate::store::{Store, StoreError};
 use crate::systemd;
 use control::Watchdog;
+use instance::Presence;
 use mail::MailTask;
-use plan::Plan;
+use plan::DigestPlan;
 use scans::{Finished, Scans};
 
 /// In-flight work gets this long to finish after SIGTERM (systemd waits 10 s).
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(8);
 /// Never sleep longer than this, so clock jumps are noticed.
 const MAX_SLEEP: Duration = Duration::from_secs(60);
+/// With several instances on one database, look at it at least this often: another
+/// instance's claims end and its scans change when sources are due.
+const SHARED_POLL: Duration = Duration::from_secs(5);
+/// While the database is unreachable, try it again this often.
+const DB_RETRY: Duration = Duration::from_secs(5);
+/// Scans one instance runs at once at most (each holds a source's lease and its fetches).
+pub const MAX_SCANS: usize = 64;
 
 /// What the outside world can ask of a running daemon.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,9 +75,12 @@ struct Daemon {
     store: Arc<Store>,
     fetcher: Fetcher,
     mail: MailTask,
-    plan: Plan,
+    digests: DigestPlan,
     scans: Scans,
+    presence: Presence,
     watchdog: Watchdog,
+    /// When the database says to look again for due sources.
+    source_wake: Option<DateTime<Utc>>,
     /// The latest `[retention]`, for the retention task.
     retention: tokio::sync::watch::Sender<crate::config::Retention>,
     pruner: tokio::task::JoinHandle<()>,
@@ -87,11 +99,14 @@ pub async fn run(
     let mut d = Daemon::start(config, store).await?;
     loop {
         let now = Utc::now();
-        d.start_due_scans(now);
+        d.start_due_scans(now).await;
         d.queue_due_digests(now);
-        let wake = d.watchdog.wake_by(d.next_wake());
+        let wake = d.presence.wake_by(d.watchdog.wake_by(d.next_wake()));
         tokio::select! {
-            () = tokio::time::sleep_until(wake) => d.watchdog.ping_if_due(&d.store).await,
+            () = tokio::time::sleep_until(wake) => {
+                d.presence.beat_if_due(&d.store).await;
+                d.watchdog.ping_if_due(&d.store).await;
+            }
             Some(done) = d.scans.next_finished(), if !d.scans.is_empty() => d.finish_scan(done).await,
             msg = control.recv() => match msg {
                 Some(Control::Reload) => d.reload(&loader).await?,
@@ -104,21 +119,36 @@ pub async fn run(
 }
 
 impl Daemon {
-    /// The mail task (which retries undelivered digests at once), the plan, READY=1.
+    /// This instance registered, the sources recorded, the mail task (which retries
+    /// undelivered digests at once), READY=1.
     async fn start(cfg: Arc<Config>, store: Arc<Store>) -> Result<Daemon, DaemonError> {
+        let lease = cfg
+            .database
+            .as_ref()
+            .map_or(instance::LOCAL_LEASE, |db| db.lease);
+        let presence = Presence::start(&store, lease).await?;
         let fetcher = Fetcher::new(cfg.http.clone())?;
         let transport = Transport::from_config(&cfg.mail, &cfg.outbox_dir())?;
-        let mail = MailTask::start(cfg.clone(), store.clone(), transport);
+        plan::sync_sources(&cfg, &store, Utc::now()).await?;
+        let mail = MailTask::start(
+            cfg.clone(),
+            store.clone(),
+            transport,
+            presence.id().clone(),
+            lease,
+        );
         // Matches recorded before a crash but not yet digested go out now for "immediate"
         // watchlists; cron watchlists keep them for their next digest.
-        mail.compose(mail::immediate_watchlists(&cfg));
-        let plan = Plan::new(&cfg, &store, Utc::now()).await?;
+        mail.compose(immediate_jobs(mail::immediate_watchlists(&cfg)));
+        let digests = DigestPlan::new(&cfg, Utc::now());
         let (retention, settings) = tokio::sync::watch::channel(cfg.retention);
         let pruner = tokio::spawn(retention::run(store.clone(), settings));
         systemd::ready(&control::status_line(&cfg, &store).await);
         info!(
             sources = cfg.sources.len(),
             watchlists = cfg.watchlists.len(),
+            instance = %presence.id(),
+            database = %store.describe(),
             "newswatch running"
         );
         Ok(Daemon {
@@ -126,16 +156,32 @@ impl Daemon {
             store,
             fetcher,
             mail,
-            plan,
+            digests,
             scans: Scans::default(),
+            presence,
             watchdog: Watchdog::from_env(),
+            source_wake: None,
             retention,
             pruner,
         })
     }
 
-    fn start_due_scans(&mut self, now: DateTime<Utc>) {
-        for name in self.plan.take_due_sources(now) {
+    /// Claims the sources due now (as many as there is room for) and starts their scans.
+    async fn start_due_scans(&mut self, now: DateTime<Utc>) {
+        if self.source_wake.is_some_and(|w| w > now) && self.presence.db_ok() {
+            return;
+        }
+        let room = MAX_SCANS.saturating_sub(self.scans.len());
+        let until = self.presence.lease_until(now);
+        let claimed = if room == 0 {
+            Ok(Vec::new())
+        } else {
+            self.store
+                .claim_due_sources(self.presence.id(), now, until, room)
+                .await
+        };
+        self.presence.note(&claimed);
+        for name in claimed.unwrap_or_default() {
             if self.scans.is_running(&name) {
                 continue;
             }
@@ -146,21 +192,40 @@ impl Daemon {
                 self.fetcher.clone(),
             );
         }
+        let wake = self.store.next_source_wake().await;
+        self.presence.note(&wake);
+        self.source_wake = match wake {
+            Ok(w) => w,
+            Err(_) => Some(now + chrono::Duration::from_std(DB_RETRY).unwrap_or_default()),
+        };
     }
 
     fn queue_due_digests(&mut self, now: DateTime<Utc>) {
-        let due = self.plan.take_due_digests(&self.cfg, now);
+        let due = self
+            .digests
+            .take_due(&self.cfg, now)
+            .into_iter()
+            .map(|(name, tick)| (name, Some(tick)))
+            .collect();
         self.mail.compose(due);
     }
 
     fn next_wake(&self) -> Instant {
-        let wait = self.plan.earliest().map_or(MAX_SLEEP, |t| {
-            (t - Utc::now()).to_std().unwrap_or_default().min(MAX_SLEEP)
-        });
+        let mut wait = MAX_SLEEP;
+        if self.store.is_shared() {
+            wait = wait.min(SHARED_POLL);
+        }
+        let until = |t: DateTime<Utc>| (t - Utc::now()).to_std().unwrap_or_default();
+        if let Some(t) = self.source_wake {
+            wait = wait.min(until(t));
+        }
+        if let Some(t) = self.digests.earliest() {
+            wait = wait.min(until(t));
+        }
         Instant::now() + wait
     }
 
-    /// A scan ended: immediate digests for what it found, and the source's next time.
+    /// A scan ended: immediate digests for what it found, the source due next and released.
     async fn finish_scan(&mut self, done: Finished) {
         if let Some(report) = done.report {
             let new = report.watchlists_with_new();
@@ -168,17 +233,26 @@ impl Daemon {
                 .into_iter()
                 .filter(|w| new.contains(w))
                 .collect();
-            self.mail.compose(immediate);
+            self.mail.compose(immediate_jobs(immediate));
         }
         if let Some(source) = self.cfg.source(done.source.as_str()) {
-            let at = Plan::next_source_fire(&self.cfg, &self.store, source, Utc::now()).await;
-            self.plan.sources.insert(done.source, at);
+            let next = plan::next_source_due(&self.cfg, &self.store, source, Utc::now()).await;
+            let finished = self
+                .store
+                .finish_source(&done.source, self.presence.id(), next)
+                .await;
+            self.presence.note(&finished);
+            if matches!(finished, Ok(false)) {
+                tracing::warn!(source = %done.source, "the scan outlasted its claim; another instance may have scanned the source too (each match is still recorded once)");
+            }
+            // Its next time may be the earliest.
+            self.source_wake = Some(Utc::now());
         }
         systemd::status(&control::status_line(&self.cfg, &self.store).await);
     }
 
-    /// Swaps in a valid new config (new plan; running scans keep theirs); keeps the old one
-    /// and logs every error otherwise.
+    /// Swaps in a valid new config (sources recorded again; running scans keep theirs);
+    /// keeps the old one and logs every error otherwise.
     async fn reload(&mut self, loader: &Loader) -> Result<(), DaemonError> {
         systemd::reloading();
         match control::reload(&self.cfg, loader) {
@@ -187,12 +261,9 @@ impl Daemon {
                 self.fetcher = new.fetcher;
                 self.mail.reconfigure(self.cfg.clone(), new.transport);
                 let _ = self.retention.send(self.cfg.retention);
-                self.plan = Plan::new(&self.cfg, &self.store, Utc::now()).await?;
-                for name in self.scans.running() {
-                    self.plan
-                        .sources
-                        .insert(name.clone(), DateTime::<Utc>::MAX_UTC);
-                }
+                plan::sync_sources(&self.cfg, &self.store, Utc::now()).await?;
+                self.digests = DigestPlan::new(&self.cfg, Utc::now());
+                self.source_wake = None;
                 info!(
                     sources = self.cfg.sources.len(),
                     watchlists = self.cfg.watchlists.len(),
@@ -220,6 +291,12 @@ impl Daemon {
         let stop_mail = tokio::spawn(async move { mail.stop(deadline).await });
         self.scans.drain(deadline).await;
         let _ = stop_mail.await;
+        self.presence.leave(&self.store).await;
         info!("stopped");
     }
+}
+
+/// Composing immediate digests: no tick.
+fn immediate_jobs(names: Vec<crate::model::WatchlistName>) -> Vec<mail::DigestJob> {
+    names.into_iter().map(|n| (n, None)).collect()
 }

@@ -38,10 +38,6 @@ impl Scans {
         self.running.contains(name)
     }
 
-    pub fn running(&self) -> impl Iterator<Item = &SourceName> {
-        self.running.iter()
-    }
-
     pub fn len(&self) -> usize {
         self.set.len()
     }
