@@ -27,8 +27,15 @@ pub struct PageMeta {
     pub lang: Option<String>,
     /// `<link rel=canonical>`, absolute.
     pub canonical: Option<Url>,
-    /// The page calls itself an article (`og:type` or JSON-LD `@type`).
+    /// The page says it is an article: `og:type` article, a JSON-LD article `@type`,
+    /// an `<article>` holding the page's `<h1>`, or an `<h1>` and a published time.
     pub says_article: bool,
+    /// The page's own summary (`og:description`, `twitter:description`,
+    /// `<meta name=description>`, JSON-LD `description`), plain text.
+    pub description: Option<String>,
+    /// The page's title or `<h1>` says it is an error page ("Page not found", "404",
+    /// "Cette page n'existe pas", …), whatever else it claims.
+    pub not_found: bool,
 }
 
 static BASE: LazyLock<Matcher> = LazyLock::new(|| {
@@ -105,6 +112,8 @@ struct Tags<'a> {
     times: Vec<NodeRef<'a>>,
     h1: Vec<NodeRef<'a>>,
     title: Vec<NodeRef<'a>>,
+    /// Some `<h1>` sits inside an `<article>`.
+    h1_in_article: bool,
 }
 
 impl<'a> Tags<'a> {
@@ -126,7 +135,12 @@ impl<'a> Tags<'a> {
                 }
                 "link" if has("rel") && has("href") => tags.links.push(node),
                 "time" if has("datetime") => tags.times.push(node),
-                "h1" => tags.h1.push(node),
+                "h1" => {
+                    tags.h1_in_article |= node
+                        .ancestors_it(None)
+                        .any(|a| a.node_name().is_some_and(|n| &*n == "article"));
+                    tags.h1.push(node);
+                }
                 "title" => tags.title.push(node),
                 "base" if tags.base.is_none() => tags.base = el.attr("href").map(String::from),
                 "html" if tags.html_lang.is_none() => {
@@ -182,7 +196,38 @@ pub fn read_meta(doc: &Document, url: Option<&Url>) -> PageMeta {
                 .and_then(|v| str_field(v, "inLanguage"))
                 .and_then(|l| primary_subtag(&l))
         });
-    let says_article = ld.is_some() || metas.get("og:type").is_some_and(|t| t == "article");
+    let first_h1 = first_text(&tags.h1);
+    let dated = ld
+        .as_ref()
+        .and_then(|v| str_field(v, "datePublished"))
+        .and_then(|s| parse_date(&s))
+        .or_else(|| {
+            DATE_META
+                .iter()
+                .find_map(|k| metas.get(*k).and_then(|s| parse_date(s)))
+        })
+        .is_some()
+        || time_beside_h1(&tags);
+    let says_article = ld.is_some()
+        || metas
+            .get("og:type")
+            .is_some_and(|t| t.eq_ignore_ascii_case("article"))
+        || tags.h1_in_article
+        || (first_h1.is_some() && dated);
+    let description = ["og:description", "twitter:description", "description"]
+        .iter()
+        .find_map(|k| metas.get(*k).cloned())
+        .or_else(|| ld.as_ref().and_then(|v| str_field(v, "description")))
+        .map(|d| text::html_fragment_text(&d))
+        .filter(|d| !d.is_empty());
+    let not_found = [
+        first_text(&tags.title),
+        first_h1,
+        metas.get("og:title").cloned(),
+    ]
+    .iter()
+    .flatten()
+    .any(|t| says_not_found(t));
     PageMeta {
         canonical: canonical_link(&tags.links, base.as_ref()),
         base,
@@ -190,7 +235,66 @@ pub fn read_meta(doc: &Document, url: Option<&Url>) -> PageMeta {
         published,
         lang,
         says_article,
+        description,
+        not_found,
     }
+}
+
+/// What error pages say in their title, lower case (English, French, Arabic, and
+/// the other languages of the sites newswatch is pointed at).
+const NOT_FOUND_PHRASES: &[&str] = &[
+    "page not found",
+    "page cannot be found",
+    "page could not be found",
+    "page does not exist",
+    "page doesn't exist",
+    "page doesn’t exist",
+    "page no longer exists",
+    "not found (404)",
+    "error 404",
+    "404 error",
+    "404 not found",
+    "page introuvable",
+    "page non trouvée",
+    "cette page n'existe pas",
+    "cette page n’existe pas",
+    "la page demandée n'existe pas",
+    "la page demandée n’existe pas",
+    "erreur 404",
+    "seite nicht gefunden",
+    "página no encontrada",
+    "pagina non trovata",
+    "الصفحة غير موجودة",
+    "الصفحة المطلوبة غير موجودة",
+    "لم يتم العثور على الصفحة",
+    "الصفحة التي تبحث عنها غير موجودة",
+    "خطأ 404",
+];
+
+/// A title that says the page is an error page: it holds one of
+/// [`NOT_FOUND_PHRASES`], or it is short and holds the word `404`.
+fn says_not_found(title: &str) -> bool {
+    let lower = title.to_lowercase();
+    if NOT_FOUND_PHRASES.iter().any(|p| lower.contains(p)) {
+        return true;
+    }
+    let words: Vec<&str> = lower
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    words.len() <= 6 && words.contains(&"404")
+}
+
+/// A `<time datetime>` in the same block as the first `<h1>` (their parents or
+/// grandparents meet): the headline's own date, not a teaser's on a listing page.
+fn time_beside_h1(tags: &Tags<'_>) -> bool {
+    let Some(h1) = tags.h1.first() else {
+        return false;
+    };
+    let near: Vec<_> = h1.ancestors_it(Some(2)).map(|a| a.id).collect();
+    tags.times
+        .iter()
+        .any(|t| t.ancestors_it(Some(2)).any(|a| near.contains(&a.id)))
 }
 
 /// `name`/`property`/`itemprop`/`http-equiv` (lower-case) → first `content`.
@@ -531,5 +635,25 @@ mod tests {
             Some("https://example.org/news/1")
         );
         assert!(m.published.is_some() && m.says_article);
+    }
+
+    #[test]
+    fn error_pages_say_so() {
+        for t in [
+            "Page not found | Le Journal",
+            "404",
+            "Erreur 404 - Cette page n'existe pas",
+            "الصفحة غير موجودة - الجزيرة نت",
+            "Oops! 404 — Example News",
+        ] {
+            assert!(says_not_found(t), "{t}");
+        }
+        for t in [
+            "Body of missing hiker not found after a week of searching",
+            "US troops to leave Niger | Al Jazeera",
+            "Flight 404 lands safely after engine scare over the Atlantic Ocean",
+        ] {
+            assert!(!says_not_found(t), "{t}");
+        }
     }
 }

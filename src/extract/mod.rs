@@ -20,7 +20,9 @@
 pub mod charset;
 
 mod article;
+mod content;
 mod feed;
+mod furniture;
 mod links;
 mod meta;
 mod page;
@@ -205,16 +207,43 @@ fn read_article(
     meta: meta::PageMeta,
     content: Option<&Selector>,
 ) -> Result<Article, ExtractError> {
-    let body = page::extract_body(doc, meta.base.as_ref(), content)?;
+    if meta.not_found {
+        return Err(ExtractError::NoArticle);
+    }
+    let (body, confidence) = match content {
+        Some(sel) => (page::selected_body(&doc, sel)?, BodyConfidence::Sure),
+        None => choose_body(doc, &meta)?,
+    };
     Ok(Article {
         url: meta.canonical,
         title: meta.title,
         published: meta.published,
         lang: meta.lang.or_else(|| meta::detect_lang(&body)),
         text: body,
-        description: None,
-        confidence: BodyConfidence::Sure,
+        description: meta.description,
+        confidence,
     })
+}
+
+/// The readability port's body when it is an article on its own account;
+/// else, on a page that says it is an article, our own body when it holds a
+/// sentence (a brief), marked [`BodyConfidence::Unsure`]; else no article.
+fn choose_body(
+    doc: Document,
+    meta: &meta::PageMeta,
+) -> Result<(String, BodyConfidence), ExtractError> {
+    // Ours first: the port rewrites the tree.
+    let own = content::extract(&doc);
+    let readable = page::readability_body(doc, meta.base.as_ref());
+    if let Some(r) = readable.filter(page::Readable::is_article) {
+        return Ok((r.text, BodyConfidence::Sure));
+    }
+    match own {
+        Some(own) if meta.says_article && own.has_sentence => {
+            Ok((own.text, BodyConfidence::Unsure))
+        }
+        _ => Err(ExtractError::NoArticle),
+    }
 }
 
 /// Any document, classified automatically (for `newswatch extract`): a feed,
