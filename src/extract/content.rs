@@ -9,8 +9,9 @@
 //!    word), else an `<article>`, else `<main>` / `role="main"` / a `content` or
 //!    `main` class or id, else `<body>`; of several of a kind, the one with the most
 //!    text, and a kind is passed over when its best holds less than
-//!    [`MIN_ROOT_SHARE`] of the text the best container of any kind holds. Nothing
-//!    inside furniture (`furniture`) is a candidate.
+//!    [`MIN_ROOT_SHARE`] of the text the best container of any kind holds, or less
+//!    than [`MIN_PAGE_SHARE`] of the page's text. Nothing inside furniture
+//!    (`furniture`) is a candidate, unless that furniture holds most of the page.
 //! 2. **Inside it**, furniture is left out unless it holds more than
 //!    [`FURNITURE_MAX_SHARE`] of the container's text (then the class named the
 //!    article, not a box in it); so is every block whose text is mostly link text
@@ -31,11 +32,15 @@ pub const FURNITURE_MAX_SHARE: f64 = 0.5;
 /// of the text of the best candidate of any kind.
 pub const MIN_ROOT_SHARE: f64 = 0.3;
 
+/// A container kind is passed over when its best candidate holds less than this share
+/// of the text of the whole page outside links and furniture.
+pub const MIN_PAGE_SHARE: f64 = 0.2;
+
 /// A block whose link text is at least this share of its text is a link block.
 const LINK_BLOCK_SHARE: f64 = 0.7;
 
 /// The body our own rules find.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Body {
     /// Plain text, paragraphs separated by blank lines.
     pub text: String,
@@ -57,33 +62,25 @@ struct Size {
 
 /// Container kinds, best first.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
-enum Kind {
+enum Container {
+    /// Marked as the article body (`itemprop`, class or id).
     Marked,
+    /// An `<article>`.
     Article,
+    /// `<main>`, `role="main"`, a `content`/`main` class or id.
     Main,
+    /// Nothing better: `<body>`.
+    Body,
 }
+
+use Container as Kind;
 
 /// The article body of `doc` by our own rules (module docs); `None` when the page
 /// has no text outside its furniture.
 #[must_use]
 pub fn extract(doc: &Document) -> Option<Body> {
-    let root = content_root(doc)?;
-    let sizes = measure(root);
-    let total = sizes.get(&root.id).copied().unwrap_or_default();
-    if total.chars == 0 {
-        return None;
-    }
-    let skip = |n: &NodeRef<'_>| {
-        let size = sizes.get(&n.id).copied().unwrap_or_default();
-        if furniture::is_furniture(n) {
-            #[allow(clippy::cast_precision_loss, reason = "ratio of text lengths")]
-            let share = size.chars as f64 / total.chars as f64;
-            return share <= FURNITURE_MAX_SHARE;
-        }
-        is_link_block(n, size)
-    };
-    let mut out = text::node_text_without(root, &skip);
-    drop_trailing_headings(root, &skip, &mut out);
+    let (root, _) = content_root(doc)?;
+    let out = text_less_furniture(root, Prune::Full);
     if out.is_empty() {
         return None;
     }
@@ -92,6 +89,41 @@ pub fn extract(doc: &Document) -> Option<Body> {
         text: out,
         has_sentence,
     })
+}
+
+/// How much of a body [`text_less_furniture`] leaves out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prune {
+    /// Furniture, captions and link blocks: our own body.
+    Full,
+    /// Furniture but captions, and no link blocks: the body the readability port
+    /// chose, which has already dropped the link lists it judged boilerplate and keeps
+    /// captions and link-only lines (`page`).
+    Light,
+}
+
+/// The text of `root` less its furniture and link blocks (module docs, steps 2 and 3).
+#[must_use]
+pub fn text_less_furniture(root: NodeRef<'_>, prune: Prune) -> String {
+    let sizes = measure(root);
+    let total = sizes.get(&root.id).copied().unwrap_or_default();
+    if total.chars == 0 {
+        return String::new();
+    }
+    let skip = |n: &NodeRef<'_>| {
+        let size = sizes.get(&n.id).copied().unwrap_or_default();
+        let captions = match prune {
+            Prune::Full => furniture::Captions::Drop,
+            Prune::Light => furniture::Captions::Keep,
+        };
+        if furniture::is_furniture_but(n, captions) {
+            return !holds_most(Some(size), total);
+        }
+        prune == Prune::Full && is_link_block(n, size)
+    };
+    let mut out = text::node_text_without(root, &skip);
+    drop_trailing_headings(root, &skip, &mut out);
+    out
 }
 
 /// A paragraph long enough to be prose (see [`SENTENCE_WORDS`]).
@@ -165,17 +197,19 @@ fn drop_trailing_headings(
 }
 
 /// The element holding the article (module docs, step 1).
-fn content_root(doc: &Document) -> Option<NodeRef<'_>> {
+fn content_root(doc: &Document) -> Option<(NodeRef<'_>, Container)> {
     let body = doc.tree.body()?;
+    let sizes = measure(body);
+    let page = sizes.get(&body.id).copied().unwrap_or_default();
+    let furniture = |n: &NodeRef<'_>| {
+        furniture::is_furniture(n) && !holds_most(sizes.get(&n.id).copied(), page)
+    };
     let mut found: Vec<(Kind, NodeRef<'_>)> = Vec::new();
     let mut stack = vec![body.id];
     let tree = &doc.tree;
     while let Some(id) = stack.pop() {
         let node = NodeRef::new(id, tree);
-        if !node.is_element() {
-            continue;
-        }
-        if id != body.id && furniture::is_furniture(&node) {
+        if !node.is_element() || (id != body.id && furniture(&node)) {
             continue;
         }
         if let Some(kind) = container_kind(&node) {
@@ -185,10 +219,10 @@ fn content_root(doc: &Document) -> Option<NodeRef<'_>> {
         }
         stack.extend(tree.child_ids_of_it(&id, true));
     }
-    let sized: Vec<(Kind, usize, NodeRef<'_>)> = found
-        .into_iter()
-        .map(|(k, n)| (k, visible_chars(n), n))
-        .collect();
+    let weigh = |n: NodeRef<'_>| visible_chars(n, &furniture);
+    let page_weight = weigh(body);
+    let sized: Vec<(Kind, usize, NodeRef<'_>)> =
+        found.into_iter().map(|(k, n)| (k, weigh(n), n)).collect();
     let most = sized.iter().map(|(_, c, _)| *c).max().unwrap_or(0);
     for kind in [Kind::Marked, Kind::Article, Kind::Main] {
         let best = sized
@@ -197,13 +231,24 @@ fn content_root(doc: &Document) -> Option<NodeRef<'_>> {
             .max_by_key(|(_, c, _)| *c);
         if let Some((_, chars, node)) = best {
             #[allow(clippy::cast_precision_loss, reason = "ratio of text lengths")]
-            let share = *chars as f64 / most.max(1) as f64;
-            if *chars > 0 && share >= MIN_ROOT_SHARE {
-                return Some(*node);
+            let (share, of_page) = (
+                *chars as f64 / most.max(1) as f64,
+                *chars as f64 / page_weight.max(1) as f64,
+            );
+            if *chars > 0 && share >= MIN_ROOT_SHARE && of_page >= MIN_PAGE_SHARE {
+                return Some((*node, kind));
             }
         }
     }
-    Some(body)
+    Some((body, Container::Body))
+}
+
+/// An element's text is more than [`FURNITURE_MAX_SHARE`] of `of`'s.
+fn holds_most(size: Option<Size>, of: Size) -> bool {
+    let chars = size.unwrap_or_default().chars;
+    #[allow(clippy::cast_precision_loss, reason = "ratio of text lengths")]
+    let share = chars as f64 / of.chars.max(1) as f64;
+    share > FURNITURE_MAX_SHARE
 }
 
 /// Article words and body words whose pairing in a class or id marks the body.
@@ -261,7 +306,7 @@ fn container_kind(node: &NodeRef<'_>) -> Option<Kind> {
 
 /// Non-space characters of `node`'s text outside links and furniture (a quick measure
 /// for choosing the container).
-fn visible_chars(node: NodeRef<'_>) -> usize {
+fn visible_chars(node: NodeRef<'_>, furniture: &dyn Fn(&NodeRef<'_>) -> bool) -> usize {
     let tree = node.tree;
     let mut count = 0;
     let mut stack = vec![node.id];
@@ -272,13 +317,13 @@ fn visible_chars(node: NodeRef<'_>) -> usize {
                 count += contents.chars().filter(|c| !c.is_whitespace()).count();
                 false
             }
-            NodeData::Element(e) => {
-                !matches!(&*e.name.local, "a" | "script" | "style" | "noscript")
-                    && (id == node.id || !furniture::is_furniture(&n))
-            }
+            NodeData::Element(e) => !matches!(
+                &*e.name.local,
+                "a" | "script" | "style" | "noscript" | "template"
+            ),
             _ => false,
         });
-        if descend {
+        if descend && (id == node.id || !furniture(&n)) {
             stack.extend(tree.child_ids_of_it(&id, false));
         }
     }

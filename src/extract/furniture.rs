@@ -126,12 +126,31 @@ const PREFIXES: &[&str] = &[
     "comments",
 ];
 
+/// Class and id words of captions and photo credits.
+const CAPTION_WORDS: &[&str] = &["caption", "credit", "credits", "copyright"];
+
+/// What counts as furniture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Captions {
+    /// Captions and photo credits are furniture (our own body).
+    Drop,
+    /// They are not (the body the readability port chose keeps them on purpose).
+    Keep,
+}
+
 /// True when `node` is an element of page furniture (module docs).
 pub fn is_furniture(node: &NodeRef<'_>) -> bool {
+    is_furniture_but(node, Captions::Drop)
+}
+
+/// True when `node` is an element of page furniture, captions and photo credits
+/// (`figcaption`, a `caption` or `credit` class or id) counted as `captions` says.
+pub fn is_furniture_but(node: &NodeRef<'_>, captions: Captions) -> bool {
     let Some(el) = node.element_ref() else {
         return false;
     };
-    if TAGS.contains(&&*el.name.local) {
+    let tag = &*el.name.local;
+    if TAGS.contains(&tag) && !(captions == Captions::Keep && tag == "figcaption") {
         return true;
     }
     let (mut role, mut class, mut id, mut hidden) = (None, None, None, false);
@@ -155,8 +174,16 @@ pub fn is_furniture(node: &NodeRef<'_>) -> bool {
     }) {
         return true;
     }
-    class.as_deref().is_some_and(names_furniture) || id.as_deref().is_some_and(names_furniture)
+    let names = |v: &str| names_furniture_but(v, captions);
+    class.as_deref().is_some_and(names)
+        || id
+            .as_deref()
+            .is_some_and(|id| words(id).count() <= MAX_ID_WORDS && names(id))
 }
+
+/// An id of more words than this is a slug made from a heading
+/// (`sharing-with-a-single-developer`), not the name of a box.
+const MAX_ID_WORDS: usize = 3;
 
 /// A `style` that hides the element.
 fn style_hides(style: &str) -> bool {
@@ -169,8 +196,18 @@ fn style_hides(style: &str) -> bool {
 }
 
 /// True when one word of a `class` or `id` value names furniture.
-pub fn names_furniture(value: &str) -> bool {
-    words(value).any(|w| WORDS.contains(&w.as_str()) || PREFIXES.iter().any(|p| w.starts_with(p)))
+#[cfg(test)]
+fn names_furniture(value: &str) -> bool {
+    names_furniture_but(value, Captions::Drop)
+}
+
+fn names_furniture_but(value: &str, captions: Captions) -> bool {
+    words(value).any(|w| {
+        if captions == Captions::Keep && CAPTION_WORDS.contains(&w.as_str()) {
+            return false;
+        }
+        WORDS.contains(&w.as_str()) || PREFIXES.iter().any(|p| w.starts_with(p))
+    })
 }
 
 /// The lower-case words of a class or id value: split at spaces, `-`, `_`, `:`, `.`, digits

@@ -499,7 +499,71 @@ pub fn detect_lang(text: &str) -> Option<String> {
     (latin >= 20).then(|| latin_lang(text).to_string())
 }
 
+/// The writing system a language is written in, for the languages whose script
+/// [`detect_lang`] can tell; `None` for any other.
+fn script_of(lang: &str) -> Option<&'static str> {
+    Some(match lang {
+        "ar" | "fa" | "ur" | "ps" | "ku" | "sd" | "ug" => "arabic",
+        "he" | "yi" => "hebrew",
+        "ru" | "uk" | "bg" | "sr" | "mk" | "be" | "kk" | "ky" | "mn" | "tg" => "cyrillic",
+        "ja" => "japanese",
+        "ko" => "hangul",
+        "zh" => "han",
+        "en" | "fr" | "es" | "de" | "pt" | "it" | "nl" | "pl" | "cs" | "sk" | "sv" | "da"
+        | "no" | "nb" | "fi" | "ro" | "hu" | "tr" | "id" | "ca" | "hr" | "sl" => "latin",
+        _ => return None,
+    })
+}
+
+/// The language of an article: the one its text is plainly written in when that
+/// disagrees with the page's declaration, else the declared one, else the detected one.
+///
+/// The text disagrees when it is in another script than the declared language's
+/// (an Arabic article on a page declared `en`), or, between the Latin-script languages
+/// [`detect_lang`] knows, when the detected language's function words are at least
+/// [`LANG_MARGIN`] times as frequent as the declared one's, and at least
+/// [`LANG_MIN_HITS`] (a German article declared `en`).
+#[must_use]
+pub fn article_lang(declared: Option<String>, text: &str) -> Option<String> {
+    let detected = detect_lang(text);
+    let (Some(dec), Some(det)) = (declared.as_deref(), detected.as_deref()) else {
+        return declared.or(detected);
+    };
+    if dec == det {
+        return declared;
+    }
+    let (Some(dec_script), Some(det_script)) = (script_of(dec), script_of(det)) else {
+        return declared;
+    };
+    if dec_script != det_script {
+        return detected;
+    }
+    if det_script == "latin" {
+        let scores = latin_scores(text);
+        let hits = |l: &str| scores.iter().find(|(x, _)| *x == l).map(|(_, n)| *n);
+        if let (Some(d), Some(t)) = (hits(dec), hits(det)) {
+            if t >= LANG_MIN_HITS && t >= LANG_MARGIN * d {
+                return detected;
+            }
+        }
+    }
+    declared
+}
+
+/// How many times more frequent the detected language's function words must be.
+pub const LANG_MARGIN: usize = 2;
+
+/// Fewest function-word hits that let the text overrule the declaration.
+pub const LANG_MIN_HITS: usize = 10;
+
 fn latin_lang(text: &str) -> &'static str {
+    let scores = latin_scores(text);
+    let best = (0..scores.len()).max_by_key(|i| scores[*i].1).unwrap_or(0);
+    scores[best].0
+}
+
+/// Function-word hits per Latin-script language.
+fn latin_scores(text: &str) -> [(&'static str, usize); 6] {
     const WORDS: &[(&str, &[&str])] = &[
         (
             "en",
@@ -538,15 +602,17 @@ fn latin_lang(text: &str) -> &'static str {
             ],
         ),
     ];
-    let mut scores = [0usize; 6];
+    let mut scores = [("", 0usize); 6];
+    for (slot, (lang, _)) in scores.iter_mut().zip(WORDS) {
+        slot.0 = lang;
+    }
     for w in text.split(|c: char| !c.is_alphabetic()).take(3000) {
         let w = w.to_lowercase();
         for (i, (_, list)) in WORDS.iter().enumerate() {
-            scores[i] += usize::from(list.contains(&w.as_str()));
+            scores[i].1 += usize::from(list.contains(&w.as_str()));
         }
     }
-    let best = (0..WORDS.len()).max_by_key(|i| scores[*i]).unwrap_or(0);
-    WORDS[best].0
+    scores
 }
 
 #[cfg(test)]
@@ -616,6 +682,27 @@ mod tests {
             Some("en")
         );
         assert_eq!(detect_lang("12 34"), None);
+    }
+
+    #[test]
+    fn text_language_wins_when_it_plainly_disagrees() {
+        let de = "Die Bundesregierung hat am Freitag beschlossen, dass die Truppen nicht \
+            vor dem Ende des Jahres abgezogen werden. Der Minister sagte, die Lage sei mit \
+            den Partnern abgestimmt und die Soldaten würden auf den Abzug vorbereitet. Die \
+            Opposition kritisierte den Beschluss, der von der Mehrheit getragen wird.";
+        assert_eq!(article_lang(Some("en".into()), de).as_deref(), Some("de"));
+        assert_eq!(article_lang(Some("de".into()), de).as_deref(), Some("de"));
+        assert_eq!(article_lang(None, de).as_deref(), Some("de"));
+        let ar = "أعلنت وزارة الدفاع الأمريكية عن انسحاب القوات من النيجر";
+        assert_eq!(article_lang(Some("en".into()), ar).as_deref(), Some("ar"));
+        // Persian is written in Arabic script: the declaration stands.
+        assert_eq!(article_lang(Some("fa".into()), ar).as_deref(), Some("fa"));
+        // Polish is not a language the detector knows: the declaration stands.
+        assert_eq!(article_lang(Some("pl".into()), de).as_deref(), Some("pl"));
+        // A few English words in a French text do not overrule its declaration.
+        let fr = "Le retrait des troupes du Niger est une décision qui pèse dans la région, \
+            selon le ministre, the end.";
+        assert_eq!(article_lang(Some("fr".into()), fr).as_deref(), Some("fr"));
     }
 
     #[test]

@@ -20,6 +20,7 @@
 pub mod charset;
 
 mod article;
+mod choose;
 mod content;
 mod feed;
 mod furniture;
@@ -218,16 +219,14 @@ fn read_article(
         url: meta.canonical,
         title: meta.title,
         published: meta.published,
-        lang: meta.lang.or_else(|| meta::detect_lang(&body)),
+        lang: meta::article_lang(meta.lang, &body),
         text: body,
         description: meta.description,
         confidence,
     })
 }
 
-/// The readability port's body when it is an article on its own account;
-/// else, on a page that says it is an article, our own body when it holds a
-/// sentence (a brief), marked [`BodyConfidence::Unsure`]; else no article.
+/// Our own body and the readability port's, weighed (`choose`).
 fn choose_body(
     doc: Document,
     meta: &meta::PageMeta,
@@ -235,15 +234,10 @@ fn choose_body(
     // Ours first: the port rewrites the tree.
     let own = content::extract(&doc);
     let readable = page::readability_body(doc, meta.base.as_ref());
-    if let Some(r) = readable.filter(page::Readable::is_article) {
-        return Ok((r.text, BodyConfidence::Sure));
-    }
-    match own {
-        Some(own) if meta.says_article && own.has_sentence => {
-            Ok((own.text, BodyConfidence::Unsure))
-        }
-        _ => Err(ExtractError::NoArticle),
-    }
+    let claims = choose::Claims {
+        says_article: meta.says_article,
+    };
+    choose::choose(own, readable, claims).ok_or(ExtractError::NoArticle)
 }
 
 /// Any document, classified automatically (for `newswatch extract`): a feed,

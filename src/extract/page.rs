@@ -11,7 +11,7 @@
 use dom_query::{Document, NodeData, NodeId, NodeRef, Selection};
 use url::Url;
 
-use super::{text, ExtractError, Selector};
+use super::{content, text, ExtractError, Selector};
 
 /// Fewer characters of body text than this is not an article (a teaser, an
 /// error page, a cookie wall). Short wire stories are still ~300 characters.
@@ -85,17 +85,23 @@ pub fn readability_body(doc: Document, base: Option<&Url>) -> Option<Readable> {
         .map(Url::as_str);
     // No `max_elements_to_parse`: `tree_shape` has just counted the elements
     // against the same limit, and the port would walk the whole tree again.
-    let cfg = dom_smoothie::Config::default();
+    // Classes are kept so that furniture inside the chosen body can be told by them.
+    let cfg = dom_smoothie::Config {
+        keep_classes: true,
+        ..dom_smoothie::Config::default()
+    };
     let mut readability = dom_smoothie::Readability::with_document(doc, url, Some(cfg)).ok()?;
     readability.parse().ok()?;
     // `parse` leaves the cleaned article in the document; reading it there
     // spares serializing it to HTML and parsing that again.
     let root = readability.doc.select_single(ARTICLE_ROOT);
     let root = *root.nodes().first()?;
-    let text = text::node_text(root);
+    // The port keeps share boxes, newsletter forms and "related" lists inside the body
+    // it chose; our furniture rules leave them out (but its captions, see `Prune`).
+    let text = content::text_less_furniture(root, content::Prune::Light);
     let chars = text.chars().filter(|c| !c.is_whitespace()).count();
     Some(Readable {
-        link_density: link_density(root, chars),
+        link_density: link_density(root),
         text,
         chars,
     })
@@ -123,17 +129,18 @@ fn tree_shape(root: NodeRef<'_>) -> (usize, usize) {
 }
 
 /// Share of non-space characters that sit inside `<a>` elements.
-fn link_density(root: NodeRef<'_>, total_chars: usize) -> f64 {
-    if total_chars == 0 {
-        return 1.0;
-    }
+fn link_density(root: NodeRef<'_>) -> f64 {
     let tree = root.tree;
-    let mut linked = 0usize;
+    let (mut linked, mut total) = (0usize, 0usize);
     let mut stack = vec![(root.id, false)];
     while let Some((id, in_link)) = stack.pop() {
         let descend = tree.query_node_or(&id, None, |n| match &n.data {
-            NodeData::Text { contents } if in_link => {
-                linked += contents.chars().filter(|c| !c.is_whitespace()).count();
+            NodeData::Text { contents } => {
+                let chars = contents.chars().filter(|c| !c.is_whitespace()).count();
+                total += chars;
+                if in_link {
+                    linked += chars;
+                }
                 None
             }
             NodeData::Element(e) => Some(in_link || &*e.name.local == "a"),
@@ -144,8 +151,11 @@ fn link_density(root: NodeRef<'_>, total_chars: usize) -> f64 {
             stack.extend(tree.child_ids_of_it(&id, false).map(|c| (c, in_link)));
         }
     }
+    if total == 0 {
+        return 1.0;
+    }
     #[allow(clippy::cast_precision_loss, reason = "ratio of text lengths")]
-    let density = linked as f64 / total_chars as f64;
+    let density = linked as f64 / total as f64;
     density
 }
 
