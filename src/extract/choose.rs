@@ -7,10 +7,13 @@
 //! 1. When the port's body is an article on its own account (long enough, not a link
 //!    list), it is kept, unless ours is more than [`MUCH_LONGER`] times as long: then
 //!    the port chose a box (a teaser, a form, a bio), not the article, and ours is kept.
-//! 2. When the port found no article, ours on a page that says it is an article and
-//!    holds a sentence (a brief): [`BodyConfidence::Unsure`]. Else there is none.
-//! 3. Whatever was chosen loses its photo-credit lines ([`is_credit_line`]): captions
-//!    the readability port keeps on purpose, but that name a photographer or agency.
+//! 2. When the port found no article, ours, marked [`BodyConfidence::Unsure`], on a
+//!    page that says it is an article and when ours holds a sentence (a brief), or on
+//!    any page when ours stands alone ([`MIN_ALONE_CHARS`] characters in two
+//!    sentences or more: the port failed, not the page). Else there is none.
+//! 3. Whatever was chosen loses its photo-credit lines ([`is_credit_line`]: captions
+//!    the readability port keeps on purpose, but that name a photographer or agency)
+//!    and its advertising labels ([`is_ad_label`]).
 
 use super::content::Body;
 use super::page::Readable;
@@ -40,9 +43,10 @@ pub fn choose(
         (Some(own), None) if claims.says_article && own.has_sentence => {
             (own.text, BodyConfidence::Unsure)
         }
+        (Some(own), None) if stands_alone(&own.text) => (own.text, BodyConfidence::Unsure),
         _ => return None,
     };
-    let text = drop_credit_lines(&text);
+    let text = drop_credit_and_ad_lines(&text);
     (!text.is_empty()).then_some((text, confidence))
 }
 
@@ -118,16 +122,58 @@ pub fn is_credit_line(p: &str) -> bool {
 /// Longest paragraph that [`is_credit_line`] may call a credit.
 pub const CREDIT_MAX_WORDS: usize = 30;
 
-/// `text` without its credit lines (rule 4).
-fn drop_credit_lines(text: &str) -> String {
-    if !text.split("\n\n").any(is_credit_line) {
+/// `text` without its credit lines and advertising labels (rule 3).
+fn drop_credit_and_ad_lines(text: &str) -> String {
+    let drop = |p: &str| is_credit_line(p) || is_ad_label(p);
+    if !text.split("\n\n").any(drop) {
         return text.to_string();
     }
     text.split("\n\n")
-        .filter(|p| !is_credit_line(p))
+        .filter(|p| !drop(p))
         .collect::<Vec<_>>()
         .join("\n\n")
 }
+
+/// Words that alone on a line label an advertisement (lower case).
+const AD_LABELS: &[&str] = &[
+    "anzeige",
+    "werbung",
+    "reklama",
+    "reklame",
+    "advertisement",
+    "advertising",
+    "sponsored",
+    "publicidad",
+    "publicité",
+    "pubblicità",
+    "anuncio",
+    "إعلان",
+];
+
+/// A paragraph that is only an advertising label (`- Anzeige -`, `Advertisement`).
+#[must_use]
+pub fn is_ad_label(p: &str) -> bool {
+    let word: String = p
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect();
+    AD_LABELS.contains(&word.as_str())
+}
+
+/// Our own body is an article on its own account when the port found none: at least
+/// [`MIN_ALONE_CHARS`] characters in at least two sentences.
+fn stands_alone(text: &str) -> bool {
+    chars(text) >= MIN_ALONE_CHARS
+        && text
+            .split("\n\n")
+            .filter(|p| super::content::is_sentence(p))
+            .count()
+            >= 2
+}
+
+/// See [`stands_alone`].
+pub const MIN_ALONE_CHARS: usize = 500;
 
 /// Our own body as a [`Body`], for tests.
 #[cfg(test)]
@@ -224,6 +270,10 @@ mod tests {
         ] {
             assert!(is_credit_line(credit), "{credit}");
         }
+        assert!(is_ad_label("- Anzeige -") && is_ad_label("Advertisement"));
+        assert!(!is_ad_label(
+            "Advertisement revenue fell by a third in the quarter."
+        ));
         for prose in [
             "Photographers were kept away from the scene by the police.",
             "Quellen zufolge sollen die Truppen bis Ende des Jahres abziehen, sagte ein Sprecher.",

@@ -96,9 +96,9 @@ pub fn extract(doc: &Document) -> Option<Body> {
 pub enum Prune {
     /// Furniture, captions and link blocks: our own body.
     Full,
-    /// Furniture but captions, and no link blocks: the body the readability port
-    /// chose, which has already dropped the link lists it judged boilerplate and keeps
-    /// captions and link-only lines (`page`).
+    /// Furniture but captions, and of the link blocks only teaser paragraphs: the body
+    /// the readability port chose, which has already dropped the link lists it judged
+    /// boilerplate and keeps captions and short link lines on purpose (`page`).
     Light,
 }
 
@@ -119,7 +119,10 @@ pub fn text_less_furniture(root: NodeRef<'_>, prune: Prune) -> String {
         if furniture::is_furniture_but(n, captions) {
             return !holds_most(Some(size), total);
         }
-        prune == Prune::Full && is_link_block(n, size)
+        match prune {
+            Prune::Full => is_link_block(n, size),
+            Prune::Light => is_teaser_paragraph(n, size),
+        }
     };
     let mut out = text::node_text_without(root, &skip);
     drop_trailing_headings(root, &skip, &mut out);
@@ -132,6 +135,17 @@ pub fn is_sentence(paragraph: &str) -> bool {
     let words = paragraph.split_whitespace().count();
     let chars = paragraph.chars().filter(|c| !c.is_whitespace()).count();
     words >= SENTENCE_WORDS || (words < 3 && chars >= 3 * SENTENCE_WORDS)
+}
+
+/// Link text that makes a linked paragraph a teaser (a headline, not a word or two).
+pub const TEASER_LINK_CHARS: usize = 40;
+
+/// A `<p>` that is mostly one headline-length link (see [`TEASER_LINK_CHARS`]): a
+/// "read more" teaser inside the body the readability port chose.
+fn is_teaser_paragraph(n: &NodeRef<'_>, size: Size) -> bool {
+    size.link_chars >= TEASER_LINK_CHARS
+        && n.node_name().is_some_and(|t| &*t == "p")
+        && is_link_block(n, size)
 }
 
 /// A block (paragraph, list, list item, table, section…) that is mostly links.

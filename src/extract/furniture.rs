@@ -12,8 +12,9 @@
 //! - one word of its `class` or `id` (split at `-`, `_`, spaces and lower-to-upper case
 //!   changes) names furniture: share and social boxes, newsletter and subscription forms,
 //!   cookie and consent banners, comments, related and recommended links, sidebars,
-//!   breadcrumbs, menus and navigation, footers, captions and photo credits, author bios,
-//!   tag lists, advertising and pagination.
+//!   breadcrumbs, menus and navigation, footers, captions and photo credits, bylines and
+//!   author bios, tag lists, advertising and pagination; an `id` counts only when it has
+//!   at most three words (longer ones are slugs made from headings).
 //!
 //! Callers keep the guard that makes a class test safe: a furniture-named element that
 //! holds the article (most of its text) is not dropped (`content::FURNITURE_MAX_SHARE`).
@@ -86,6 +87,9 @@ const WORDS: &[&str] = &[
     "credits",
     "copyright",
     "bio",
+    "author",
+    "authors",
+    "byline",
     "tags",
     "taglist",
     "tagcloud",
