@@ -7,6 +7,7 @@
 //! 1. When the port's body is an article on its own account (long enough, not a link
 //!    list), it is kept, unless ours is more than [`MUCH_LONGER`] times as long: then
 //!    the port chose a box (a teaser, a form, a bio), not the article, and ours is kept.
+//!    The port's body gets back the lead it dropped ([`with_lead`]).
 //! 2. When the port found no article, ours, marked [`BodyConfidence::Unsure`], on a
 //!    page that says it is an article and when ours holds a sentence (a brief), or on
 //!    any page when ours stands alone ([`MIN_ALONE_CHARS`] characters in two
@@ -57,9 +58,31 @@ fn pick(own: &str, read: String) -> String {
     if ratio > MUCH_LONGER {
         own.to_string()
     } else {
-        read
+        with_lead(own, read)
     }
 }
+
+/// The port's body with the lead it left out: the paragraph of ours just before the
+/// first paragraph the two share, when it is prose of [`LEAD_WORDS`] words or more and
+/// the port does not have it (a standfirst in `<header>` or a `lead` box).
+fn with_lead(own: &str, read: String) -> String {
+    let read_paras: std::collections::HashSet<&str> = read.split("\n\n").collect();
+    let own_paras: Vec<&str> = own.split("\n\n").collect();
+    let Some(first) = own_paras.iter().position(|p| read_paras.contains(p)) else {
+        return read;
+    };
+    match first.checked_sub(1).map(|i| own_paras[i]) {
+        Some(lead)
+            if lead.split_whitespace().count() >= LEAD_WORDS && !read_paras.contains(lead) =>
+        {
+            format!("{lead}\n\n{read}")
+        }
+        _ => read,
+    }
+}
+
+/// See [`with_lead`].
+pub const LEAD_WORDS: usize = 20;
 
 fn chars(s: &str) -> usize {
     s.chars().filter(|c| !c.is_whitespace()).count()
@@ -227,6 +250,30 @@ mod tests {
         )
         .expect("an article");
         assert_eq!(text, own);
+    }
+
+    #[test]
+    fn the_lead_the_port_dropped_comes_back() {
+        let lead = "Niger's junta ordered a night curfew in Niamey on Friday after two days of \
+            protests against the cost of living left several people injured in the capital.";
+        let own = format!("Curfew in Niamey\n\n{lead}\n\n{PARA}\n\n{PARA}");
+        let read = format!("{PARA}\n\n{PARA}");
+        let (text, _) = choose(
+            Some(body(&own)),
+            Some(readable(&read)),
+            Claims { says_article: true },
+        )
+        .expect("an article");
+        assert_eq!(text, format!("{lead}\n\n{read}"));
+        // A byline or a short kicker before the shared text is not a lead.
+        let own = format!("By Staff Writer\n\n{PARA}\n\n{PARA}");
+        let (text, _) = choose(
+            Some(body(&own)),
+            Some(readable(&read)),
+            Claims { says_article: true },
+        )
+        .expect("an article");
+        assert_eq!(text, read);
     }
 
     #[test]

@@ -96,9 +96,10 @@ pub fn extract(doc: &Document) -> Option<Body> {
 pub enum Prune {
     /// Furniture, captions and link blocks: our own body.
     Full,
-    /// Furniture but captions, and of the link blocks only teaser paragraphs: the body
-    /// the readability port chose, which has already dropped the link lists it judged
-    /// boilerplate and keeps captions and short link lines on purpose (`page`).
+    /// Furniture but `<figcaption>`, and of the link blocks only teaser paragraphs: the
+    /// body the readability port chose, which has already dropped the link lists it
+    /// judged boilerplate and keeps figure captions and short link lines on purpose
+    /// (`page`).
     Light,
 }
 
@@ -112,11 +113,11 @@ pub fn text_less_furniture(root: NodeRef<'_>, prune: Prune) -> String {
     }
     let skip = |n: &NodeRef<'_>| {
         let size = sizes.get(&n.id).copied().unwrap_or_default();
-        let captions = match prune {
-            Prune::Full => furniture::Captions::Drop,
-            Prune::Light => furniture::Captions::Keep,
+        let figcaptions = match prune {
+            Prune::Full => furniture::Figcaptions::Drop,
+            Prune::Light => furniture::Figcaptions::Keep,
         };
-        if furniture::is_furniture_but(n, captions) {
+        if furniture::is_furniture_but(n, figcaptions) {
             return !holds_most(Some(size), total);
         }
         match prune {

@@ -130,31 +130,29 @@ const PREFIXES: &[&str] = &[
     "comments",
 ];
 
-/// Class and id words of captions and photo credits.
-const CAPTION_WORDS: &[&str] = &["caption", "credit", "credits", "copyright"];
-
-/// What counts as furniture.
+/// Whether `<figcaption>` counts as furniture.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Captions {
-    /// Captions and photo credits are furniture (our own body).
+pub enum Figcaptions {
+    /// It does (our own body).
     Drop,
-    /// They are not (the body the readability port chose keeps them on purpose).
+    /// It does not (the body the readability port chose: it keeps a figure's caption on
+    /// purpose; captions and credits named by class or id are still furniture).
     Keep,
 }
 
 /// True when `node` is an element of page furniture (module docs).
 pub fn is_furniture(node: &NodeRef<'_>) -> bool {
-    is_furniture_but(node, Captions::Drop)
+    is_furniture_but(node, Figcaptions::Drop)
 }
 
-/// True when `node` is an element of page furniture, captions and photo credits
-/// (`figcaption`, a `caption` or `credit` class or id) counted as `captions` says.
-pub fn is_furniture_but(node: &NodeRef<'_>, captions: Captions) -> bool {
+/// True when `node` is an element of page furniture, `<figcaption>` counted as
+/// `figcaptions` says.
+pub fn is_furniture_but(node: &NodeRef<'_>, figcaptions: Figcaptions) -> bool {
     let Some(el) = node.element_ref() else {
         return false;
     };
     let tag = &*el.name.local;
-    if TAGS.contains(&tag) && !(captions == Captions::Keep && tag == "figcaption") {
+    if TAGS.contains(&tag) && !(figcaptions == Figcaptions::Keep && tag == "figcaption") {
         return true;
     }
     let (mut role, mut class, mut id, mut hidden) = (None, None, None, false);
@@ -178,11 +176,10 @@ pub fn is_furniture_but(node: &NodeRef<'_>, captions: Captions) -> bool {
     }) {
         return true;
     }
-    let names = |v: &str| names_furniture_but(v, captions);
-    class.as_deref().is_some_and(names)
+    class.as_deref().is_some_and(names_furniture)
         || id
             .as_deref()
-            .is_some_and(|id| words(id).count() <= MAX_ID_WORDS && names(id))
+            .is_some_and(|id| words(id).count() <= MAX_ID_WORDS && names_furniture(id))
 }
 
 /// An id of more words than this is a slug made from a heading
@@ -200,18 +197,8 @@ fn style_hides(style: &str) -> bool {
 }
 
 /// True when one word of a `class` or `id` value names furniture.
-#[cfg(test)]
 fn names_furniture(value: &str) -> bool {
-    names_furniture_but(value, Captions::Drop)
-}
-
-fn names_furniture_but(value: &str, captions: Captions) -> bool {
-    words(value).any(|w| {
-        if captions == Captions::Keep && CAPTION_WORDS.contains(&w.as_str()) {
-            return false;
-        }
-        WORDS.contains(&w.as_str()) || PREFIXES.iter().any(|p| w.starts_with(p))
-    })
+    words(value).any(|w| WORDS.contains(&w.as_str()) || PREFIXES.iter().any(|p| w.starts_with(p)))
 }
 
 /// The lower-case words of a class or id value: split at spaces, `-`, `_`, `:`, `.`, digits
