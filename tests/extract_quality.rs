@@ -44,7 +44,11 @@ fn issue_18_article_text_leaves_out_the_furniture() {
         "Impressum",
         "\u{AD}",
     ] {
-        assert!(!a.text.contains(left_out), "leaked {left_out:?} in {:?}", a.text);
+        assert!(
+            !a.text.contains(left_out),
+            "leaked {left_out:?} in {:?}",
+            a.text
+        );
     }
 }
 
