@@ -2,12 +2,13 @@
 """Scores newswatch's article extraction on the readability corpus.
 
 Usage:
-  scripts/score_extraction.py [--corpus DIR] [--pred PREDICTED.json] [--all]
+  scripts/score_extraction.py [--corpus DIR] [--pred PREDICTED.json] [--profile P] [--all]
 
 Builds the expected texts from each page's expected.html (tags stripped,
 block elements as paragraphs separated by blank lines, scripts/styles
 dropped), then, unless --pred is given, runs
-`cargo run --release --bin bench_extract -- --json OUT CORPUS` and scores its
+`cargo run --profile P --example bench_extract -- --json OUT CORPUS` (P: release
+unless --profile says otherwise, e.g. `eval`, the fast-build profile) and scores its
 output with ../shared/tools/extraction_score.py. Prints the scorer's lines.
 """
 import html.parser
@@ -73,6 +74,9 @@ def main():
         corpus = args[args.index("--corpus") + 1]
     if "--pred" in args:
         pred = args[args.index("--pred") + 1]
+    profile = "release"
+    if "--profile" in args:
+        profile = args[args.index("--profile") + 1]
     tmp = tempfile.mkdtemp(prefix="score_extraction.")
     expected = {}
     for page in sorted(os.listdir(corpus)):
@@ -85,7 +89,7 @@ def main():
         json.dump(expected, f, ensure_ascii=False)
     if pred is None:
         pred = os.path.join(tmp, "predicted.json")
-        subprocess.run(["cargo", "run", "--quiet", "--release", "--bin", "bench_extract", "--",
+        subprocess.run(["cargo", "run", "--quiet", "--profile", profile, "--example", "bench_extract", "--",
                         "--json", pred, corpus], cwd=ROOT, check=True)
     scorer = os.path.join(SHARED, "tools", "extraction_score.py")
     extra = ["--all"] if "--all" in args else []

@@ -17,7 +17,6 @@ mod hostile;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use hostile::{ok, response, Hostile, Reply, Request};
@@ -348,7 +347,7 @@ async fn a_crash_between_reading_a_page_and_recording_it_loses_nothing() {
     // Second run reads the page and is killed before it records anything.
     let mut child = daemon::Guard(run(Some("after-follow")).spawn().unwrap());
     let lines = daemon::stderr_lines(&mut child.0);
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     loop {
         let line = lines
             .recv_timeout(deadline.saturating_duration_since(std::time::Instant::now()))
@@ -358,7 +357,7 @@ async fn a_crash_between_reading_a_page_and_recording_it_loses_nothing() {
         }
     }
     daemon::signal(&child.0, "KILL");
-    daemon::exits_within(&mut child.0, Duration::from_secs(5));
+    daemon::exits_within(&mut child.0, std::time::Duration::from_secs(5));
     assert_eq!(site.served("/a/1.html"), 2);
 
     // Third run: the page is read again and its match is reported, new.
@@ -396,4 +395,76 @@ fn make_owed_due(db: &Path) {
         )
         .unwrap();
     assert_eq!(n, 1, "one article owed its text");
+}
+
+/// One-line briefs on article pages (Arabic, French, English), behind feed items that say
+/// only "Read more.", are matched on their bodies; a link list and a soft 404 behind others
+/// are not matched on their boilerplate.
+#[tokio::test]
+async fn one_line_briefs_are_matched_on_their_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = Site::start().await;
+    let page = |f: &str| {
+        std::fs::read_to_string(format!("tests/fixtures/pages/{f}")).expect("fixture page")
+    };
+    for f in [
+        "brief-ar.html",
+        "brief-fr.html",
+        "brief-en.html",
+        "link-list.html",
+        "soft-404.html",
+    ] {
+        site.set(
+            &format!("/p/{f}"),
+            vec![ok("text/html; charset=utf-8", page(f))],
+        );
+    }
+    site.feed(&[
+        ("عاجل", "/p/brief-ar.html"),
+        ("Flash", "/p/brief-fr.html"),
+        ("Breaking", "/p/brief-en.html"),
+        ("Africa", "/p/link-list.html"),
+        ("Oops", "/p/soft-404.html"),
+    ]);
+    let text = format!(
+        "state_dir = \"{}\"\n[http]\nper_host_delay_ms = 0\nrespect_robots = false\n\
+         [[source]]\nname = \"wire\"\nurl = \"{}\"\nbackfill = \"all\"\n\
+         [[watchlist]]\nname = \"sahel\"\nkeywords = [\"أغاديز\", \"Niamey\", \"Niger\", \"Sahel\", \"Afrique\"]\nto = [\"a@example.org\"]\n",
+        dir.path().join("state").display(),
+        site.url("/feed.xml")
+    );
+    let cfg = Config::from_text(&dir.path().join("newswatch.toml"), &text).unwrap();
+    let store = Store::open(&cfg.database_path()).unwrap();
+    let r = scan(&cfg, &store, Utc::now()).await;
+    let mut got: Vec<(String, Vec<String>, String)> = r
+        .matches
+        .iter()
+        .map(|m| {
+            (
+                m.url.rsplit('/').next().unwrap().to_owned(),
+                m.terms.clone(),
+                m.text_from
+                    .map(|t| t.as_str().to_owned())
+                    .unwrap_or_default(),
+            )
+        })
+        .collect();
+    got.sort();
+    let names: Vec<&str> = got.iter().map(|g| g.0.as_str()).collect();
+    assert_eq!(
+        names,
+        ["brief-ar.html", "brief-en.html", "brief-fr.html"],
+        "the briefs, and not the listing's or the 404's furniture: {got:?}"
+    );
+    for (page, terms, from) in &got {
+        assert!(
+            from.starts_with("page"),
+            "{page} matched on its page: {from}"
+        );
+        assert!(!terms.is_empty());
+    }
+    assert_eq!(got[0].1, ["أغاديز"]);
+    assert_eq!(got[1].1, ["Niamey", "Niger"]);
+    assert_eq!(got[2].1, ["Niamey"]);
+    assert!(new_pairs(&r).len() == 3);
 }

@@ -27,8 +27,15 @@ pub struct PageMeta {
     pub lang: Option<String>,
     /// `<link rel=canonical>`, absolute.
     pub canonical: Option<Url>,
-    /// The page calls itself an article (`og:type` or JSON-LD `@type`).
+    /// The page says it is an article: `og:type` article, a JSON-LD article `@type`,
+    /// an `<article>` holding the page's `<h1>`, or an `<h1>` and a published time.
     pub says_article: bool,
+    /// The page's own summary (`og:description`, `twitter:description`,
+    /// `<meta name=description>`, JSON-LD `description`), plain text.
+    pub description: Option<String>,
+    /// The page's title or `<h1>` says it is an error page ("Page not found", "404",
+    /// "Cette page n'existe pas", …), whatever else it claims.
+    pub not_found: bool,
 }
 
 static BASE: LazyLock<Matcher> = LazyLock::new(|| {
@@ -105,6 +112,8 @@ struct Tags<'a> {
     times: Vec<NodeRef<'a>>,
     h1: Vec<NodeRef<'a>>,
     title: Vec<NodeRef<'a>>,
+    /// Some `<h1>` sits inside an `<article>`.
+    h1_in_article: bool,
 }
 
 impl<'a> Tags<'a> {
@@ -126,7 +135,12 @@ impl<'a> Tags<'a> {
                 }
                 "link" if has("rel") && has("href") => tags.links.push(node),
                 "time" if has("datetime") => tags.times.push(node),
-                "h1" => tags.h1.push(node),
+                "h1" => {
+                    tags.h1_in_article |= node
+                        .ancestors_it(None)
+                        .any(|a| a.node_name().is_some_and(|n| &*n == "article"));
+                    tags.h1.push(node);
+                }
                 "title" => tags.title.push(node),
                 "base" if tags.base.is_none() => tags.base = el.attr("href").map(String::from),
                 "html" if tags.html_lang.is_none() => {
@@ -182,7 +196,38 @@ pub fn read_meta(doc: &Document, url: Option<&Url>) -> PageMeta {
                 .and_then(|v| str_field(v, "inLanguage"))
                 .and_then(|l| primary_subtag(&l))
         });
-    let says_article = ld.is_some() || metas.get("og:type").is_some_and(|t| t == "article");
+    let first_h1 = first_text(&tags.h1);
+    let dated = ld
+        .as_ref()
+        .and_then(|v| str_field(v, "datePublished"))
+        .and_then(|s| parse_date(&s))
+        .or_else(|| {
+            DATE_META
+                .iter()
+                .find_map(|k| metas.get(*k).and_then(|s| parse_date(s)))
+        })
+        .is_some()
+        || time_beside_h1(&tags);
+    let says_article = ld.is_some()
+        || metas
+            .get("og:type")
+            .is_some_and(|t| t.eq_ignore_ascii_case("article"))
+        || tags.h1_in_article
+        || (first_h1.is_some() && dated);
+    let description = ["og:description", "twitter:description", "description"]
+        .iter()
+        .find_map(|k| metas.get(*k).cloned())
+        .or_else(|| ld.as_ref().and_then(|v| str_field(v, "description")))
+        .map(|d| text::html_fragment_text(&d))
+        .filter(|d| !d.is_empty());
+    let not_found = [
+        first_text(&tags.title),
+        first_h1,
+        metas.get("og:title").cloned(),
+    ]
+    .iter()
+    .flatten()
+    .any(|t| says_not_found(t));
     PageMeta {
         canonical: canonical_link(&tags.links, base.as_ref()),
         base,
@@ -190,7 +235,66 @@ pub fn read_meta(doc: &Document, url: Option<&Url>) -> PageMeta {
         published,
         lang,
         says_article,
+        description,
+        not_found,
     }
+}
+
+/// What error pages say in their title, lower case (English, French, Arabic, and
+/// the other languages of the sites newswatch is pointed at).
+const NOT_FOUND_PHRASES: &[&str] = &[
+    "page not found",
+    "page cannot be found",
+    "page could not be found",
+    "page does not exist",
+    "page doesn't exist",
+    "page doesn’t exist",
+    "page no longer exists",
+    "not found (404)",
+    "error 404",
+    "404 error",
+    "404 not found",
+    "page introuvable",
+    "page non trouvée",
+    "cette page n'existe pas",
+    "cette page n’existe pas",
+    "la page demandée n'existe pas",
+    "la page demandée n’existe pas",
+    "erreur 404",
+    "seite nicht gefunden",
+    "página no encontrada",
+    "pagina non trovata",
+    "الصفحة غير موجودة",
+    "الصفحة المطلوبة غير موجودة",
+    "لم يتم العثور على الصفحة",
+    "الصفحة التي تبحث عنها غير موجودة",
+    "خطأ 404",
+];
+
+/// A title that says the page is an error page: it holds one of
+/// [`NOT_FOUND_PHRASES`], or it is short and holds the word `404`.
+fn says_not_found(title: &str) -> bool {
+    let lower = title.to_lowercase();
+    if NOT_FOUND_PHRASES.iter().any(|p| lower.contains(p)) {
+        return true;
+    }
+    let words: Vec<&str> = lower
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    words.len() <= 6 && words.contains(&"404")
+}
+
+/// A `<time datetime>` in the same block as the first `<h1>` (their parents or
+/// grandparents meet): the headline's own date, not a teaser's on a listing page.
+fn time_beside_h1(tags: &Tags<'_>) -> bool {
+    let Some(h1) = tags.h1.first() else {
+        return false;
+    };
+    let near: Vec<_> = h1.ancestors_it(Some(2)).map(|a| a.id).collect();
+    tags.times
+        .iter()
+        .any(|t| t.ancestors_it(Some(2)).any(|a| near.contains(&a.id)))
 }
 
 /// `name`/`property`/`itemprop`/`http-equiv` (lower-case) → first `content`.
@@ -395,7 +499,71 @@ pub fn detect_lang(text: &str) -> Option<String> {
     (latin >= 20).then(|| latin_lang(text).to_string())
 }
 
+/// The writing system a language is written in, for the languages whose script
+/// [`detect_lang`] can tell; `None` for any other.
+fn script_of(lang: &str) -> Option<&'static str> {
+    Some(match lang {
+        "ar" | "fa" | "ur" | "ps" | "ku" | "sd" | "ug" => "arabic",
+        "he" | "yi" => "hebrew",
+        "ru" | "uk" | "bg" | "sr" | "mk" | "be" | "kk" | "ky" | "mn" | "tg" => "cyrillic",
+        "ja" => "japanese",
+        "ko" => "hangul",
+        "zh" => "han",
+        "en" | "fr" | "es" | "de" | "pt" | "it" | "nl" | "pl" | "cs" | "sk" | "sv" | "da"
+        | "no" | "nb" | "fi" | "ro" | "hu" | "tr" | "id" | "ca" | "hr" | "sl" => "latin",
+        _ => return None,
+    })
+}
+
+/// The language of an article: the one its text is plainly written in when that
+/// disagrees with the page's declaration, else the declared one, else the detected one.
+///
+/// The text disagrees when it is in another script than the declared language's
+/// (an Arabic article on a page declared `en`), or, between the Latin-script languages
+/// [`detect_lang`] knows, when the detected language's function words are at least
+/// [`LANG_MARGIN`] times as frequent as the declared one's, and at least
+/// [`LANG_MIN_HITS`] (a German article declared `en`).
+#[must_use]
+pub fn article_lang(declared: Option<String>, text: &str) -> Option<String> {
+    let detected = detect_lang(text);
+    let (Some(dec), Some(det)) = (declared.as_deref(), detected.as_deref()) else {
+        return declared.or(detected);
+    };
+    if dec == det {
+        return declared;
+    }
+    let (Some(dec_script), Some(det_script)) = (script_of(dec), script_of(det)) else {
+        return declared;
+    };
+    if dec_script != det_script {
+        return detected;
+    }
+    if det_script == "latin" {
+        let scores = latin_scores(text);
+        let hits = |l: &str| scores.iter().find(|(x, _)| *x == l).map(|(_, n)| *n);
+        if let (Some(d), Some(t)) = (hits(dec), hits(det)) {
+            if t >= LANG_MIN_HITS && t >= LANG_MARGIN * d {
+                return detected;
+            }
+        }
+    }
+    declared
+}
+
+/// How many times more frequent the detected language's function words must be.
+pub const LANG_MARGIN: usize = 2;
+
+/// Fewest function-word hits that let the text overrule the declaration.
+pub const LANG_MIN_HITS: usize = 10;
+
 fn latin_lang(text: &str) -> &'static str {
+    let scores = latin_scores(text);
+    let best = (0..scores.len()).max_by_key(|i| scores[*i].1).unwrap_or(0);
+    scores[best].0
+}
+
+/// Function-word hits per Latin-script language.
+fn latin_scores(text: &str) -> [(&'static str, usize); 6] {
     const WORDS: &[(&str, &[&str])] = &[
         (
             "en",
@@ -434,15 +602,17 @@ fn latin_lang(text: &str) -> &'static str {
             ],
         ),
     ];
-    let mut scores = [0usize; 6];
+    let mut scores = [("", 0usize); 6];
+    for (slot, (lang, _)) in scores.iter_mut().zip(WORDS) {
+        slot.0 = lang;
+    }
     for w in text.split(|c: char| !c.is_alphabetic()).take(3000) {
         let w = w.to_lowercase();
         for (i, (_, list)) in WORDS.iter().enumerate() {
-            scores[i] += usize::from(list.contains(&w.as_str()));
+            scores[i].1 += usize::from(list.contains(&w.as_str()));
         }
     }
-    let best = (0..WORDS.len()).max_by_key(|i| scores[*i]).unwrap_or(0);
-    WORDS[best].0
+    scores
 }
 
 #[cfg(test)]
@@ -515,6 +685,27 @@ mod tests {
     }
 
     #[test]
+    fn text_language_wins_when_it_plainly_disagrees() {
+        let de = "Die Bundesregierung hat am Freitag beschlossen, dass die Truppen nicht \
+            vor dem Ende des Jahres abgezogen werden. Der Minister sagte, die Lage sei mit \
+            den Partnern abgestimmt und die Soldaten würden auf den Abzug vorbereitet. Die \
+            Opposition kritisierte den Beschluss, der von der Mehrheit getragen wird.";
+        assert_eq!(article_lang(Some("en".into()), de).as_deref(), Some("de"));
+        assert_eq!(article_lang(Some("de".into()), de).as_deref(), Some("de"));
+        assert_eq!(article_lang(None, de).as_deref(), Some("de"));
+        let ar = "أعلنت وزارة الدفاع الأمريكية عن انسحاب القوات من النيجر";
+        assert_eq!(article_lang(Some("en".into()), ar).as_deref(), Some("ar"));
+        // Persian is written in Arabic script: the declaration stands.
+        assert_eq!(article_lang(Some("fa".into()), ar).as_deref(), Some("fa"));
+        // Polish is not a language the detector knows: the declaration stands.
+        assert_eq!(article_lang(Some("pl".into()), de).as_deref(), Some("pl"));
+        // A few English words in a French text do not overrule its declaration.
+        let fr = "Le retrait des troupes du Niger est une décision qui pèse dans la région, \
+            selon le ministre, the end.";
+        assert_eq!(article_lang(Some("fr".into()), fr).as_deref(), Some("fr"));
+    }
+
+    #[test]
     fn metadata_from_page() {
         let doc = Document::from(
             r#"<html lang="ar-EG"><head><title>x | Site</title>
@@ -531,5 +722,25 @@ mod tests {
             Some("https://example.org/news/1")
         );
         assert!(m.published.is_some() && m.says_article);
+    }
+
+    #[test]
+    fn error_pages_say_so() {
+        for t in [
+            "Page not found | Le Journal",
+            "404",
+            "Erreur 404 - Cette page n'existe pas",
+            "الصفحة غير موجودة - الجزيرة نت",
+            "Oops! 404 — Example News",
+        ] {
+            assert!(says_not_found(t), "{t}");
+        }
+        for t in [
+            "Body of missing hiker not found after a week of searching",
+            "US troops to leave Niger | Al Jazeera",
+            "Flight 404 lands safely after engine scare over the Atlantic Ocean",
+        ] {
+            assert!(!says_not_found(t), "{t}");
+        }
     }
 }

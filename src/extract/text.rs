@@ -3,8 +3,10 @@
 //! Block elements (paragraphs, headings, list items, table cells…) become
 //! paragraphs separated by one blank line; `<br>` is a line break inside a
 //! paragraph; runs of whitespace collapse to one space; scripts, styles and
-//! other non-text elements are dropped. The walk is iterative so a document
-//! nested 100,000 levels deep cannot overflow the stack.
+//! other non-text elements are dropped; soft hyphens (U+00AD) and zero-width
+//! spaces are removed, so a word broken for typesetting reads as one word to
+//! snippets and watch terms. The walk is iterative so a document nested
+//! 100,000 levels deep cannot overflow the stack.
 
 use dom_query::{Document, NodeData, NodeId, NodeRef};
 
@@ -62,6 +64,9 @@ const BLOCKS: &[&str] = &[
     "ul",
 ];
 
+/// Characters that only guide typesetting: soft hyphen, zero-width space, BOM.
+const INVISIBLE: &[char] = &['\u{AD}', '\u{200B}', '\u{FEFF}'];
+
 /// Accumulates text, collapsing whitespace and paragraph breaks as it goes.
 #[derive(Default)]
 struct TextBuilder {
@@ -91,7 +96,12 @@ impl TextBuilder {
             }
             self.pending_break = 0;
             self.pending_space = false;
-            self.out.push_str(word);
+            if word.contains(INVISIBLE) {
+                self.out
+                    .extend(word.chars().filter(|c| !INVISIBLE.contains(c)));
+            } else {
+                self.out.push_str(word);
+            }
         }
     }
 
@@ -107,8 +117,15 @@ impl TextBuilder {
 /// Plain text of a node and its descendants.
 #[must_use]
 pub fn node_text(node: NodeRef<'_>) -> String {
+    node_text_without(node, &|_| false)
+}
+
+/// Plain text of a node and its descendants, leaving out every element (and
+/// its subtree) for which `skip` is true.
+#[must_use]
+pub fn node_text_without(node: NodeRef<'_>, skip: &dyn Fn(&NodeRef<'_>) -> bool) -> String {
     let mut b = TextBuilder::default();
-    append_node(node, &mut b);
+    append_node(node, &mut b, skip);
     b.out
 }
 
@@ -137,7 +154,7 @@ enum Step {
     Block,
 }
 
-fn append_node(root: NodeRef<'_>, b: &mut TextBuilder) {
+fn append_node(root: NodeRef<'_>, b: &mut TextBuilder, skip: &dyn Fn(&NodeRef<'_>) -> bool) {
     let tree = root.tree;
     // (node, leaving): leaving = true marks the end of a block element.
     let mut stack: Vec<(NodeId, bool)> = vec![(root.id, false)];
@@ -167,6 +184,9 @@ fn append_node(root: NodeRef<'_>, b: &mut TextBuilder) {
             NodeData::Document | NodeData::Fragment => Step::Descend,
             _ => Step::Skip,
         });
+        if !matches!(step, Step::Skip) && id != root.id && skip(&NodeRef::new(id, tree)) {
+            continue;
+        }
         match step {
             Step::Skip => continue,
             Step::Block => {
@@ -191,6 +211,15 @@ mod tests {
              <script>var z;</script>",
         );
         assert_eq!(t, "Title\n\nOne bold word.\n\na\n\nb\n\nx\ny");
+    }
+
+    #[test]
+    fn soft_hyphens_and_zero_width_spaces_are_removed() {
+        assert_eq!(
+            html_fragment_text("<p>St. Magda\u{AD}lener Wein\u{200B}kenner</p>"),
+            "St. Magdalener Weinkenner"
+        );
+        assert_eq!(html_fragment_text("Magda&shy;lener"), "Magdalener");
     }
 
     #[test]
