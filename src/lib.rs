@@ -4,6 +4,7 @@
 //! sequenced by [`pipeline`] (one source) and [`daemon`] (time and signals).
 
 pub mod cli;
+pub mod cluster;
 pub mod cmd;
 pub mod config;
 pub mod daemon;

@@ -34,7 +34,7 @@ fn main() -> ExitCode {
     let result: Result<(), CmdError> = runtime.block_on(async {
         match &cli.command {
             Command::Run => cmd::run::run(&globals).await,
-            Command::Check => cmd::check::run(&globals),
+            Command::Check => cmd::check::run(&globals).await,
             Command::Scan {
                 sources,
                 dry_run,

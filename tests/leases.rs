@@ -259,7 +259,7 @@ async fn forgetting_an_instance_frees_what_it_held() {
             1
         );
         assert_eq!(store.leases().await.unwrap().len(), 1);
-        store.forget_instance(&a).await.unwrap();
+        store.forget_instance(&a, t0).await.unwrap();
         assert_eq!(
             store
                 .claim_due_sources(&b, t0, t0 + secs(60), 1)

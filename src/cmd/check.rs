@@ -8,14 +8,56 @@ use chrono::{DateTime, Utc};
 use super::{CmdError, Globals};
 use crate::config::{Config, DigestSchedule, SmtpSecurity, TransportConfig};
 
-pub fn run(globals: &Globals) -> Result<(), CmdError> {
+pub async fn run(globals: &Globals) -> Result<(), CmdError> {
     let config = globals.load_config()?;
     let password = crate::mail::smtp_password().is_some();
     for w in warnings(&config, password) {
         eprintln!("{w}");
     }
     print!("{}", plan(&config, Utc::now()));
+    // The database, looked at without writing: its schema version, or why it cannot be used.
+    let line = match &config.database {
+        Some(db) => {
+            let pw = crate::secrets::database_password();
+            match crate::store::postgres::probe(&db.url, pw.as_deref()).await {
+                Ok(found) => format!("database: postgresql, connected; {}", version_words(found)),
+                Err(e) => {
+                    return Err(CmdError::Runtime(anyhow::anyhow!(
+                        "database: cannot connect: {e}"
+                    )))
+                }
+            }
+        }
+        None => match crate::store::sqlite::probe(&config.database_path()) {
+            Ok(Some(found)) => format!(
+                "database: sqlite {}; {}",
+                config.database_path().display(),
+                version_words(found)
+            ),
+            Ok(None) => format!(
+                "database: sqlite {} (created at the first run)",
+                config.database_path().display()
+            ),
+            Err(e) => format!("database: {e}"),
+        },
+    };
+    println!("{line}");
     Ok(())
+}
+
+fn version_words(found: crate::store::schema::Found) -> String {
+    use crate::store::schema::{Found, SCHEMA_VERSION};
+    match found {
+        Found::Empty => format!("empty (schema version {SCHEMA_VERSION} is made at the first run)"),
+        Found::Version(v) if v == SCHEMA_VERSION => format!("schema version {v}, this build's"),
+        Found::Version(v) if v < SCHEMA_VERSION => {
+            format!("schema version {v}; the first run upgrades it to {SCHEMA_VERSION}")
+        }
+        Found::Version(v) => format!(
+            "schema version {v} is NEWER than this build's {SCHEMA_VERSION}: this build will refuse it"
+        ),
+        Found::Foreign => "not a newswatch database".to_string(),
+    }
 }
 
 /// Valid but unsafe settings, each `file:line:column: warning: …`. `password`: whether an

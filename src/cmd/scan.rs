@@ -27,8 +27,16 @@ pub async fn run(
             )));
         }
     }
-    let store = open_store(&config).await?;
-    let fetcher = Fetcher::new(config.http.clone()).map_err(|e| CmdError::Runtime(e.into()))?;
+    let store = std::sync::Arc::new(open_store(&config).await?);
+    // On a database other instances share, a manual scan keeps the cluster's politeness too.
+    let fetcher = if store.is_shared() {
+        let me = crate::model::InstanceId::new("scan", std::process::id(), rand::random());
+        let ledger = crate::cluster::StoreLedger::new(std::sync::Arc::clone(&store), me);
+        Fetcher::clustered(config.http.clone(), std::sync::Arc::new(ledger))
+    } else {
+        Fetcher::new(config.http.clone())
+    }
+    .map_err(|e| CmdError::Runtime(e.into()))?;
     let mode = if dry_run {
         ScanMode::DryRun
     } else {

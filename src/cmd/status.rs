@@ -12,6 +12,8 @@ pub async fn run(globals: &Globals, json: bool) -> Result<(), CmdError> {
     let undelivered = store.undelivered().await.map_err(rt)?;
     let owed = store.owed_by_source().await.map_err(rt)?;
     let held = store.held().await.map_err(rt)?;
+    let instances = store.instances().await.map_err(rt)?;
+    let leases = store.leases().await.map_err(rt)?;
     let owed_of = |name: &SourceName| owed.get(name).copied().unwrap_or(0);
     // A back-off that has ended means "at once" (the daemon retries it then), never a time
     // in the past.
@@ -55,9 +57,33 @@ pub async fn run(globals: &Globals, json: bool) -> Result<(), CmdError> {
 
         println!(
             "{}",
-            serde_json::json!({"sources": sources, "pending_matches": pending, "undelivered": undelivered, "database": held})
+            serde_json::json!({"sources": sources, "pending_matches": pending, "undelivered": undelivered, "database": held, "instances": instances, "leases": leases})
         );
         return Ok(());
+    }
+    println!("instances ({}):", store.describe());
+    if instances.is_empty() {
+        println!("  none running");
+    }
+    for i in &instances {
+        let holds: Vec<String> = leases
+            .iter()
+            .filter(|l| l.holder == i.id)
+            .map(|l| format!("{} {}", l.kind, l.what))
+            .collect();
+        println!(
+            "  {}  pid {} on {}  started {}  last seen {}  holds {}",
+            i.id,
+            i.pid,
+            i.host,
+            ts(Some(i.started_at)),
+            ts(Some(i.seen_at)),
+            if holds.is_empty() {
+                "nothing".to_string()
+            } else {
+                holds.join(", ")
+            }
+        );
     }
     println!("sources:");
     for s in &config.sources {

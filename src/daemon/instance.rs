@@ -42,7 +42,7 @@ impl Presence {
             let long_gone = now - other.seen_at > chrono::Duration::days(1);
             if (other.host == machine && !process_alive(other.pid)) || long_gone {
                 info!(instance = %other.id, "forgetting an instance that is gone; its claims are free");
-                store.forget_instance(&other.id).await?;
+                store.forget_instance(&other.id, now).await?;
             }
         }
         store.register_instance(&me).await?;
@@ -93,7 +93,7 @@ impl Presence {
 
     /// Stops: every claim released, so others need not wait them out.
     pub async fn leave(&self, store: &Store) {
-        if let Err(e) = store.forget_instance(&self.me.id).await {
+        if let Err(e) = store.forget_instance(&self.me.id, Utc::now()).await {
             warn!(error = %e, "could not release this instance's claims; they expire by themselves");
         }
     }

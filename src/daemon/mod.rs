@@ -127,7 +127,7 @@ impl Daemon {
             .as_ref()
             .map_or(instance::LOCAL_LEASE, |db| db.lease);
         let presence = Presence::start(&store, lease).await?;
-        let fetcher = Fetcher::new(cfg.http.clone())?;
+        let fetcher = fetcher_for(&cfg, &store, presence.id())?;
         let transport = Transport::from_config(&cfg.mail, &cfg.outbox_dir())?;
         plan::sync_sources(&cfg, &store, Utc::now()).await?;
         let mail = MailTask::start(
@@ -258,7 +258,11 @@ impl Daemon {
         match control::reload(&self.cfg, loader) {
             Ok(new) => {
                 self.cfg = new.config;
-                self.fetcher = new.fetcher;
+                self.fetcher = if self.store.is_shared() {
+                    fetcher_for(&self.cfg, &self.store, self.presence.id())?
+                } else {
+                    new.fetcher
+                };
                 self.mail.reconfigure(self.cfg.clone(), new.transport);
                 let _ = self.retention.send(self.cfg.retention);
                 plan::sync_sources(&self.cfg, &self.store, Utc::now()).await?;
@@ -299,4 +303,19 @@ impl Daemon {
 /// Composing immediate digests: no tick.
 fn immediate_jobs(names: Vec<crate::model::WatchlistName>) -> Vec<mail::DigestJob> {
     names.into_iter().map(|n| (n, None)).collect()
+}
+
+/// The fetcher: with several instances on one database, one that keeps the cluster's
+/// politeness too.
+fn fetcher_for(
+    cfg: &Config,
+    store: &Arc<Store>,
+    me: &crate::model::InstanceId,
+) -> Result<Fetcher, FetchError> {
+    if store.is_shared() {
+        let ledger = crate::cluster::StoreLedger::new(Arc::clone(store), me.clone());
+        Fetcher::clustered(cfg.http.clone(), Arc::new(ledger))
+    } else {
+        Fetcher::new(cfg.http.clone())
+    }
 }

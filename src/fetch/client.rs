@@ -48,6 +48,7 @@ impl Client {
     pub(crate) fn new(
         settings: FetchSettings,
         resolver: Arc<dyn reqwest::dns::Resolve>,
+        ledger: Option<Arc<dyn super::politeness::Ledger>>,
     ) -> Result<Self, FetchError> {
         let mut network = settings.network.clone();
         network.trusted_hosts.extend(guard::env_proxy_hosts());
@@ -76,7 +77,11 @@ impl Client {
             pages: build(Policy::none())?,
             robots: build(robots_redirects(network.clone()))?,
             product_token: robots::product_token(&settings.user_agent).to_owned(),
-            hosts: HostPool::new(settings.per_host_concurrency, settings.per_host_delay),
+            hosts: HostPool::new(
+                settings.per_host_concurrency,
+                settings.per_host_delay,
+                ledger,
+            ),
             settings,
             network,
         })

@@ -180,7 +180,25 @@ impl Fetcher {
         resolver: Arc<dyn reqwest::dns::Resolve>,
     ) -> Result<Self, FetchError> {
         Ok(Self {
-            client: Arc::new(client::Client::new(settings, resolver)?),
+            client: Arc::new(client::Client::new(settings, resolver, None)?),
+        })
+    }
+
+    /// Like [`Fetcher::new`], keeping the politeness of a cluster of instances through
+    /// `ledger` besides this process's own.
+    ///
+    /// # Errors
+    /// As [`Fetcher::new`].
+    pub fn clustered(
+        settings: FetchSettings,
+        ledger: Arc<dyn politeness::Ledger>,
+    ) -> Result<Self, FetchError> {
+        Ok(Self {
+            client: Arc::new(client::Client::new(
+                settings,
+                Arc::new(guard::SystemResolver),
+                Some(ledger),
+            )?),
         })
     }
 

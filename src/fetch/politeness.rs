@@ -14,6 +14,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use futures_util::future::BoxFuture;
+
 use tokio::sync::{Semaphore, SemaphorePermit};
 use tokio::time::Instant;
 use url::Url;
@@ -24,6 +26,47 @@ use super::{FailureKind, FetchError};
 /// After a request to a host times out, further requests to it fail fast for this long, so a
 /// host that accepts and never answers costs one timeout per scan, not one per queued URL.
 pub const TIMEOUT_COOLDOWN: Duration = Duration::from_secs(60);
+
+/// How long a request waits for a free slot in the cluster before it gives up for now.
+pub const CLUSTER_SLOT_WAIT: Duration = Duration::from_secs(30);
+/// How often it asks again while every slot is taken.
+const CLUSTER_BUSY_POLL: Duration = Duration::from_millis(25);
+
+/// Politeness shared by every instance of a cluster (issue 17): a gate admits a request only
+/// once this process's own rules and the cluster's both allow it. Implemented over the
+/// shared database outside this module; `fetch` knows nothing of it but this interface.
+pub trait Ledger: Send + Sync + std::fmt::Debug {
+    /// A turn at `host`: a request slot (of `concurrency` for the whole cluster) and how
+    /// long to wait before starting, starts being `delay` apart cluster-wide.
+    fn turn<'a>(
+        &'a self,
+        host: &'a str,
+        concurrency: usize,
+        delay: Duration,
+    ) -> BoxFuture<'a, Turn>;
+    /// Gives back the slot of a turn (in the background).
+    fn done(&self, host: &str, slot: u32);
+    /// Leaves `host` alone, for every instance, for `left` (in the background).
+    fn block(&self, host: &str, left: Duration, status: Option<u16>, asked: bool, reason: &str);
+}
+
+/// The cluster's answer to a request for a turn.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Turn {
+    /// Go, holding `slot`, after `wait`.
+    Go { slot: u32, wait: Duration },
+    /// Every slot is taken: ask again shortly.
+    Busy,
+    /// The host is left alone for `left` more.
+    Blocked {
+        left: Duration,
+        status: Option<u16>,
+        asked: bool,
+        reason: String,
+    },
+    /// The cluster cannot be asked (its database is unreachable): no request now.
+    Unavailable(String),
+}
 
 /// Identity of a host for politeness: scheme, host and effective port.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -89,14 +132,26 @@ struct Schedule {
 #[derive(Debug)]
 pub struct HostGate {
     permits: Semaphore,
+    concurrency: usize,
     delay: Duration,
     schedule: Mutex<Schedule>,
+    /// The cluster's politeness, and this host's name in it.
+    cluster: Option<(Arc<dyn Ledger>, String)>,
 }
 
-/// Proof of admission; the host slot is released when dropped.
+/// Proof of admission; the host slot (here and in the cluster) is released when dropped.
 #[derive(Debug)]
 pub struct Admission<'g> {
     _permit: SemaphorePermit<'g>,
+    cluster_slot: Option<(&'g dyn Ledger, &'g str, u32)>,
+}
+
+impl Drop for Admission<'_> {
+    fn drop(&mut self) {
+        if let Some((ledger, host, slot)) = self.cluster_slot {
+            ledger.done(host, slot);
+        }
+    }
 }
 
 impl HostGate {
@@ -105,11 +160,27 @@ impl HostGate {
     pub fn new(concurrency: usize, delay: Duration) -> Self {
         Self {
             permits: Semaphore::new(concurrency.max(1)),
+            concurrency: concurrency.max(1),
             delay,
             schedule: Mutex::new(Schedule {
                 next_start: Instant::now(),
                 block: None,
             }),
+            cluster: None,
+        }
+    }
+
+    /// A gate that also takes a turn from the cluster's `ledger`, where this host is `host`.
+    #[must_use]
+    pub fn clustered(
+        concurrency: usize,
+        delay: Duration,
+        ledger: Arc<dyn Ledger>,
+        host: String,
+    ) -> Self {
+        Self {
+            cluster: Some((ledger, host)),
+            ..Self::new(concurrency, delay)
         }
     }
 
@@ -132,8 +203,73 @@ impl HostGate {
             schedule.next_start = start + self.delay;
             start
         };
-        tokio::time::sleep_until(start).await;
-        Ok(Admission { _permit: permit })
+        // No timer for a start that is now: tokio's timers round up to the next millisecond.
+        if start > Instant::now() {
+            tokio::time::sleep_until(start).await;
+        }
+        let cluster_slot = match &self.cluster {
+            Some((ledger, host)) => Some((
+                &**ledger,
+                host.as_str(),
+                self.cluster_turn(&**ledger, host).await?,
+            )),
+            None => None,
+        };
+        Ok(Admission {
+            _permit: permit,
+            cluster_slot,
+        })
+    }
+
+    /// Waits for the cluster's turn at this host; its slot.
+    async fn cluster_turn(&self, ledger: &dyn Ledger, host: &str) -> Result<u32, FetchError> {
+        let give_up = Instant::now() + CLUSTER_SLOT_WAIT;
+        loop {
+            match ledger.turn(host, self.concurrency, self.delay).await {
+                Turn::Go { slot, wait } => {
+                    if !wait.is_zero() {
+                        tokio::time::sleep(wait).await;
+                    }
+                    return Ok(slot);
+                }
+                Turn::Busy if Instant::now() < give_up => tokio::time::sleep(CLUSTER_BUSY_POLL).await,
+                Turn::Busy => {
+                    return Err(FetchError {
+                        kind: FailureKind::Timeout,
+                        status: None,
+                        message: format!(
+                            "skipped without request: every request slot of the cluster at this host was taken for {}s",
+                            CLUSTER_SLOT_WAIT.as_secs()
+                        ),
+                        retry_after: None,
+                    })
+                }
+                Turn::Blocked {
+                    left,
+                    status,
+                    asked,
+                    reason,
+                } => {
+                    // Known here too from now on, without asking the cluster again.
+                    self.block_here(Block {
+                        until: Instant::now() + left,
+                        kind: if status.is_some() { FailureKind::Status } else { FailureKind::Timeout },
+                        status,
+                        server_asked: asked,
+                        reason: format!("{reason} (seen by another instance)"),
+                    });
+                    return self.check_block().map(|()| 0);
+                }
+                Turn::Unavailable(why) => {
+                    return Err(FetchError {
+                        kind: FailureKind::Connect,
+                        status: None,
+                        message: format!("skipped without request: the cluster's politeness is unavailable: {why}"),
+                        retry_after: None,
+                    })
+                }
+            }
+        }
     }
 
     /// Honour a server's `Retry-After`: refuse new requests to this host for `after`.
@@ -161,7 +297,16 @@ impl HostGate {
         });
     }
 
+    /// Blocks the host here and, in a cluster, for every instance.
     fn block(&self, block: Block) {
+        if let Some((ledger, host)) = &self.cluster {
+            let left = block.until.saturating_duration_since(Instant::now());
+            ledger.block(host, left, block.status, block.server_asked, &block.reason);
+        }
+        self.block_here(block);
+    }
+
+    fn block_here(&self, block: Block) {
         let mut schedule = self.lock();
         // Keep the later of two blocks: a short cool-down must not shorten a Retry-After.
         if schedule
@@ -220,16 +365,19 @@ pub struct HostPool {
     concurrency: usize,
     delay: Duration,
     hosts: Mutex<HashMap<HostKey, Arc<Host>>>,
+    ledger: Option<Arc<dyn Ledger>>,
 }
 
 impl HostPool {
-    /// A pool whose gates admit `concurrency` requests at once, `delay` apart.
+    /// A pool whose gates admit `concurrency` requests at once, `delay` apart (and, with a
+    /// `ledger`, only when the cluster has a turn too).
     #[must_use]
-    pub fn new(concurrency: usize, delay: Duration) -> Self {
+    pub fn new(concurrency: usize, delay: Duration, ledger: Option<Arc<dyn Ledger>>) -> Self {
         Self {
             concurrency,
             delay,
             hosts: Mutex::new(HashMap::new()),
+            ledger,
         }
     }
 
@@ -237,8 +385,17 @@ impl HostPool {
     pub fn host(&self, key: &HostKey) -> Arc<Host> {
         let mut hosts = self.hosts.lock().unwrap_or_else(PoisonError::into_inner);
         Arc::clone(hosts.entry(key.clone()).or_insert_with(|| {
+            let gate = match &self.ledger {
+                Some(l) => HostGate::clustered(
+                    self.concurrency,
+                    self.delay,
+                    Arc::clone(l),
+                    key.to_string(),
+                ),
+                None => HostGate::new(self.concurrency, self.delay),
+            };
             Arc::new(Host {
-                gate: HostGate::new(self.concurrency, self.delay),
+                gate,
                 robots: RobotsSlot::default(),
             })
         }))

@@ -69,7 +69,14 @@ pub(super) async fn heartbeat(
         params![me.as_str(), now],
     )
     .await?;
-    for table in ["sources", "watchlist_state", "deliveries"] {
+    // A held source is looked at again when its lease would end (`next_due_at`), so an
+    // expired claim is simply due.
+    tx.exec(
+        "UPDATE sources SET lease_until = $2, next_due_at = $2 WHERE lease_holder = $1",
+        params![me.as_str(), until],
+    )
+    .await?;
+    for table in ["watchlist_state", "deliveries"] {
         tx.exec(
             &format!("UPDATE {table} SET lease_until = $2 WHERE lease_holder = $1"),
             params![me.as_str(), until],
@@ -84,9 +91,20 @@ pub(super) async fn heartbeat(
     Ok(())
 }
 
-/// Releases every lease `id` holds and forgets it (it stopped, or it is known dead).
-pub(super) async fn forget_instance(tx: &mut Tx<'_>, id: &InstanceId) -> Result<(), StoreError> {
-    for table in ["sources", "watchlist_state", "deliveries"] {
+/// Releases every lease `id` holds and forgets it (it stopped, or it is known dead); the
+/// sources it was scanning are due at `now`.
+pub(super) async fn forget_instance(
+    tx: &mut Tx<'_>,
+    id: &InstanceId,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    tx.exec(
+        "UPDATE sources SET lease_holder = NULL, lease_until = NULL, next_due_at = $2
+         WHERE lease_holder = $1",
+        params![id.as_str(), now],
+    )
+    .await?;
+    for table in ["watchlist_state", "deliveries"] {
         tx.exec(
             &format!("UPDATE {table} SET lease_holder = NULL, lease_until = NULL WHERE lease_holder = $1"),
             params![id.as_str()],
@@ -185,7 +203,9 @@ pub(super) async fn sync_sources(
 }
 
 /// Claims up to `limit` configured sources that are due at `now` and not held (or whose
-/// holder's lease has passed) until `until`; the earliest due first.
+/// holder's lease has passed) until `until`; the earliest due first. A claimed source's
+/// `next_due_at` becomes its lease's end: if the claim is not renewed or released by then, the
+/// source is due again, for any instance (the index on due times is all the scheduler reads).
 pub(super) async fn claim_due_sources(
     tx: &mut Tx<'_>,
     me: &InstanceId,
@@ -194,7 +214,7 @@ pub(super) async fn claim_due_sources(
     limit: usize,
 ) -> Result<Vec<SourceName>, StoreError> {
     let sql = format!(
-        "UPDATE sources SET lease_holder = $1, lease_until = $3 WHERE name IN (
+        "UPDATE sources SET lease_holder = $1, lease_until = $3, next_due_at = $3 WHERE name IN (
              SELECT name FROM sources WHERE configured = 1 AND next_due_at <= $2
                AND (lease_holder IS NULL OR lease_until < $2)
              ORDER BY next_due_at LIMIT $4{}) RETURNING name",

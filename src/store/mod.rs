@@ -235,8 +235,12 @@ impl Store {
     ///
     /// # Errors
     /// Database failure.
-    pub async fn forget_instance(&self, id: &InstanceId) -> Result<(), StoreError> {
-        in_tx!(self, Write, |tx| leases::forget_instance(tx, id))
+    pub async fn forget_instance(
+        &self,
+        id: &InstanceId,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        in_tx!(self, Write, |tx| leases::forget_instance(tx, id, now))
     }
 
     /// Every instance recorded, oldest first.

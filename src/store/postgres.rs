@@ -46,6 +46,13 @@ impl Postgres {
     /// the schema is newer than this build (nothing is written then), or a migration fails
     /// (it is rolled back whole).
     pub async fn open(url: &str, password: Option<&str>) -> Result<Postgres, StoreError> {
+        let db = Postgres::connect(url, password)?;
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    /// The pool for `url` (it connects on first use).
+    fn connect(url: &str, password: Option<&str>) -> Result<Postgres, StoreError> {
         let mut config: tokio_postgres::Config = url
             .parse()
             .map_err(|e| StoreError::Postgres(format!("database url: {e}")))?;
@@ -69,9 +76,7 @@ impl Postgres {
             .runtime(deadpool_postgres::Runtime::Tokio1)
             .build()
             .map_err(|e| pg_error(&shown, e))?;
-        let db = Postgres { pool, shown };
-        db.migrate().await?;
-        Ok(db)
+        Ok(Postgres { pool, shown })
     }
 
     /// The database, for messages (no password).
@@ -203,6 +208,15 @@ impl Postgres {
             v => schema::Found::from_stored(v.as_deref()),
         })
     }
+}
+
+/// Connects to `url` and reads its schema version, writing nothing.
+///
+/// # Errors
+/// As [`Postgres::open`], but for migrations.
+pub async fn probe(url: &str, password: Option<&str>) -> Result<schema::Found, StoreError> {
+    let db = Postgres::connect(url, password)?;
+    db.read_version().await
 }
 
 /// A transaction on a pooled connection.

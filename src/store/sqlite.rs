@@ -180,6 +180,24 @@ impl Drop for Tx<'_> {
     }
 }
 
+/// The schema version of the database at `path`, read without writing; `None` when there
+/// is no file yet.
+///
+/// # Errors
+/// The file cannot be read as a database.
+pub fn probe(path: &Path) -> Result<Option<schema::Found>, StoreError> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    let at = |source: rusqlite::Error| StoreError::Open {
+        path: path.display().to_string(),
+        source: Box::new(source),
+    };
+    let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(at)?;
+    read_version(&conn).map(Some).map_err(at)
+}
+
 /// The first bytes of every SQLite database file.
 const SQLITE_MAGIC: &[u8] = b"SQLite format 3\0";
 
