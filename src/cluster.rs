@@ -15,21 +15,24 @@ use crate::fetch::politeness::{Ledger, Turn};
 use crate::model::InstanceId;
 use crate::store::{HostBlock, HostRules, HostTurn, Store};
 
-/// A request slot outlives a request by this much at most, so one of a dead instance is free
-/// again soon.
-pub const SLOT_LEASE: Duration = Duration::from_secs(120);
-
 /// [`Ledger`] over the store, for one instance.
 #[derive(Debug)]
 pub struct StoreLedger {
     store: Arc<Store>,
     me: InstanceId,
+    /// How long a request slot is held unless given back: the instance's lease (its
+    /// heartbeat renews the slots it holds), so a dead instance's slots are free soon.
+    slot_lease: Duration,
 }
 
 impl StoreLedger {
     #[must_use]
-    pub fn new(store: Arc<Store>, me: InstanceId) -> StoreLedger {
-        StoreLedger { store, me }
+    pub fn new(store: Arc<Store>, me: InstanceId, slot_lease: Duration) -> StoreLedger {
+        StoreLedger {
+            store,
+            me,
+            slot_lease,
+        }
     }
 }
 
@@ -52,7 +55,7 @@ impl Ledger for StoreLedger {
             };
             match self
                 .store
-                .reserve_host(host, &self.me, rules, now, now + chrono_of(SLOT_LEASE))
+                .reserve_host(host, &self.me, rules, now, now + chrono_of(self.slot_lease))
                 .await
             {
                 Ok(HostTurn::Go { slot, start_at }) => Turn::Go {

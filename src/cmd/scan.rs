@@ -31,7 +31,10 @@ pub async fn run(
     // On a database other instances share, a manual scan keeps the cluster's politeness too.
     let fetcher = if store.is_shared() {
         let me = crate::model::InstanceId::new("scan", std::process::id(), rand::random());
-        let ledger = crate::cluster::StoreLedger::new(std::sync::Arc::clone(&store), me);
+        // No heartbeat renews a one-off scan's slots: they last a request and then some.
+        let slot_lease = config.http.timeout + std::time::Duration::from_secs(30);
+        let ledger =
+            crate::cluster::StoreLedger::new(std::sync::Arc::clone(&store), me, slot_lease);
         Fetcher::clustered(config.http.clone(), std::sync::Arc::new(ledger))
     } else {
         Fetcher::new(config.http.clone())

@@ -127,7 +127,7 @@ impl Daemon {
             .as_ref()
             .map_or(instance::LOCAL_LEASE, |db| db.lease);
         let presence = Presence::start(&store, lease).await?;
-        let fetcher = fetcher_for(&cfg, &store, presence.id())?;
+        let fetcher = fetcher_for(&cfg, &store, &presence)?;
         let transport = Transport::from_config(&cfg.mail, &cfg.outbox_dir())?;
         plan::sync_sources(&cfg, &store, Utc::now()).await?;
         let mail = MailTask::start(
@@ -259,7 +259,7 @@ impl Daemon {
             Ok(new) => {
                 self.cfg = new.config;
                 self.fetcher = if self.store.is_shared() {
-                    fetcher_for(&self.cfg, &self.store, self.presence.id())?
+                    fetcher_for(&self.cfg, &self.store, &self.presence)?
                 } else {
                     new.fetcher
                 };
@@ -307,13 +307,9 @@ fn immediate_jobs(names: Vec<crate::model::WatchlistName>) -> Vec<mail::DigestJo
 
 /// The fetcher: with several instances on one database, one that keeps the cluster's
 /// politeness too.
-fn fetcher_for(
-    cfg: &Config,
-    store: &Arc<Store>,
-    me: &crate::model::InstanceId,
-) -> Result<Fetcher, FetchError> {
+fn fetcher_for(cfg: &Config, store: &Arc<Store>, me: &Presence) -> Result<Fetcher, FetchError> {
     if store.is_shared() {
-        let ledger = crate::cluster::StoreLedger::new(Arc::clone(store), me.clone());
+        let ledger = crate::cluster::StoreLedger::new(Arc::clone(store), me.id().clone(), me.lease);
         Fetcher::clustered(cfg.http.clone(), Arc::new(ledger))
     } else {
         Fetcher::new(cfg.http.clone())
