@@ -227,7 +227,17 @@ impl Daemon {
 
     /// A scan ended: immediate digests for what it found, the source due next and released.
     async fn finish_scan(&mut self, done: Finished) {
-        if let Some(report) = done.report {
+        let report = match done.report {
+            Ok(r) => r,
+            Err(e) => {
+                if self.presence.db_ok() {
+                    error!(source = %done.source, error = %e, "scan could not be recorded; the source is scanned again");
+                }
+                self.presence.note::<()>(&Err(e));
+                None
+            }
+        };
+        if let Some(report) = report {
             let new = report.watchlists_with_new();
             let immediate = mail::immediate_watchlists(&self.cfg)
                 .into_iter()

@@ -29,8 +29,9 @@ pub(super) struct Scans {
 /// How a scan ended.
 pub(super) struct Finished {
     pub source: SourceName,
-    /// `None` when the task panicked or its source left the config meanwhile.
-    pub report: Option<ScanReport>,
+    /// `Ok(None)` when the task panicked or its source left the config meanwhile; `Err` when
+    /// the database failed (the daemon logs that once, not once per source).
+    pub report: Result<Option<ScanReport>, StoreError>,
 }
 
 impl Scans {
@@ -74,18 +75,12 @@ impl Scans {
         let (source, report) = match done {
             Ok((id, (name, result))) => {
                 self.sources.remove(&id);
-                match result {
-                    Ok(report) => (name, report),
-                    Err(e) => {
-                        error!(source = %name, error = %e, "scan could not be recorded");
-                        (name, None)
-                    }
-                }
+                (name, result)
             }
             Err(e) => {
                 let name = self.sources.remove(&e.id())?;
                 error!(source = %name, error = %e, "scan failed unexpectedly; the source runs again at its next time");
-                (name, None)
+                (name, Ok(None))
             }
         };
         self.running.remove(&source);

@@ -33,9 +33,30 @@ pub struct Postgres {
     shown: String,
 }
 
-/// Why a PostgreSQL database cannot be used.
-fn pg_error(shown: &str, e: impl std::fmt::Display) -> StoreError {
-    StoreError::Postgres(format!("database {shown}: {e}"))
+/// Why a PostgreSQL database cannot be used: the error and what caused it, in one line
+/// (`error connecting to server: No such file or directory`).
+fn pg_error(shown: &str, e: impl std::error::Error) -> StoreError {
+    pg_message(shown, &chain(&e))
+}
+
+fn pg_message(shown: &str, message: &str) -> StoreError {
+    StoreError::Postgres(format!("database {shown}: {message}"))
+}
+
+/// `e` and its sources as `outer: inner: innermost`, skipping a source its outer error
+/// already says.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut next = e.source();
+    while let Some(cause) = next {
+        let said = cause.to_string();
+        if !out.contains(&said) {
+            out.push_str(": ");
+            out.push_str(&said);
+        }
+        next = cause.source();
+    }
+    out.replace("Error occurred while creating a new object: ", "")
 }
 
 impl Postgres {
@@ -132,7 +153,10 @@ impl Postgres {
         for m in schema::MIGRATIONS.iter().filter(|m| m.version > from) {
             let mut client = self.client().await?;
             let err = |e: tokio_postgres::Error| {
-                pg_error(&self.shown, format!("migration {}: {e}", m.version))
+                pg_message(
+                    &self.shown,
+                    &format!("migration {}: {}", m.version, chain(&e)),
+                )
             };
             let tx = client.transaction().await.map_err(err)?;
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
@@ -237,7 +261,7 @@ impl Tx {
         self.client()
             .prepare_cached(sql)
             .await
-            .map_err(|e| pg_error(&self.shown, format!("{e}: {}", first_line(sql))))
+            .map_err(|e| pg_message(&self.shown, &format!("{}: {}", chain(&e), first_line(sql))))
     }
 
     pub async fn exec(&mut self, sql: &str, params: &[Value<'_>]) -> Result<u64, StoreError> {
@@ -247,18 +271,17 @@ impl Tx {
         self.client()
             .execute(&stmt, &refs)
             .await
-            .map_err(|e| pg_error(&self.shown, format!("{e}: {}", first_line(sql))))
+            .map_err(|e| pg_message(&self.shown, &format!("{}: {}", chain(&e), first_line(sql))))
     }
 
     pub async fn rows(&mut self, sql: &str, params: &[Value<'_>]) -> Result<Vec<Row>, StoreError> {
         let stmt = self.prepared(sql).await?;
         let binds: Vec<Bind<'_, '_>> = params.iter().map(Bind).collect();
         let refs: Vec<&(dyn ToSql + Sync)> = binds.iter().map(|b| b as _).collect();
-        let rows = self
-            .client()
-            .query(&stmt, &refs)
-            .await
-            .map_err(|e| pg_error(&self.shown, format!("{e}: {}", first_line(sql))))?;
+        let rows =
+            self.client().query(&stmt, &refs).await.map_err(|e| {
+                pg_message(&self.shown, &format!("{}: {}", chain(&e), first_line(sql)))
+            })?;
         rows.iter().map(|r| cells(r, &self.shown)).collect()
     }
 
