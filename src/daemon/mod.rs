@@ -81,6 +81,8 @@ struct Daemon {
     watchdog: Watchdog,
     /// When the database says to look again for due sources.
     source_wake: Option<DateTime<Utc>>,
+    /// How long each claim of due sources took (for the totals logged at exit).
+    claim_times: Vec<Duration>,
     /// The latest `[retention]`, for the retention task.
     retention: tokio::sync::watch::Sender<crate::config::Retention>,
     pruner: tokio::task::JoinHandle<()>,
@@ -161,6 +163,7 @@ impl Daemon {
             presence,
             watchdog: Watchdog::from_env(),
             source_wake: None,
+            claim_times: Vec::new(),
             retention,
             pruner,
         })
@@ -176,9 +179,13 @@ impl Daemon {
         let claimed = if room == 0 {
             Ok(Vec::new())
         } else {
-            self.store
+            let t = Instant::now();
+            let claimed = self
+                .store
                 .claim_due_sources(self.presence.id(), now, until, room)
-                .await
+                .await;
+            self.claim_times.push(t.elapsed());
+            claimed
         };
         self.presence.note(&claimed);
         for name in claimed.unwrap_or_default() {
@@ -306,7 +313,17 @@ impl Daemon {
         self.scans.drain(deadline).await;
         let _ = stop_mail.await;
         self.presence.leave(&self.store).await;
-        info!("stopped");
+        let mut times = std::mem::take(&mut self.claim_times);
+        times.sort_unstable();
+        let pct = |p: usize| times.get((times.len() * p / 100).min(times.len().saturating_sub(1)));
+        let ms = |d: Option<&Duration>| d.map_or(0.0, |d| d.as_secs_f64() * 1e3);
+        info!(
+            statements = self.store.statements(),
+            claims = times.len(),
+            claim_p50_ms = ms(pct(50)),
+            claim_p99_ms = ms(pct(99)),
+            "stopped"
+        );
     }
 }
 

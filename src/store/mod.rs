@@ -79,7 +79,12 @@ macro_rules! in_tx {
     ($store:expr, $mode:ident, |$tx:ident| $op:expr) => {{
         let mut guard = $store.begin(Mode::$mode).await?;
         let $tx = &mut guard;
-        let out = $op.await?;
+        let out = $op.await;
+        let sent = guard.statements() + 2;
+        $store
+            .statements
+            .fetch_add(sent, std::sync::atomic::Ordering::Relaxed);
+        let out = out?;
         guard.commit().await?;
         Ok(out)
     }};
@@ -89,6 +94,8 @@ macro_rules! in_tx {
 #[derive(Debug)]
 pub struct Store {
     backend: Backend,
+    /// Statements sent (`BEGIN` and `COMMIT` included): the round trips to a server.
+    statements: std::sync::atomic::AtomicU64,
 }
 
 #[derive(Debug)]
@@ -106,6 +113,7 @@ impl Store {
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         Ok(Store {
             backend: Backend::Sqlite(sqlite::Sqlite::open(path)?),
+            statements: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -117,6 +125,7 @@ impl Store {
     pub async fn open_postgres(url: &str, password: Option<&str>) -> Result<Store, StoreError> {
         Ok(Store {
             backend: Backend::Postgres(postgres::Postgres::open(url, password).await?),
+            statements: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -129,10 +138,17 @@ impl Store {
         }
     }
 
+    /// Statements sent so far (`BEGIN` and `COMMIT` included): with PostgreSQL, the round
+    /// trips to the server.
+    #[must_use]
+    pub fn statements(&self) -> u64 {
+        self.statements.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     async fn begin(&self, mode: Mode) -> Result<Tx<'_>, StoreError> {
         match &self.backend {
-            Backend::Sqlite(db) => Ok(Tx::Sqlite(db.begin(mode).await?)),
-            Backend::Postgres(db) => Ok(Tx::Postgres(db.begin(mode).await?)),
+            Backend::Sqlite(db) => Ok(Tx::Sqlite(db.begin(mode).await?, 0)),
+            Backend::Postgres(db) => Ok(Tx::Postgres(db.begin(mode).await?, 0)),
         }
     }
 

@@ -263,8 +263,8 @@ pub enum Mode {
     reason = "one per transaction, on the stack for its length; boxing would cost an allocation each"
 )]
 pub enum Tx<'a> {
-    Sqlite(sqlite::Tx<'a>),
-    Postgres(postgres::Tx),
+    Sqlite(sqlite::Tx<'a>, u64),
+    Postgres(postgres::Tx, u64),
 }
 
 impl Tx<'_> {
@@ -273,8 +273,8 @@ impl Tx<'_> {
     #[must_use]
     pub fn backend(&self) -> super::schema::Backend {
         match self {
-            Tx::Sqlite(_) => super::schema::Backend::Sqlite,
-            Tx::Postgres(_) => super::schema::Backend::Postgres,
+            Tx::Sqlite(..) => super::schema::Backend::Sqlite,
+            Tx::Postgres(..) => super::schema::Backend::Postgres,
         }
     }
 
@@ -284,8 +284,16 @@ impl Tx<'_> {
     #[must_use]
     pub fn skip_locked(&self) -> &'static str {
         match self {
-            Tx::Sqlite(_) => "",
-            Tx::Postgres(_) => " FOR UPDATE SKIP LOCKED",
+            Tx::Sqlite(..) => "",
+            Tx::Postgres(..) => " FOR UPDATE SKIP LOCKED",
+        }
+    }
+
+    /// Statements run in this transaction so far.
+    #[must_use]
+    pub fn statements(&self) -> u64 {
+        match self {
+            Tx::Sqlite(_, n) | Tx::Postgres(_, n) => *n,
         }
     }
 
@@ -295,8 +303,14 @@ impl Tx<'_> {
     /// The statement fails.
     pub async fn exec(&mut self, sql: &str, params: &[Value<'_>]) -> Result<u64, StoreError> {
         match self {
-            Tx::Sqlite(t) => t.exec(sql, params),
-            Tx::Postgres(t) => t.exec(sql, params).await,
+            Tx::Sqlite(t, n) => {
+                *n += 1;
+                t.exec(sql, params)
+            }
+            Tx::Postgres(t, n) => {
+                *n += 1;
+                t.exec(sql, params).await
+            }
         }
     }
 
@@ -306,8 +320,14 @@ impl Tx<'_> {
     /// The query fails.
     pub async fn rows(&mut self, sql: &str, params: &[Value<'_>]) -> Result<Vec<Row>, StoreError> {
         match self {
-            Tx::Sqlite(t) => t.rows(sql, params),
-            Tx::Postgres(t) => t.rows(sql, params).await,
+            Tx::Sqlite(t, n) => {
+                *n += 1;
+                t.rows(sql, params)
+            }
+            Tx::Postgres(t, n) => {
+                *n += 1;
+                t.rows(sql, params).await
+            }
         }
     }
 
@@ -339,8 +359,8 @@ impl Tx<'_> {
     /// The commit fails (nothing of the transaction is kept then).
     pub async fn commit(self) -> Result<(), StoreError> {
         match self {
-            Tx::Sqlite(t) => t.commit(),
-            Tx::Postgres(t) => t.commit().await,
+            Tx::Sqlite(t, _) => t.commit(),
+            Tx::Postgres(t, _) => t.commit().await,
         }
     }
 }
