@@ -17,7 +17,6 @@ mod daemon;
 #[allow(dead_code, reason = "the bench uses part of the server")]
 mod hostile;
 #[path = "../tests/support/pg.rs"]
-#[allow(dead_code, reason = "the bench uses part of the helpers")]
 mod pg;
 
 use std::net::Ipv4Addr;
