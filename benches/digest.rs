@@ -47,15 +47,13 @@ fn digest() -> Digest {
                 highlights: std::iter::once(at..at + term.len()).collect(),
                 snippet,
                 lang: None,
+                title_highlights: Vec::new(),
+                also_in: Vec::new(),
+                more_copies: 0,
             }
         })
         .collect();
-    Digest {
-        watchlist: "niger".into(),
-        items,
-        footer: vec![],
-        timezone: chrono_tz::Africa::Niamey,
-    }
+    Digest::new("niger", items, chrono_tz::Africa::Niamey)
 }
 
 #[tokio::main]

@@ -64,6 +64,7 @@ fn body(n: u64, len: usize) -> String {
 
 fn article(n: u64, text_len: usize, matches: bool) -> ScannedArticle {
     let text = body(n, text_len);
+    let sketch = newswatch::stories::sketch(&text);
     ScannedArticle {
         urls: vec![format!("https://news{}.example/2026/story-{n}", n % 97)],
         fingerprint: format!("{:064x}", u128::from(n).wrapping_mul(0x9e37_79b9_7f4a_7c15)),
@@ -73,6 +74,7 @@ fn article(n: u64, text_len: usize, matches: bool) -> ScannedArticle {
         text,
         text_from: Some(TextFrom::Page),
         debt: TextDebt::Settled,
+        sketch,
         reportable_if_new: true,
         matches: if matches {
             vec![ArticleMatch {
@@ -80,6 +82,8 @@ fn article(n: u64, text_len: usize, matches: bool) -> ScannedArticle {
                 terms: vec!["Niger".into()],
                 snippet: "… troops left Niger …".into(),
                 highlights: vec![(15, 20)],
+                title_highlights: vec![],
+                prominence: Default::default(),
             }]
         } else {
             Vec::new()

@@ -75,7 +75,7 @@ async fn preview_then_send_once_one_digest_per_watchlist() {
     assert!(preview.status.success());
     let text = String::from_utf8(preview.stdout).unwrap();
     assert!(
-        text.contains("Subject: [newswatch] niger: 2 new article(s)"),
+        text.contains("Subject: [newswatch] niger: 2 new articles"),
         "{text}"
     );
     assert!(text.contains("Auto-Submitted: auto-generated"), "{text}");
@@ -95,7 +95,7 @@ async fn preview_then_send_once_one_digest_per_watchlist() {
     );
 
     assert!(
-        text.contains("Subject: [newswatch] troops: 1 new article(s)"),
+        text.contains("Subject: [newswatch] troops: 1 new article"),
         "a second watchlist with the same recipient has its own digest: {text}"
     );
 

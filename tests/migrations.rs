@@ -77,12 +77,15 @@ async fn a_release_0_1_database_opens_with_everything_kept() {
         text: "The withdrawal of US troops from Niger began.".into(),
         text_from: Some(TextFrom::Feed),
         debt: TextDebt::Settled,
+        sketch: None,
         reportable_if_new: true,
         matches: vec![ArticleMatch {
             watchlist: "niger".parse().unwrap(),
             terms: vec!["Niger".into()],
             snippet: "Niger".into(),
             highlights: vec![(0, 5)],
+            title_highlights: vec![],
+            prominence: Default::default(),
         }],
     };
     let r = store

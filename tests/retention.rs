@@ -30,6 +30,12 @@ fn article(n: usize, text: &str, watchlists: &[&str]) -> ScannedArticle {
         text_from: Some(TextFrom::Page),
         debt: TextDebt::Settled,
         reportable_if_new: true,
+        // Every article has a sketch, so pruning must take it along (a foreign key).
+        sketch: Some(newswatch::model::StorySketch {
+            words: 40,
+            shingles: 2,
+            hashes: vec![n as u64, n as u64 + 1],
+        }),
         matches: watchlists
             .iter()
             .map(|w| ArticleMatch {
@@ -37,6 +43,8 @@ fn article(n: usize, text: &str, watchlists: &[&str]) -> ScannedArticle {
                 terms: vec!["Niger".into()],
                 snippet: "Niger".into(),
                 highlights: vec![(0, 5)],
+                title_highlights: vec![],
+                prominence: Default::default(),
             })
             .collect(),
     }

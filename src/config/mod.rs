@@ -200,6 +200,8 @@ pub struct Watchlist {
     pub show_recipients: bool,
     /// ISO 639-1 codes (lower-case) of the languages kept; empty keeps every language.
     pub languages: Vec<String>,
+    /// `prefer`: sources whose copy of a story is shown first, most preferred first.
+    pub prefer: Vec<SourceName>,
 }
 
 impl Watchlist {

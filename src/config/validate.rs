@@ -505,6 +505,7 @@ fn validate_watchlist(
     }
     .unwrap_or(DigestSchedule::Immediate);
     let languages = validate_languages(cx, &name, w.languages.as_ref());
+    let prefer = validate_prefer(cx, &name, w.prefer.as_ref(), sources);
     (
         Watchlist {
             // An invalid name is an error already: this config is never used.
@@ -515,6 +516,7 @@ fn validate_watchlist(
             digest,
             show_recipients: w.show_recipients.unwrap_or(false),
             languages,
+            prefer,
         },
         spans,
     )
@@ -544,6 +546,36 @@ fn validate_languages(
             ),
             Ok(code) => out.push(code),
             Err(e) => cx.err(l.span(), format!("watchlist {name:?}: languages: {e}")),
+        }
+    }
+    out
+}
+
+/// `prefer = [...]`: names of configured sources (no patterns), each once.
+fn validate_prefer(
+    cx: &mut Ctx<'_>,
+    name: &str,
+    list: Option<&Spanned<Vec<Spanned<String>>>>,
+    sources: &[&str],
+) -> Vec<SourceName> {
+    let mut out: Vec<SourceName> = Vec::new();
+    for p in list.map(|l| l.get_ref().as_slice()).unwrap_or_default() {
+        let s = p.get_ref();
+        if !sources.contains(&s.as_str()) {
+            let hint = closest(s, sources)
+                .map(|c| format!(" (did you mean {c:?}?)"))
+                .unwrap_or_default();
+            cx.err(
+                p.span(),
+                format!("watchlist {name:?}: prefer names unknown source {s:?}{hint}"),
+            );
+        } else if out.iter().any(|o| o == s.as_str()) {
+            cx.err(
+                p.span(),
+                format!("watchlist {name:?}: prefer lists {s:?} twice"),
+            );
+        } else {
+            out.push(SourceName::from_stored(s.clone()));
         }
     }
     out

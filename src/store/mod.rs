@@ -7,7 +7,7 @@
 //! the transport accepted the message. Policy (backfill cut-offs, back-off delays) is
 //! passed in.
 //!
-//! The operations ([`articles`], [`sources`], [`outbox`]) are written once against the
+//! The operations ([`articles`], [`sources`], [`outbox`], [`stories`]) are written once against the
 //! shared SQL interface of [`sql`] and run on whichever backend the store was opened on: an
 //! enum rather than a trait object, because there are exactly two backends, known at compile
 //! time, and an enum keeps the async methods plain `async fn`s (a trait's async methods
@@ -23,6 +23,7 @@ pub mod schema;
 mod sources;
 pub(crate) mod sql;
 pub mod sqlite;
+mod stories;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -34,7 +35,9 @@ pub use crate::model::{
     PendingMatch, RecordedArticle, ScannedArticle, SourceHealth, SourceState, TextDebt,
     Undelivered,
 };
-use crate::model::{DigestRecord, InstanceId, SourceName, Validators, WatchlistName};
+use crate::model::{
+    DigestRecord, InstanceId, MailedCopy, SourceName, StorySketch, Validators, WatchlistName,
+};
 pub use hosts::{HostBlock, HostRules, HostTurn};
 pub use leases::{Held as Lease, Instance, SourceDue};
 pub use outbox::QueueCounts;
@@ -582,6 +585,87 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
         in_tx!(self, Write, |tx| outbox::record_digest(tx, digest, now))
+    }
+
+    /// Records the numbered parts of one digest, each with its Message-ID, its matches and
+    /// its deliveries, all in one transaction: every match is claimed by exactly one part,
+    /// or (on any failure) none is recorded. Returns the digest ids, in order.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] when any of the matches was claimed meanwhile (nothing is
+    /// recorded then); database failure.
+    pub async fn record_digests(
+        &self,
+        parts: &[DigestRecord],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<i64>, StoreError> {
+        in_tx!(self, Write, |tx| async {
+            let mut ids = Vec::with_capacity(parts.len());
+            for d in parts {
+                ids.push(outbox::record_digest(tx, d, now).await?);
+            }
+            Ok::<_, StoreError>(ids)
+        })
+    }
+
+    // --- stories --------------------------------------------------------------------------
+
+    /// The copies `watchlist` has mailed of articles first seen since `since` that have a
+    /// sketch: what a copy arriving later is recognised against.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn mailed_copies(
+        &self,
+        watchlist: &WatchlistName,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<MailedCopy>, StoreError> {
+        in_tx!(self, Read, |tx| stories::mailed_copies(
+            tx, watchlist, since
+        ))
+    }
+
+    /// Settles late copies of a story already mailed that no digest with news listed
+    /// within the clustering window: their matches join the digest `told_in` that mailed
+    /// the story (exactly one digest per pair), and no mail is sent for them.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn fold_late_copies(
+        &self,
+        watchlist: &WatchlistName,
+        told_in: i64,
+        article_ids: &[i64],
+    ) -> Result<u64, StoreError> {
+        in_tx!(self, Write, |tx| stories::fold_late_copies(
+            tx,
+            watchlist,
+            told_in,
+            article_ids
+        ))
+    }
+
+    /// The sketches of each of `sources`' articles first seen since `since`, at most
+    /// `per_source` of the newest each, with their article ids: what each source's furniture
+    /// is learnt from.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn source_sketches(
+        &self,
+        sources: &[SourceName],
+        since: DateTime<Utc>,
+        per_source: usize,
+    ) -> Result<Vec<(SourceName, i64, StorySketch)>, StoreError> {
+        in_tx!(self, Read, |tx| async {
+            let mut out = Vec::new();
+            for s in sources {
+                for (id, sk) in stories::source_sketches(tx, s, since, per_source).await? {
+                    out.push((s.clone(), id, sk));
+                }
+            }
+            Ok::<_, StoreError>(out)
+        })
     }
 
     /// Deliveries not yet accepted whose next attempt is due at `now` (all of them with

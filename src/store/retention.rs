@@ -56,6 +56,18 @@ pub(super) async fn prune_batch(
     cut: Cutoffs,
     limit: usize,
 ) -> Result<Pruned, StoreError> {
+    // A body's story sketch goes with its text: it is read only within the clustering
+    // window (days), far shorter than any sensible `keep_text`.
+    tx.exec(
+        &format!(
+            "DELETE FROM story_sketches WHERE article_id IN (
+                 SELECT s.article_id FROM story_sketches s JOIN articles a ON a.id = s.article_id
+                 WHERE a.first_seen < $1 AND {PRUNABLE}
+                 ORDER BY a.first_seen LIMIT $2)"
+        ),
+        params![cut.text_before, limit],
+    )
+    .await?;
     let texts = tx
         .exec(
             &format!(
@@ -82,7 +94,7 @@ pub(super) async fn prune_batch(
         "SELECT a.id FROM articles a WHERE a.first_seen < $1 AND {PRUNABLE}
          ORDER BY a.first_seen, a.id LIMIT $2"
     );
-    for table in ["matches", "article_urls", "article_texts"] {
+    for table in ["matches", "article_urls", "article_texts", "story_sketches"] {
         tx.exec(
             &format!("DELETE FROM {table} WHERE article_id IN ({chosen})"),
             params![cut.identity_before, limit],
