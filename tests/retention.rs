@@ -175,6 +175,54 @@ async fn text_goes_after_keep_text_and_identity_after_keep_identity() {
     }
 }
 
+/// Copies `niger` mailed since a day before `t0` that still have their sketch.
+async fn mailed(store: &Store, niger: &WatchlistName, t0: DateTime<Utc>) -> usize {
+    store.mailed_copies(niger, t0 - days(1)).await.unwrap().len()
+}
+
+/// Issue 19's sketches are read only within the clustering window: a mailed article's
+/// sketch goes after twice the window (6 days), long before its text (30 days).
+#[tokio::test]
+async fn story_sketches_go_after_twice_the_clustering_window() {
+    for (_dir, store) in support::backends().await {
+        let s: SourceName = name("s");
+        let niger: WatchlistName = name("niger");
+        let t0: DateTime<Utc> = Utc::now() - days(20);
+        store
+            .record_scan(&s, &[article(1, "body one", &["niger"])], t0)
+            .await
+            .unwrap();
+        let ids: Vec<i64> = store
+            .pending_matches(&niger)
+            .await
+            .unwrap()
+            .iter()
+            .map(|p| p.article_id)
+            .collect();
+        let digest = DigestRecord {
+            watchlist: niger.clone(),
+            message_id: "<d1@x>".into(),
+            subject: "s".into(),
+            message: vec![b'x'; 100],
+            article_ids: ids,
+            recipients: vec!["a@example.org".into()],
+            health_seen: None,
+        };
+        store.record_digest(&digest, t0).await.unwrap();
+        assert_eq!(mailed(&store, &niger, t0).await, 1, "a mailed copy with its sketch");
+        let r = retention(30, 400);
+        prune_all(&store, r, t0 + days(5), std::time::Duration::ZERO)
+            .await
+            .unwrap();
+        assert_eq!(mailed(&store, &niger, t0).await, 1, "kept within twice the window");
+        prune_all(&store, r, t0 + days(7), std::time::Duration::ZERO)
+            .await
+            .unwrap();
+        assert_eq!(mailed(&store, &niger, t0).await, 0, "the sketch is gone");
+        assert_eq!(text_of(&store, 1).await.as_deref(), Some("body one"), "the text stays");
+    }
+}
+
 #[tokio::test]
 async fn undelivered_digests_keep_their_message_whatever_their_age() {
     for (_dir, store) in support::backends().await {

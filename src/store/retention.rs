@@ -40,6 +40,9 @@ impl Pruned {
 /// The ages past which things are pruned.
 #[derive(Debug, Clone, Copy)]
 pub struct Cutoffs {
+    /// Story sketches of articles first seen before this are dropped (they are read only
+    /// within the clustering window; never later than `text_before`).
+    pub sketch_before: DateTime<Utc>,
     /// Article text and digest bodies first seen (created) before this are dropped.
     pub text_before: DateTime<Utc>,
     /// Articles first seen before this are forgotten.
@@ -56,8 +59,8 @@ pub(super) async fn prune_batch(
     cut: Cutoffs,
     limit: usize,
 ) -> Result<Pruned, StoreError> {
-    // A body's story sketch goes with its text: it is read only within the clustering
-    // window (days), far shorter than any sensible `keep_text`.
+    // A body's story sketch (a kilobyte, a third of a typical text) is read only within
+    // the clustering window, so it goes long before the text.
     tx.exec(
         &format!(
             "DELETE FROM story_sketches WHERE article_id IN (
@@ -65,7 +68,7 @@ pub(super) async fn prune_batch(
                  WHERE a.first_seen < $1 AND {PRUNABLE}
                  ORDER BY a.first_seen LIMIT $2)"
         ),
-        params![cut.text_before, limit],
+        params![cut.sketch_before, limit],
     )
     .await?;
     let texts = tx
