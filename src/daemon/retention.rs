@@ -56,6 +56,7 @@ pub async fn prune_all(
         if p.is_empty() {
             break;
         }
+        total.sketches += p.sketches;
         total.texts += p.texts;
         total.bodies += p.bodies;
         total.articles += p.articles;
@@ -66,6 +67,7 @@ pub async fn prune_all(
     let pages = store.compact().await?;
     if !total.is_empty() {
         info!(
+            sketches = total.sketches,
             texts = total.texts,
             bodies = total.bodies,
             articles = total.articles,

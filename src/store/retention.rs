@@ -17,6 +17,8 @@ use crate::model::SourceName;
 /// What one batch pruned.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Pruned {
+    /// Articles whose story sketch was dropped.
+    pub sketches: u64,
     /// Articles whose text was dropped.
     pub texts: u64,
     /// Digests whose message body was dropped.
@@ -61,16 +63,17 @@ pub(super) async fn prune_batch(
 ) -> Result<Pruned, StoreError> {
     // A body's story sketch (a kilobyte, a third of a typical text) is read only within
     // the clustering window, so it goes long before the text.
-    tx.exec(
-        &format!(
-            "DELETE FROM story_sketches WHERE article_id IN (
+    let sketches = tx
+        .exec(
+            &format!(
+                "DELETE FROM story_sketches WHERE article_id IN (
                  SELECT s.article_id FROM story_sketches s JOIN articles a ON a.id = s.article_id
                  WHERE a.first_seen < $1 AND {PRUNABLE}
                  ORDER BY a.first_seen LIMIT $2)"
-        ),
-        params![cut.sketch_before, limit],
-    )
-    .await?;
+            ),
+            params![cut.sketch_before, limit],
+        )
+        .await?;
     let texts = tx
         .exec(
             &format!(
@@ -133,6 +136,7 @@ pub(super) async fn prune_batch(
         )
         .await?;
     Ok(Pruned {
+        sketches,
         texts,
         bodies,
         articles,
