@@ -18,9 +18,9 @@
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use newswatch::config::Config;
 use newswatch::config::Retention;
 use newswatch::daemon::retention::{cutoffs, PRUNE_BATCH};
-use newswatch::config::Config;
 use newswatch::mail::Transport;
 use newswatch::model::{ArticleMatch, InstanceId, ScannedArticle, SourceName, TextDebt, TextFrom};
 use newswatch::outbox::{self, Claimant, DigestContext, Due};
