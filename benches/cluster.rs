@@ -10,21 +10,18 @@
 //! `CLUSTER_SOURCES`, `CLUSTER_HOSTS`, `CLUSTER_ITEMS` scale it; `CLUSTER_RUNS` picks the runs
 //! (default `sqlite:1,pg:1,pg:2,pg:3`).
 
-#[path = "../tests/support/daemon.rs"]
-#[allow(dead_code, reason = "the bench uses part of the helpers")]
-mod daemon;
-#[path = "../tests/support/hostile.rs"]
-#[allow(dead_code, reason = "the bench uses part of the server")]
-mod hostile;
-#[path = "../tests/support/pg.rs"]
-mod pg;
+#[path = "../tests/support/mod.rs"]
+mod support;
 
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use daemon::{exits_within, run_command, signal, stderr_lines};
-use hostile::{ok, Hostile, Request};
+use support::config::{self, ConfigFile, Table};
+use support::daemon::{exits_within, run_command, signal, stderr_lines};
+use support::feeds::{rss, Item};
+use support::hostile::{ok, Hostile, Request};
+use support::pg;
 
 fn env(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -34,19 +31,16 @@ fn env(name: &str, default: usize) -> usize {
 }
 
 fn feed(base: &str, feed: usize, items: usize) -> String {
-    let date = chrono::Utc::now().to_rfc2822();
-    let mut s = String::from(
-        "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>t</title>\
-         <link>http://example.org/</link><description>d</description>",
-    );
-    for i in 0..items {
-        s.push_str(&format!(
-            "<item><title>Feed {feed} story {i}</title><link>{base}/a/{feed}/{i}.html</link>\
-             <description>Summary {i}.</description><pubDate>{date}</pubDate></item>"
-        ));
-    }
-    s.push_str("</channel></rss>");
-    s
+    let items: Vec<Item> = (0..items)
+        .map(|i| {
+            Item::new(
+                format!("Feed {feed} story {i}"),
+                format!("{base}/a/{feed}/{i}.html"),
+                format!("Summary {i}."),
+            )
+        })
+        .collect();
+    rss(&items)
 }
 
 fn page(path: &str) -> String {
@@ -86,27 +80,21 @@ async fn sites(hosts: usize, items: usize) -> Vec<Hostile> {
 }
 
 fn config(dir: &Path, sites: &[Hostile], per_host: usize, database: Option<&str>) -> PathBuf {
-    let mut text = format!(
-        "state_dir = \"{}\"\n[http]\nper_host_delay_ms = 0\nper_host_concurrency = 2\nrespect_robots = false\n",
-        dir.join("state").display()
-    );
+    let mut file = ConfigFile::in_dir(dir).with(config::http().set("per_host_concurrency", 2));
     if let Some(db) = database {
-        text.push_str(&format!("[database]\nurl = \"{db}\"\nlease_secs = 60\n"));
+        file = file.with(Table::new("database").set("url", db).set("lease_secs", 60));
     }
     for (h, site) in sites.iter().enumerate() {
         for n in 0..per_host {
-            text.push_str(&format!(
-                "[[source]]\nname = \"s{h}-{n}\"\nurl = \"{}\"\nschedule = \"0 0 * * *\"\nbackfill = \"all\"\n",
-                site.url(&format!("/feed/{n}.xml"))
-            ));
+            file = file.with(
+                config::source(&format!("s{h}-{n}"), &site.url(&format!("/feed/{n}.xml")))
+                    .set("schedule", "0 0 * * *")
+                    .set("backfill", "all"),
+            );
         }
     }
-    text.push_str(
-        "[[watchlist]]\nname = \"niger\"\nkeywords = [\"Niger\"]\nto = [\"a@example.org\"]\n",
-    );
-    let path = dir.join("newswatch.toml");
-    std::fs::write(&path, text).expect("write the config");
-    path
+    file.with(config::watchlist("niger", &["Niger"]))
+        .write_in(dir)
 }
 
 /// Articles recorded so far.

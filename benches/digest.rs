@@ -3,9 +3,8 @@
 //!
 //! `cargo bench --bench digest`
 
-#[path = "../tests/support/smtp_sink.rs"]
-#[allow(dead_code, reason = "the bench uses part of the sink")]
-mod smtp_sink;
+#[path = "../tests/support/mod.rs"]
+mod support;
 
 use std::time::{Duration, Instant};
 
@@ -58,7 +57,7 @@ fn digest() -> Digest {
 
 #[tokio::main]
 async fn main() {
-    let sink = smtp_sink::SmtpSink::start().await;
+    let sink = support::smtp_sink::SmtpSink::start().await;
     let smtp = newswatch::config::smtp::parse_smtp_url(&format!("smtp://{}?tls=none", sink.addr()))
         .unwrap();
     let mail = MailConfig::new(

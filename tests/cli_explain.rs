@@ -2,44 +2,29 @@
 //! (issue 14 item 3), a page with no article shown as its text, not its markup (item 4), and
 //! an article's rank in a digest part by part (issue 19 item 2).
 
-use assert_cmd::Command;
+mod support;
 
-const CONFIG: &str = r#"
-[[source]]
-name = "s"
-url = "https://example.org/feed.xml"
-
-[[watchlist]]
-name = "base"
-keywords = ["قاعدة جوية", "retrait d'Agadez", "troop withdrawal"]
-to = ["analyst@example.org"]
-"#;
+use support::cli::newswatch;
+use support::config::{self, ConfigFile};
 
 /// Runs `explain --watchlist base` on a file holding `doc`; returns (exit code, stdout).
 fn explain(doc: &str, file: &str) -> (Option<i32>, String) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let cfg = dir.path().join("newswatch.toml");
-    std::fs::write(
-        &cfg,
-        format!("state_dir = {:?}\n{CONFIG}", dir.path().join("state")),
-    )
-    .expect("write config");
+    let cfg = ConfigFile::in_dir(dir.path())
+        .with(config::source("s", "https://example.org/feed.xml"))
+        .with(
+            config::watchlist(
+                "base",
+                &["قاعدة جوية", "retrait d'Agadez", "troop withdrawal"],
+            )
+            .set("to", vec!["analyst@example.org"]),
+        )
+        .write_in(dir.path());
     let input = dir.path().join(file);
     std::fs::write(&input, doc).expect("write document");
-    let out = Command::cargo_bin("newswatch")
-        .expect("the newswatch binary is built for tests")
-        .env_remove("NEWSWATCH_CONFIG")
-        .env_remove("RUST_LOG")
-        .arg("--config")
-        .arg(&cfg)
-        .args(["explain", "--watchlist", "base"])
-        .arg(&input)
-        .output()
-        .expect("run newswatch");
-    (
-        out.status.code(),
-        String::from_utf8(out.stdout).expect("utf-8 stdout"),
-    )
+    let input = input.to_str().expect("a UTF-8 path");
+    let out = newswatch(&cfg, &["explain", "--watchlist", "base", input]);
+    (out.code, out.stdout)
 }
 
 #[test]

@@ -5,39 +5,29 @@
 
 mod support;
 
-#[path = "support/daemon.rs"]
-#[allow(dead_code, reason = "each test binary uses part of the helpers")]
-mod daemon;
-#[path = "support/mime.rs"]
-mod mime;
-#[path = "support/smtp_sink.rs"]
-#[allow(dead_code, reason = "each test binary uses part of the sink")]
-mod smtp_sink;
-
-use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use daemon::{exits_within, run_command, signal, stderr_lines, Guard};
-use smtp_sink::SmtpSink;
-use wiremock::matchers::{method, path_regex};
-use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+use support::cli;
+use support::config::{self, ConfigFile, Table};
+use support::daemon::{exits_within, signal, spawn};
+use support::feeds::{rss, Item};
+use support::smtp_sink::SmtpSink;
+use wiremock::MockServer;
 
-fn rss(base: &str, n: usize) -> String {
-    let date = chrono::Utc::now().to_rfc2822();
-    let mut s = String::from(
-        "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>wire</title>\
-         <link>http://example.org/</link><description>d</description>",
-    );
-    for i in 1..=n {
-        s.push_str(&format!(
-            "<item><title>Niger: withdrawal, part {i}</title><link>{base}/a/{i}.html</link>\
-             <description>The withdrawal from Niger, part {i}.</description><pubDate>{date}</pubDate></item>"
-        ));
-    }
-    s.push_str("</channel></rss>");
-    s
+/// The feed: parts 1 to `n` of the story.
+fn feed(base: &str, n: usize) -> String {
+    let items: Vec<Item> = (1..=n)
+        .map(|i| {
+            Item::new(
+                format!("Niger: withdrawal, part {i}"),
+                format!("{base}/a/{i}.html"),
+                format!("The withdrawal from Niger, part {i}."),
+            )
+        })
+        .collect();
+    rss(&items)
 }
 
 fn write_config(
@@ -46,45 +36,28 @@ fn write_config(
     site: &str,
     smtp: std::net::SocketAddr,
 ) -> std::path::PathBuf {
-    let text = format!(
-        "state_dir = \"{}\"\n[database]\nurl = \"{db}\"\nlease_secs = 10\n\
-         [http]\nper_host_delay_ms = 0\nrespect_robots = false\n\
-         [mail]\nfrom = \"nw@example.org\"\ntransport = \"smtp\"\nsmtp_url = \"smtp://{smtp}?tls=none\"\n\
-         [[source]]\nname = \"wire\"\nurl = \"{site}/feed.xml\"\nfollow = false\nschedule = \"*/1 * * * * *\"\nbackfill = \"all\"\n\
-         [[watchlist]]\nname = \"niger\"\nkeywords = [\"Niger\"]\nto = [\"a@example.org\"]\ndigest = \"immediate\"\n",
-        dir.join("state").display()
-    );
-    let p = dir.join("newswatch.toml");
-    std::fs::write(&p, text).unwrap();
-    p
-}
-
-fn message_id(data: &str) -> String {
-    data.lines()
-        .find_map(|l| l.strip_prefix("Message-ID: "))
-        .unwrap_or_default()
-        .trim()
-        .to_owned()
-}
-
-/// Articles mailed, each with the Message-IDs that carried it.
-fn mailed(sink: &SmtpSink) -> HashMap<usize, BTreeSet<String>> {
-    let mut out: HashMap<usize, BTreeSet<String>> = HashMap::new();
-    for m in sink.messages() {
-        let text = mime::decoded_text(&m.data);
-        for n in 1..=20 {
-            if text.contains(&format!("/a/{n}.html")) {
-                out.entry(n).or_default().insert(message_id(&m.data));
-            }
-        }
-    }
-    out
+    ConfigFile::in_dir(dir)
+        .with(Table::new("database").set("url", db).set("lease_secs", 10))
+        .with(config::http())
+        .with(config::smtp(smtp))
+        .with(
+            config::source("wire", &format!("{site}/feed.xml"))
+                .set("follow", false)
+                .set("schedule", "*/1 * * * * *")
+                .set("backfill", "all"),
+        )
+        .with(config::watchlist("niger", &["Niger"]).set("digest", "immediate"))
+        .write_in(dir)
 }
 
 async fn wait_mailed(sink: &SmtpSink, n: usize, limit: Duration) {
     let t = Instant::now();
-    while mailed(sink).len() < n {
-        assert!(t.elapsed() < limit, "only {:?} mailed", mailed(sink).keys());
+    while sink.articles_mailed(20).len() < n {
+        assert!(
+            t.elapsed() < limit,
+            "only {:?} mailed",
+            sink.articles_mailed(20).keys()
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -101,25 +74,15 @@ async fn a_server_down_at_start_up_is_a_clear_error() {
         "http://127.0.0.1:9",
         "127.0.0.1:9".parse().unwrap(),
     );
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_newswatch"))
-        .arg("--config")
-        .arg(&config)
-        .arg("run")
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    let out = cli::newswatch(&config, &["run"]);
+    let err = &out.stderr;
+    assert_eq!(out.code, Some(1), "{err}");
     assert!(err.contains("database"), "{err}");
     assert!(!err.contains("password"), "{err}");
     // `check` says so too, with exit 1.
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_newswatch"))
-        .arg("--config")
-        .arg(&config)
-        .arg("check")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot connect"));
+    let out = cli::newswatch(&config, &["check"]);
+    assert_eq!(out.code, Some(1));
+    assert!(out.stderr.contains("cannot connect"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -130,23 +93,11 @@ async fn an_instance_rides_out_a_lost_database_and_loses_nothing() {
     let site = MockServer::start().await;
     let base = site.uri();
     let served = Arc::clone(&items);
-    Mock::given(method("GET"))
-        .and(path_regex("^/feed.xml$"))
-        .respond_with(move |_: &Request| {
-            let n = *served.lock().unwrap();
-            ResponseTemplate::new(200)
-                .set_body_raw(rss(&base, n).into_bytes(), "application/rss+xml")
-        })
-        .mount(&site)
-        .await;
+    support::site::serve_live_feed(&site, move || feed(&base, *served.lock().unwrap())).await;
     let sink = SmtpSink::start().await;
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(dir.path(), &db, &site.uri(), sink.addr());
-    let mut child = run_command(&config, &dir.path().join("state"))
-        .spawn()
-        .unwrap();
-    let logs = stderr_lines(&mut child);
-    let mut guard = Guard(child);
+    let (mut guard, logs) = spawn(&config, None);
     wait_mailed(&sink, 2, Duration::from_secs(30)).await;
 
     // The server goes away; new articles arrive meanwhile.
@@ -158,7 +109,7 @@ async fn an_instance_rides_out_a_lost_database_and_loses_nothing() {
         "the instance keeps running"
     );
     assert_eq!(
-        mailed(&sink).len(),
+        sink.articles_mailed(20).len(),
         2,
         "nothing is mailed without the database"
     );
@@ -181,7 +132,7 @@ async fn an_instance_rides_out_a_lost_database_and_loses_nothing() {
         lines.join("\n")
     );
     assert!(lines.iter().any(|l| l.contains("database reachable again")));
-    for (n, ids) in mailed(&sink) {
+    for (n, ids) in sink.articles_mailed(20) {
         assert_eq!(ids.len(), 1, "article {n} in {ids:?}");
     }
 }

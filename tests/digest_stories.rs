@@ -3,11 +3,7 @@
 //! composed and recorded by `outbox`, delivered by the file transport (read back as `.eml`)
 //! or by SMTP to a real server on loopback.
 
-#[path = "support/mime.rs"]
-mod mime;
-#[path = "support/smtp_sink.rs"]
-#[allow(dead_code, reason = "each test binary uses part of the sink")]
-mod smtp_sink;
+mod support;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -20,6 +16,9 @@ use newswatch::mail::Transport;
 use newswatch::model::{InstanceId, ScannedArticle, SourceName, TextDebt, TextFrom};
 use newswatch::outbox::{compose_digest, deliver_due, Claimant, DigestContext, Due};
 use newswatch::store::Store;
+use support::config::{self, ConfigFile};
+use support::mime;
+use support::smtp_sink::SmtpSink;
 
 fn claimant_id() -> InstanceId {
     InstanceId::new("test", std::process::id(), 1)
@@ -47,12 +46,12 @@ struct World {
 }
 
 impl World {
-    fn new(prefer: &str) -> World {
+    /// Six sources and the watchlist "niger", preferring the sources `prefer` (if any).
+    fn new(prefer: &[&str]) -> World {
         let dir = tempfile::tempdir().unwrap();
-        let mut text = format!(
-            "state_dir = \"{}\"\ntimezone = \"Africa/Niamey\"\n[mail]\nfrom = \"newswatch <nw@example.org>\"\ntransport = \"file\"\n",
-            dir.path().join("state").display()
-        );
+        let mut file = ConfigFile::in_dir(dir.path())
+            .set("timezone", "Africa/Niamey")
+            .with(config::file_outbox());
         for s in [
             "reuters",
             "apnews",
@@ -61,15 +60,14 @@ impl World {
             "france24",
             "sahel-daily",
         ] {
-            text.push_str(&format!(
-                "[[source]]\nname = \"{s}\"\nurl = \"https://{s}.example/feed.xml\"\n"
-            ));
+            file = file.with(config::source(s, &format!("https://{s}.example/feed.xml")));
         }
-        text.push_str(&format!(
-            "[[watchlist]]\nname = \"niger\"\nkeywords = [\"Niger\", \"Chad\", \"Sahel\", \"النيجر\"]\nto = [\"analyst@example.org\"]\n{prefer}\n"
-        ));
-        let path = dir.path().join("newswatch.toml");
-        std::fs::write(&path, text).unwrap();
+        let mut watchlist = config::watchlist("niger", &["Niger", "Chad", "Sahel", "النيجر"])
+            .set("to", vec!["analyst@example.org"]);
+        if !prefer.is_empty() {
+            watchlist = watchlist.set("prefer", prefer.to_vec());
+        }
+        let path = file.with(watchlist).write_in(dir.path());
         let config = Config::load(&path).expect("test config is valid");
         let store = Store::open(&config.database_path()).unwrap();
         World { dir, config, store }
@@ -149,14 +147,7 @@ struct Mail {
 }
 
 fn read_mail(raw: &str) -> Mail {
-    let header = |name: &str| {
-        raw.lines()
-            .take_while(|l| !l.is_empty())
-            .find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(": ")))
-            .unwrap_or_default()
-            .trim()
-            .to_owned()
-    };
+    let header = |name: &str| mime::header(raw, name).unwrap_or_default();
     let (mut text, mut html) = (String::new(), String::new());
     for part in raw.split("\r\n--").skip(1) {
         let head = part
@@ -206,14 +197,9 @@ fn decode_subject(s: &str) -> String {
 }
 
 fn mails_in(dir: &Path) -> Vec<Mail> {
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
-        .unwrap_or_default();
-    paths.retain(|p| p.extension().is_some_and(|x| x == "eml"));
-    paths.sort();
-    paths
+    mime::outbox(dir)
         .iter()
-        .map(|p| read_mail(&std::fs::read_to_string(p).unwrap()))
+        .map(|(_, m)| read_mail(m))
         .collect()
 }
 
@@ -281,7 +267,7 @@ fn also_in_line(text: &str, after_url: &str) -> String {
 
 #[tokio::test]
 async fn five_copies_are_one_item_naming_the_other_four_and_chad_stays_apart() {
-    let w = World::new("");
+    let w = World::new(&[]);
     for (k, (source, title, body)) in five_copies().iter().enumerate() {
         w.record(
             source,
@@ -350,7 +336,7 @@ async fn five_copies_are_one_item_naming_the_other_four_and_chad_stays_apart() {
 
 #[tokio::test]
 async fn a_preferred_source_is_shown_first() {
-    let w = World::new("prefer = [\"france24\", \"bbc-en\"]");
+    let w = World::new(&["france24", "bbc-en"]);
     for (k, (source, title, body)) in five_copies().iter().enumerate() {
         w.record(source, &url(source, k), title, body, t0()).await;
     }
@@ -373,7 +359,7 @@ async fn a_preferred_source_is_shown_first() {
 
 #[tokio::test]
 async fn a_copy_a_day_later_is_not_a_new_story_and_is_listed_once() {
-    let w = World::new("");
+    let w = World::new(&[]);
     let copies = five_copies();
     for (k, (source, title, body)) in copies.iter().enumerate().take(4) {
         w.record(source, &url(source, k), title, body, t0()).await;
@@ -438,7 +424,7 @@ async fn a_copy_a_day_later_is_not_a_new_story_and_is_listed_once() {
 /// pending for ever: it joins the digest that told its story, and nothing is mailed.
 #[tokio::test]
 async fn a_late_copy_with_no_news_for_a_window_joins_the_digest_that_told_its_story() {
-    let w = World::new("");
+    let w = World::new(&[]);
     let copies = five_copies();
     for (k, (source, title, body)) in copies.iter().enumerate().take(2) {
         w.record(source, &url(source, k), title, body, t0()).await;
@@ -482,8 +468,8 @@ async fn a_late_copy_with_no_news_for_a_window_joins_the_digest_that_told_its_st
 /// Message-IDs and counts, every story mailed exactly once, over real SMTP.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_hundred_matches_fit_in_numbered_parts_each_mailed_once() {
-    let sink = smtp_sink::SmtpSink::start().await;
-    let w = World::new("");
+    let sink = SmtpSink::start().await;
+    let w = World::new(&[]);
     let mut rng = 19u64;
     let mut word = move || {
         rng ^= rng << 13;
@@ -604,7 +590,7 @@ async fn three_hundred_matches_fit_in_numbered_parts_each_mailed_once() {
 /// A story carried 500 times is one item of bounded size.
 #[tokio::test]
 async fn five_hundred_copies_are_one_bounded_item() {
-    let w = World::new("");
+    let w = World::new(&[]);
     let p = paragraphs(NIGER);
     for k in 0..500 {
         let mut q = p.clone();
@@ -640,7 +626,7 @@ async fn five_hundred_copies_are_one_bounded_item() {
 /// bodies cluster with nothing.
 #[tokio::test]
 async fn furniture_and_short_bodies_do_not_make_a_story() {
-    let w = World::new("");
+    let w = World::new(&[]);
     let parts: Vec<&str> = SITE.split("\n----\n").collect();
     for (k, body) in parts[1..].iter().enumerate() {
         let text = format!("{}\n\n{body}", parts[0]);
@@ -674,7 +660,7 @@ async fn furniture_and_short_bodies_do_not_make_a_story() {
 /// carries the highlights; no `…` where nothing was cut.
 #[tokio::test]
 async fn snippet_comes_from_the_body_when_the_title_matches() {
-    let w = World::new("");
+    let w = World::new(&[]);
     let body = "Officials said on Friday that the last American soldiers would leave Niger by September, after talks in Niamey failed.";
     w.record(
         "reuters",

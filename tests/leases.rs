@@ -7,13 +7,7 @@ mod support;
 use chrono::{DateTime, Duration, Utc};
 use newswatch::model::{DigestRecord, InstanceId, SourceName, WatchlistName};
 use newswatch::store::{HostBlock, HostRules, HostTurn, Instance, SourceDue, Store};
-
-fn name<T: std::str::FromStr>(s: &str) -> T
-where
-    T::Err: std::fmt::Debug,
-{
-    s.parse().unwrap()
-}
+use support::name;
 
 fn id(n: u32) -> InstanceId {
     InstanceId::new("test", n, n)

@@ -1,11 +1,15 @@
 //! The schema's history: a database made by release 0.1 opens with everything in it intact,
 //! and databases newswatch must not touch are refused with the file left as it was.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 
 use chrono::Utc;
 use newswatch::model::TextFrom;
 use newswatch::store::{schema, ArticleMatch, ScannedArticle, Store, StoreError, TextDebt};
+use support::cli::{self, Output};
+use support::config::{self, ConfigFile};
 
 fn copy_of_v1(dir: &Path) -> PathBuf {
     let path = dir.join("newswatch.db");
@@ -149,26 +153,17 @@ fn state_with_v1(dir: &Path) -> PathBuf {
     let state = dir.join("state");
     std::fs::create_dir_all(&state).unwrap();
     copy_of_v1(&state);
-    let config = dir.join("newswatch.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "state_dir = \"{}\"\n[[source]]\nname = \"wire\"\nurl = \"http://127.0.0.1:18080/a.xml\"\n\
-             [[source]]\nname = \"dead\"\nurl = \"http://127.0.0.1:18081/feed.xml\"\n\
-             [[watchlist]]\nname = \"niger\"\nkeywords = [\"Niger\"]\nto = [\"a@example.org\"]\n",
-            state.display()
-        ),
-    )
-    .unwrap();
-    config
+    ConfigFile::in_dir(dir)
+        .with(config::source("wire", "http://127.0.0.1:18080/a.xml"))
+        .with(config::source("dead", "http://127.0.0.1:18081/feed.xml"))
+        .with(config::watchlist("niger", &["Niger"]))
+        .write_in(dir)
 }
 
 /// `newswatch --config CONFIG status`, with `limit` bytes as the largest file it may write.
-fn status(config: &Path, file_size_limit: Option<u64>) -> std::process::Output {
+fn status(config: &Path, file_size_limit: Option<u64>) -> Output {
     use std::os::unix::process::CommandExt as _;
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_newswatch"));
-    cmd.arg("--config").arg(config).arg("status");
-    cmd.env_remove("NEWSWATCH_FAILPOINT");
+    let mut cmd = cli::with_config(config, &["status"]);
     if let Some(limit) = file_size_limit {
         // SAFETY: between fork and exec only async-signal-safe calls (signal, setrlimit).
         unsafe {
@@ -187,7 +182,7 @@ fn status(config: &Path, file_size_limit: Option<u64>) -> std::process::Output {
             });
         }
     }
-    cmd.output().unwrap()
+    cli::output(&mut cmd)
 }
 
 fn version(db: &Path) -> String {
@@ -231,8 +226,8 @@ fn status_on_a_file_that_is_not_a_newswatch_database_exits_1_naming_it() {
         }
         let before = std::fs::read(&db).unwrap();
         let out = status(&config, None);
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{what}: {err}");
+        let err = &out.stderr;
+        assert_eq!(out.code, Some(1), "{what}: {err}");
         assert!(
             err.contains("newswatch.db"),
             "{what}: the file is named: {err}"
@@ -252,8 +247,8 @@ fn a_database_that_cannot_be_written_exits_1_and_keeps_its_version() {
     let config = state_with_v1(dir.path());
     let db = dir.path().join("state").join("newswatch.db");
     let out = status(&config, Some(0));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    let err = &out.stderr;
+    assert_eq!(out.code, Some(1), "{err}");
     assert!(err.contains("newswatch.db"), "{err}");
     assert_eq!(version(&db), "1", "no migration applied, none half-applied");
     assert_eq!(integrity(&db), "ok");
@@ -273,9 +268,9 @@ fn a_full_disk_during_the_upgrade_leaves_a_whole_version_and_a_later_run_finishe
         let config = state_with_v1(fresh.path());
         let db = fresh.path().join("state").join("newswatch.db");
         let out = status(&config, Some(size + extra));
-        if out.status.code() == Some(1) {
+        if out.code == Some(1) {
             failed_somewhere = true;
-            let err = String::from_utf8_lossy(&out.stderr);
+            let err = &out.stderr;
             assert!(err.contains("newswatch.db"), "{err}");
         }
         let v: i64 = version(&db).parse().unwrap();
@@ -283,12 +278,7 @@ fn a_full_disk_during_the_upgrade_leaves_a_whole_version_and_a_later_run_finishe
         assert_eq!(integrity(&db), "ok");
         // With room again, the upgrade finishes and nothing is lost.
         let out = status(&config, None);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_eq!(out.code, Some(0), "{}", out.stderr);
         assert_eq!(version(&db), schema::SCHEMA_VERSION.to_string());
         let pending = query_one(&db, "SELECT COUNT(*) FROM matches WHERE state = 'pending'");
         assert_eq!(pending, "1");
@@ -306,10 +296,7 @@ fn an_upgrade_killed_mid_migration_leaves_no_partial_migration() {
     let dir = tempfile::tempdir().unwrap();
     let config = state_with_v1(dir.path());
     let db = dir.path().join("state").join("newswatch.db");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_newswatch"))
-        .arg("--config")
-        .arg(&config)
-        .arg("status")
+    let mut child = cli::with_config(&config, &["status"])
         .env("NEWSWATCH_FAILPOINT", "during-migration")
         .stderr(std::process::Stdio::piped())
         .stdout(std::process::Stdio::null())
@@ -337,11 +324,6 @@ fn an_upgrade_killed_mid_migration_leaves_no_partial_migration() {
     assert_eq!(has_owed, "0");
     assert_eq!(integrity(&db), "ok");
     let out = status(&config, None);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
     assert_eq!(version(&db), schema::SCHEMA_VERSION.to_string());
 }

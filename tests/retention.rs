@@ -11,13 +11,7 @@ use newswatch::model::{
     ArticleMatch, DigestRecord, ScannedArticle, SourceName, TextDebt, TextFrom, WatchlistName,
 };
 use newswatch::store::Store;
-
-fn name<T: std::str::FromStr>(s: &str) -> T
-where
-    T::Err: std::fmt::Debug,
-{
-    s.parse().unwrap()
-}
+use support::name;
 
 fn article(n: usize, text: &str, watchlists: &[&str]) -> ScannedArticle {
     ScannedArticle {

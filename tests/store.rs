@@ -9,13 +9,7 @@ use newswatch::model::{
     Validators, WatchlistName,
 };
 use newswatch::store::{DeliveryFailure, FetchFailure, QueueCounts, Store, StoreError};
-
-fn name<T: std::str::FromStr>(s: &str) -> T
-where
-    T::Err: std::fmt::Debug,
-{
-    s.parse().unwrap()
-}
+use support::name;
 
 fn article(url: &str, fp: &str, reportable: bool, watchlists: &[&str]) -> ScannedArticle {
     ScannedArticle {

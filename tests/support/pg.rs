@@ -7,8 +7,6 @@
 //! Debian's package puts the server in `/usr/lib/postgresql/<version>/bin`; set
 //! `NEWSWATCH_PG_BIN` to use another.
 
-#![allow(dead_code, reason = "each test binary uses part of the helpers")]
-
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
