@@ -63,14 +63,18 @@ pub(super) async fn prune_batch(
 ) -> Result<Pruned, StoreError> {
     // A body's story sketch (a kilobyte, a third of a typical text) is read only within
     // the clustering window, so it goes long before the text.
+    // Walked in the sketches' own order (article ids grow with first sight), so a batch
+    // starts at the oldest sketch left rather than at the oldest article, whose sketch is
+    // long gone: the walk is as long as the batch, not as long as the database's history.
     let sketches = tx
         .exec(
-            &format!(
-                "DELETE FROM story_sketches WHERE article_id IN (
-                 SELECT s.article_id FROM story_sketches s JOIN articles a ON a.id = s.article_id
-                 WHERE a.first_seen < $1 AND {PRUNABLE}
-                 ORDER BY a.first_seen LIMIT $2)"
-            ),
+            "DELETE FROM story_sketches WHERE article_id IN (
+                 SELECT s.article_id FROM story_sketches s
+                 WHERE (SELECT a.first_seen FROM articles a WHERE a.id = s.article_id) < $1
+                 AND NOT EXISTS (SELECT 1 FROM matches m
+                                 WHERE m.article_id = s.article_id AND m.state = 'pending')
+                 AND NOT EXISTS (SELECT 1 FROM owed_text o WHERE o.article_id = s.article_id)
+                 ORDER BY s.article_id LIMIT $2)",
             params![cut.sketch_before, limit],
         )
         .await?;
