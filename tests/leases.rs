@@ -6,7 +6,7 @@ mod support;
 
 use chrono::{DateTime, Duration, Utc};
 use newswatch::model::{DigestRecord, InstanceId, SourceName, WatchlistName};
-use newswatch::store::{HostBlock, HostRules, HostTurn, Instance, SourceDue, Store};
+use newswatch::store::{DigestClaim, HostBlock, HostRules, HostTurn, Instance, SourceDue, Store};
 
 fn name<T: std::str::FromStr>(s: &str) -> T
 where
@@ -47,7 +47,12 @@ async fn a_due_source_is_one_instance_s_until_released_or_expired() {
                 at: t0,
             })
             .collect();
-        store.sync_sources(&due, t0, t0 - secs(60)).await.unwrap();
+        for me in [&a, &b] {
+            store
+                .sync_sources(me, &due, t0, t0 - secs(60))
+                .await
+                .unwrap();
+        }
 
         let got_a = store
             .claim_due_sources(&a, t0, t0 + secs(60), 2)
@@ -87,7 +92,7 @@ async fn a_due_source_is_one_instance_s_until_released_or_expired() {
             .await
             .unwrap());
         // The next wake-up is B's lease end or the finished source's next time.
-        let wake = store.next_source_wake().await.unwrap().unwrap();
+        let wake = store.next_source_wake(&b).await.unwrap().unwrap();
         assert!(wake <= t0 + secs(900));
         // At its next time, the finished source is due once more.
         let again = store
@@ -102,7 +107,7 @@ async fn a_due_source_is_one_instance_s_until_released_or_expired() {
 async fn syncing_the_config_keeps_due_times_and_drops_removed_sources() {
     for (_dir, store) in support::backends().await {
         let t0 = Utc::now();
-        let a = register(&store, 1, t0).await;
+        let (a, b) = (register(&store, 1, t0).await, register(&store, 2, t0).await);
         let sync = |names: &[&str], at: DateTime<Utc>| -> Vec<SourceDue> {
             names
                 .iter()
@@ -110,16 +115,22 @@ async fn syncing_the_config_keeps_due_times_and_drops_removed_sources() {
                 .collect()
         };
         store
-            .sync_sources(&sync(&["kept", "gone"], t0), t0, t0 - secs(60))
+            .sync_sources(&a, &sync(&["kept", "gone"], t0), t0, t0 - secs(60))
             .await
             .unwrap();
-        // A second instance syncs a minute later with a later time: the earlier stays due.
+        // A second instance syncs a little later with a later time: the earlier stays due.
         store
             .sync_sources(
+                &b,
                 &sync(&["kept"], t0 + secs(600)),
                 t0 + secs(30),
                 t0 - secs(30),
             )
+            .await
+            .unwrap();
+        // A's config loses "gone" (a reload).
+        store
+            .sync_sources(&a, &sync(&["kept"], t0), t0 + secs(30), t0 - secs(30))
             .await
             .unwrap();
         let got = store
@@ -132,12 +143,18 @@ async fn syncing_the_config_keeps_due_times_and_drops_removed_sources() {
             "the removed source is never claimed"
         );
         assert!(store
+            .claim_due_sources(&b, t0 + secs(31), t0 + secs(90), 10)
+            .await
+            .unwrap()
+            .is_empty());
+        assert!(store
             .finish_source(&got[0], &a, t0 + secs(300))
             .await
             .unwrap());
         // Everyone was down past its time: a restart takes the next tick, not a catch-up.
         store
             .sync_sources(
+                &a,
                 &sync(&["kept"], t0 + secs(7200)),
                 t0 + secs(3600),
                 t0 + secs(3540),
@@ -160,6 +177,68 @@ async fn syncing_the_config_keeps_due_times_and_drops_removed_sources() {
     }
 }
 
+/// Issue 17 (B3): instances whose configs differ, as during a rolling config change. Each
+/// claims only the sources its own config has; one instance's sync never hides a source
+/// another instance still has.
+#[tokio::test]
+async fn issue_17_instances_with_differing_configs_claim_only_their_own_sources() {
+    for (_dir, store) in support::backends().await {
+        let t0 = Utc::now();
+        let (a, b) = (register(&store, 1, t0).await, register(&store, 2, t0).await);
+        let due = |names: &[&str]| -> Vec<SourceDue> {
+            names
+                .iter()
+                .map(|n| SourceDue {
+                    name: name(n),
+                    at: t0,
+                })
+                .collect()
+        };
+        store
+            .sync_sources(&a, &due(&["both", "a-only"]), t0, t0 - secs(60))
+            .await
+            .unwrap();
+        store
+            .sync_sources(&b, &due(&["both", "b-only"]), t0, t0 - secs(60))
+            .await
+            .unwrap();
+        let mut got_a = store
+            .claim_due_sources(&a, t0, t0 + secs(60), 10)
+            .await
+            .unwrap();
+        got_a.sort();
+        assert_eq!(
+            got_a,
+            [name::<SourceName>("a-only"), name("both")],
+            "A never claims what only B's config has, and B's sync left A's source claimable"
+        );
+        let got_b = store
+            .claim_due_sources(&b, t0, t0 + secs(60), 10)
+            .await
+            .unwrap();
+        assert_eq!(got_b, [name::<SourceName>("b-only")]);
+        // B's wake-up is about its own sources only.
+        assert_eq!(
+            store
+                .next_source_wake(&b)
+                .await
+                .unwrap()
+                .map(|t| t.timestamp()),
+            Some((t0 + secs(60)).timestamp())
+        );
+        // Once A is gone, "a-only" is nobody's: B never claims it, even when it is due.
+        assert!(store.finish_source(&name("a-only"), &a, t0).await.unwrap());
+        store.forget_instance(&a, t0).await.unwrap();
+        let mut later = store
+            .claim_due_sources(&b, t0 + secs(61), t0 + secs(120), 10)
+            .await
+            .unwrap();
+        later.sort();
+        // (A's claim on "both" and B's own on "b-only", not renewed here, have expired.)
+        assert_eq!(later, [name::<SourceName>("b-only"), name("both")]);
+    }
+}
+
 #[tokio::test]
 async fn a_digest_tick_and_a_delivery_are_each_claimed_once() {
     for (_dir, store) in support::backends().await {
@@ -167,40 +246,32 @@ async fn a_digest_tick_and_a_delivery_are_each_claimed_once() {
         let (a, b) = (register(&store, 1, t0).await, register(&store, 2, t0).await);
         let w: WatchlistName = name("niger");
         let tick = t0;
-        assert!(store
-            .claim_digest(&w, &a, t0, t0 + secs(60), Some(tick))
-            .await
-            .unwrap());
-        assert!(!store
-            .claim_digest(&w, &b, t0, t0 + secs(60), Some(tick))
-            .await
-            .unwrap());
-        store.release_digest(&w, &a).await.unwrap();
-        assert!(
-            !store
-                .claim_digest(&w, &b, t0, t0 + secs(60), Some(tick))
-                .await
-                .unwrap(),
+        let claim = |who: &InstanceId, now: DateTime<Utc>, tick: Option<DateTime<Utc>>| {
+            let (store, w, who) = (&store, w.clone(), who.clone());
+            async move {
+                store
+                    .claim_digest(&w, &who, now, now + secs(60), tick)
+                    .await
+                    .unwrap()
+            }
+        };
+        assert_eq!(claim(&a, t0, Some(tick)).await, DigestClaim::Claimed);
+        assert_eq!(claim(&b, t0, Some(tick)).await, DigestClaim::Busy);
+        store.release_digest(&w, &a, Some(tick)).await.unwrap();
+        assert_eq!(
+            claim(&b, t0, Some(tick)).await,
+            DigestClaim::Composed,
             "that tick is composed"
         );
-        assert!(store
-            .claim_digest(&w, &b, t0, t0 + secs(60), Some(tick + secs(3600)))
-            .await
-            .unwrap());
+        assert_eq!(
+            claim(&b, t0, Some(tick + secs(3600))).await,
+            DigestClaim::Claimed
+        );
         // Immediate digests claim without a tick: exclusive while held, then free.
-        store.release_digest(&w, &b).await.unwrap();
-        assert!(store
-            .claim_digest(&w, &a, t0, t0 + secs(60), None)
-            .await
-            .unwrap());
-        assert!(!store
-            .claim_digest(&w, &b, t0, t0 + secs(60), None)
-            .await
-            .unwrap());
-        assert!(store
-            .claim_digest(&w, &b, t0 + secs(61), t0 + secs(120), None)
-            .await
-            .unwrap());
+        store.release_digest(&w, &b, None).await.unwrap();
+        assert_eq!(claim(&a, t0, None).await, DigestClaim::Claimed);
+        assert_eq!(claim(&b, t0, None).await, DigestClaim::Busy);
+        assert_eq!(claim(&b, t0 + secs(61), None).await, DigestClaim::Claimed);
 
         let digest = DigestRecord {
             watchlist: w.clone(),
@@ -240,6 +311,55 @@ async fn a_digest_tick_and_a_delivery_are_each_claimed_once() {
     }
 }
 
+/// Issue 17 (B4): the instance composing a cron tick's digest dies half-way. The tick is not
+/// lost: it is marked composed only by a composer that finished, so another instance
+/// composes it once the dead one's claim has expired.
+#[tokio::test]
+async fn issue_17_a_tick_whose_composer_died_is_composed_by_another() {
+    for (_dir, store) in support::backends().await {
+        let t0 = Utc::now();
+        let (a, b) = (register(&store, 1, t0).await, register(&store, 2, t0).await);
+        let w: WatchlistName = name("daily");
+        let tick = Some(t0);
+        let claim = |who: &InstanceId, now: DateTime<Utc>| {
+            let (store, w, who) = (&store, w.clone(), who.clone());
+            async move {
+                store
+                    .claim_digest(&w, &who, now, now + secs(60), tick)
+                    .await
+                    .unwrap()
+            }
+        };
+        assert_eq!(claim(&a, t0).await, DigestClaim::Claimed);
+        // A dies before recording anything. B tries while A's claim lasts, and after.
+        assert_eq!(claim(&b, t0 + secs(5)).await, DigestClaim::Busy);
+        assert_eq!(
+            claim(&b, t0 + secs(61)).await,
+            DigestClaim::Claimed,
+            "the tick is still to be composed once A's claim expired"
+        );
+        store.release_digest(&w, &b, tick).await.unwrap();
+        assert_eq!(claim(&a, t0 + secs(62)).await, DigestClaim::Composed);
+        // A composer that failed (its database call did) gives the claim back unstamped.
+        let next = Some(t0 + secs(3600));
+        assert_eq!(
+            store
+                .claim_digest(&w, &a, t0 + secs(3600), t0 + secs(3660), next)
+                .await
+                .unwrap(),
+            DigestClaim::Claimed
+        );
+        store.release_digest(&w, &a, None).await.unwrap();
+        assert_eq!(
+            store
+                .claim_digest(&w, &b, t0 + secs(3601), t0 + secs(3661), next)
+                .await
+                .unwrap(),
+            DigestClaim::Claimed
+        );
+    }
+}
+
 #[tokio::test]
 async fn forgetting_an_instance_frees_what_it_held() {
     for (_dir, store) in support::backends().await {
@@ -249,7 +369,12 @@ async fn forgetting_an_instance_frees_what_it_held() {
             name: name("s"),
             at: t0,
         }];
-        store.sync_sources(&due, t0, t0 - secs(60)).await.unwrap();
+        for me in [&a, &b] {
+            store
+                .sync_sources(me, &due, t0, t0 - secs(60))
+                .await
+                .unwrap();
+        }
         assert_eq!(
             store
                 .claim_due_sources(&a, t0, t0 + secs(60), 1)

@@ -64,6 +64,8 @@ pub enum DaemonError {
     Fetch(#[from] FetchError),
     #[error("mail transport: {0}")]
     Mail(#[from] MailError),
+    #[error("{0}")]
+    Clock(String),
 }
 
 /// Loads the config again on reload (the CLI's `--state-dir` override included).
@@ -81,6 +83,14 @@ struct Daemon {
     watchdog: Watchdog,
     /// When the database says to look again for due sources.
     source_wake: Option<DateTime<Utc>>,
+    /// The sources to record again (a reload found the database unreachable): nothing is
+    /// claimed until they are, so claims follow the running config.
+    sync_owed: bool,
+    /// Scans that ended while the database was unreachable: their sources, to release (due
+    /// then) once it is back, so a claim never outlives its scan.
+    releases_owed: Vec<(crate::model::SourceName, DateTime<Utc>)>,
+    /// While the database is unreachable, when to try it again.
+    next_probe: Instant,
     /// How long each claim of due sources took (for the totals logged at exit).
     claim_times: Vec<Duration>,
     /// The latest `[retention]`, for the retention task.
@@ -101,14 +111,17 @@ pub async fn run(
     let mut d = Daemon::start(config, store).await?;
     loop {
         let now = Utc::now();
-        d.start_due_scans(now).await;
+        // The loop is turning: that is what the watchdog watches. A database outage is
+        // waited out here, not a reason to be restarted (README, "Several instances").
+        d.watchdog.ping_if_due();
+        if d.db_ready().await {
+            d.settle_owed(now).await;
+            d.start_due_scans(now).await;
+        }
         d.queue_due_digests(now);
         let wake = d.presence.wake_by(d.watchdog.wake_by(d.next_wake()));
         tokio::select! {
-            () = tokio::time::sleep_until(wake) => {
-                d.presence.beat_if_due(&d.store).await;
-                d.watchdog.ping_if_due(&d.store).await;
-            }
+            () = tokio::time::sleep_until(wake) => d.presence.beat_if_due(&d.store).await,
             Some(done) = d.scans.next_finished(), if !d.scans.is_empty() => d.finish_scan(done).await,
             msg = control.recv() => match msg {
                 Some(Control::Reload) => d.reload(&loader).await?,
@@ -131,21 +144,20 @@ impl Daemon {
         let presence = Presence::start(&store, lease).await?;
         let fetcher = fetcher_for(&cfg, &store, &presence)?;
         let transport = Transport::from_config(&cfg.mail, &cfg.outbox_dir())?;
-        plan::sync_sources(&cfg, &store, Utc::now()).await?;
-        let mail = MailTask::start(
+        plan::sync_sources(&cfg, &store, presence.id(), Utc::now()).await?;
+        let mail = MailTask::start(mail::Mailer::new(
             cfg.clone(),
             store.clone(),
             transport,
-            presence.id().clone(),
-            lease,
-        );
+            &presence,
+        ));
         // Matches recorded before a crash but not yet digested go out now for "immediate"
         // watchlists; cron watchlists keep them for their next digest.
         mail.compose(immediate_jobs(mail::immediate_watchlists(&cfg)));
         let digests = DigestPlan::new(&cfg, Utc::now());
         let (retention, settings) = tokio::sync::watch::channel(cfg.retention);
         let pruner = tokio::spawn(retention::run(store.clone(), settings));
-        systemd::ready(&control::status_line(&cfg, &store).await);
+        systemd::ready(&control::status_line(&cfg, &store, true).await);
         info!(
             sources = cfg.sources.len(),
             watchlists = cfg.watchlists.len(),
@@ -163,15 +175,57 @@ impl Daemon {
             presence,
             watchdog: Watchdog::from_env(),
             source_wake: None,
+            sync_owed: false,
+            releases_owed: Vec::new(),
+            next_probe: Instant::now(),
             claim_times: Vec::new(),
             retention,
             pruner,
         })
     }
 
+    /// Whether the database answers: while it is known to be unreachable, one cheap try
+    /// every [`DB_RETRY`] (the loop makes no other call to it meanwhile, so its turns stay
+    /// short and the watchdog is pinged).
+    async fn db_ready(&mut self) -> bool {
+        if self.presence.db_ok() {
+            return true;
+        }
+        if Instant::now() < self.next_probe {
+            return false;
+        }
+        self.next_probe = Instant::now() + DB_RETRY;
+        let r = self.store.ping().await;
+        self.presence.note(&r);
+        r.is_ok()
+    }
+
+    /// What an outage left owed: the config's sources recorded, ended scans' sources released.
+    async fn settle_owed(&mut self, now: DateTime<Utc>) {
+        if self.sync_owed {
+            let r = plan::sync_sources(&self.cfg, &self.store, self.presence.id(), now).await;
+            self.presence.note(&r);
+            if r.is_ok() {
+                self.sync_owed = false;
+                self.source_wake = None;
+            }
+        }
+        while let Some((source, next)) = self.releases_owed.pop() {
+            let r = self
+                .store
+                .finish_source(&source, self.presence.id(), next)
+                .await;
+            self.presence.note(&r);
+            if r.is_err() {
+                self.releases_owed.push((source, next));
+                return;
+            }
+        }
+    }
+
     /// Claims the sources due now (as many as there is room for) and starts their scans.
     async fn start_due_scans(&mut self, now: DateTime<Utc>) {
-        if self.source_wake.is_some_and(|w| w > now) && self.presence.db_ok() {
+        if self.sync_owed || self.source_wake.is_some_and(|w| w > now) {
             return;
         }
         let room = MAX_SCANS.saturating_sub(self.scans.len());
@@ -199,7 +253,7 @@ impl Daemon {
                 self.fetcher.clone(),
             );
         }
-        let wake = self.store.next_source_wake().await;
+        let wake = self.store.next_source_wake(self.presence.id()).await;
         self.presence.note(&wake);
         self.source_wake = match wake {
             Ok(w) => w,
@@ -221,6 +275,9 @@ impl Daemon {
         let mut wait = MAX_SLEEP;
         if self.store.is_shared() {
             wait = wait.min(SHARED_POLL);
+        }
+        if !self.presence.db_ok() {
+            wait = wait.min(self.next_probe.saturating_duration_since(Instant::now()));
         }
         let until = |t: DateTime<Utc>| (t - Utc::now()).to_std().unwrap_or_default();
         if let Some(t) = self.source_wake {
@@ -252,20 +309,41 @@ impl Daemon {
                 .collect();
             self.mail.compose(immediate_jobs(immediate));
         }
-        if let Some(source) = self.cfg.source(done.source.as_str()) {
-            let next = plan::next_source_due(&self.cfg, &self.store, source, Utc::now()).await;
-            let finished = self
-                .store
-                .finish_source(&done.source, self.presence.id(), next)
-                .await;
-            self.presence.note(&finished);
-            if matches!(finished, Ok(false)) {
-                tracing::warn!(source = %done.source, "the scan outlasted its claim; another instance may have scanned the source too (each match is still recorded once)");
+        self.release_source(done.source).await;
+        let db_ok = self.presence.db_ok();
+        systemd::status(&control::status_line(&self.cfg, &self.store, db_ok).await);
+    }
+
+    /// Gives back the claim on a source whose scan ended: due at its next time, or at once
+    /// when the source is not (or no longer) in this instance's config, for an instance that
+    /// has it. While the database is unreachable the release waits for it (the heartbeat
+    /// must never renew a claim whose scan is over).
+    async fn release_source(&mut self, source: crate::model::SourceName) {
+        let now = Utc::now();
+        let next = match self.cfg.source(source.as_str()) {
+            Some(s) if self.presence.db_ok() => {
+                plan::next_source_due(&self.cfg, &self.store, s, now).await
             }
-            // Its next time may be the earliest.
-            self.source_wake = Some(Utc::now());
+            _ => now,
+        };
+        if !self.presence.db_ok() {
+            self.releases_owed.push((source, next));
+            return;
         }
-        systemd::status(&control::status_line(&self.cfg, &self.store).await);
+        let finished = self
+            .store
+            .finish_source(&source, self.presence.id(), next)
+            .await;
+        self.presence.note(&finished);
+        match finished {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!(source = %source, "the scan outlasted its claim; another instance may have scanned the source too (each match is still recorded once)");
+            }
+            Err(_) => self.releases_owed.push((source, next)),
+        }
+        // Its next time may be the earliest.
+        self.source_wake = Some(Utc::now());
     }
 
     /// Swaps in a valid new config (sources recorded again; running scans keep theirs);
@@ -282,9 +360,13 @@ impl Daemon {
                 };
                 self.mail.reconfigure(self.cfg.clone(), new.transport);
                 let _ = self.retention.send(self.cfg.retention);
-                plan::sync_sources(&self.cfg, &self.store, Utc::now()).await?;
                 self.digests = DigestPlan::new(&self.cfg, Utc::now());
-                self.source_wake = None;
+                // Recorded now if the database answers, else as soon as it does; the
+                // daemon keeps running either way.
+                self.sync_owed = true;
+                if self.presence.db_ok() {
+                    self.settle_owed(Utc::now()).await;
+                }
                 info!(
                     sources = self.cfg.sources.len(),
                     watchlists = self.cfg.watchlists.len(),
@@ -297,7 +379,8 @@ impl Daemon {
                 }
             }
         }
-        systemd::ready(&control::status_line(&self.cfg, &self.store).await);
+        let db_ok = self.presence.db_ok();
+        systemd::ready(&control::status_line(&self.cfg, &self.store, db_ok).await);
         Ok(())
     }
 
