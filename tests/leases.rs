@@ -512,3 +512,203 @@ async fn the_cluster_keeps_a_host_s_concurrency_delay_and_blocks() {
         ));
     }
 }
+
+/// Issue 17 (B3): a reload drops a source while it is being scanned. When the scan ends, its
+/// claim is given back — not kept, and renewed by every heartbeat, for ever — so an instance
+/// that still has the source can scan it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue_17_a_source_dropped_mid_scan_is_released() {
+    use newswatch::config::Config;
+    use newswatch::daemon::{self, Control};
+    use std::sync::Arc;
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    let site = MockServer::start().await;
+    let feed = "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>t</title>\
+                <link>http://example.org/</link><description>d</description></channel></rss>";
+    for (p, delay) in [("/slow.xml", 3), ("/fast.xml", 0)] {
+        Mock::given(method("GET"))
+            .and(path(p))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_raw(feed, "application/rss+xml")
+                    .set_delay(std::time::Duration::from_secs(delay)),
+            )
+            .mount(&site)
+            .await;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("newswatch.toml");
+    let write = |sources: &[&str]| {
+        let mut text = format!(
+            "state_dir = \"{}\"\n[http]\nper_host_delay_ms = 0\nrespect_robots = false\n\
+             [mail]\ntransport = \"file\"\n",
+            dir.path().join("state").display()
+        );
+        for s in sources {
+            text.push_str(&format!(
+                "[[source]]\nname = \"{s}\"\nurl = \"{}/{s}.xml\"\nschedule = \"0 0 * * *\"\n",
+                site.uri()
+            ));
+        }
+        text.push_str(
+            "[[watchlist]]\nname = \"niger\"\nkeywords = [\"Niger\"]\nto = [\"a@example.org\"]\n",
+        );
+        std::fs::write(&file, text).unwrap();
+    };
+    write(&["slow", "fast"]);
+    let config = Config::load(&file).unwrap();
+    let store = Arc::new(Store::open(&config.database_path()).unwrap());
+    let loader: daemon::Loader = {
+        let file = file.clone();
+        Arc::new(move || Config::load(&file))
+    };
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    let running = tokio::spawn(daemon::run(
+        Arc::new(config),
+        Arc::clone(&store),
+        loader,
+        rx,
+    ));
+    let asked = |p: &'static str| {
+        let site = &site;
+        async move {
+            site.received_requests()
+                .await
+                .unwrap_or_default()
+                .iter()
+                .any(|r| r.url.path() == p)
+        }
+    };
+    let t = std::time::Instant::now();
+    while !asked("/slow.xml").await {
+        assert!(
+            t.elapsed().as_secs() < 20,
+            "the slow source is never scanned"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let held = |leases: &[newswatch::store::Lease]| {
+        leases
+            .iter()
+            .any(|l| l.kind == "source" && l.what == "slow")
+    };
+    assert!(
+        held(&store.leases().await.unwrap()),
+        "claimed while scanned"
+    );
+    write(&["fast"]);
+    tx.send(Control::Reload).await.unwrap();
+    // The scan ends 3 s after it began; the heartbeat (every 20 s) must not keep its claim.
+    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+    let leases = store.leases().await.unwrap();
+    assert!(!held(&leases), "the claim outlived its scan: {leases:?}");
+    tx.send(Control::Shutdown).await.unwrap();
+    running.await.unwrap().unwrap();
+}
+
+/// Issue 17: `status` shows which instance holds what and when each was last seen.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_shows_instances_and_what_they_hold() {
+    let url = support::pg::cluster().fresh_db().await;
+    let store = Store::open_postgres(&url, None).await.unwrap();
+    let t0 = Utc::now();
+    let me = Instance {
+        id: InstanceId::new("box-a", 4242, 7),
+        host: "box-a".into(),
+        pid: 4242,
+        started_at: t0 - secs(3600),
+        seen_at: t0,
+    };
+    store.register_instance(&me).await.unwrap();
+    let idle = register(&store, 9, t0).await;
+    let due = [SourceDue {
+        name: name("wire"),
+        at: t0,
+    }];
+    store
+        .sync_sources(&me.id, &due, t0, t0 - secs(60))
+        .await
+        .unwrap();
+    let got = store
+        .claim_due_sources(&me.id, t0, t0 + secs(60), 10)
+        .await
+        .unwrap();
+    assert_eq!(got.len(), 1);
+    let w: WatchlistName = name("niger");
+    let claimed = store
+        .claim_digest(&w, &me.id, t0, t0 + secs(60), None)
+        .await
+        .unwrap();
+    assert_eq!(claimed, DigestClaim::Claimed);
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("newswatch.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "state_dir = \"{}\"\ntimezone = \"UTC\"\n[database]\nurl = \"{url}\"\n\
+             [[source]]\nname = \"wire\"\nurl = \"http://127.0.0.1:9/feed.xml\"\n\
+             [[watchlist]]\nname = \"niger\"\nkeywords = [\"Niger\"]\nto = [\"a@example.org\"]\n",
+            dir.path().join("state").display()
+        ),
+    )
+    .unwrap();
+    let status = |json: bool| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_newswatch"));
+        cmd.arg("--config").arg(&config).arg("status");
+        if json {
+            cmd.arg("--json");
+        }
+        let out = cmd.output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let text = status(false);
+    assert!(
+        text.contains(&format!("instances (postgresql {url}):")),
+        "{text}"
+    );
+    let line = text
+        .lines()
+        .find(|l| l.contains(me.id.as_str()))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(line.contains("pid 4242 on box-a"), "{line}");
+    assert!(
+        line.contains(&format!("last seen {}", t0.format("%Y-%m-%d %H:%M:%S UTC"))),
+        "{line}"
+    );
+    assert!(line.contains("holds source wire, digest niger"), "{line}");
+    let other = text.lines().find(|l| l.contains(idle.as_str())).unwrap();
+    assert!(other.contains("holds nothing"), "{other}");
+
+    let json: serde_json::Value = serde_json::from_str(&status(true)).unwrap();
+    let instances = json["instances"].as_array().unwrap();
+    assert_eq!(instances.len(), 2, "{json}");
+    assert_eq!(instances[0]["id"], me.id.as_str(), "oldest first");
+    assert_eq!(instances[0]["pid"], 4242);
+    let leases = json["leases"].as_array().unwrap();
+    let held: Vec<(&str, &str, &str)> = leases
+        .iter()
+        .map(|l| {
+            (
+                l["holder"].as_str().unwrap(),
+                l["kind"].as_str().unwrap(),
+                l["what"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        held,
+        [
+            (me.id.as_str(), "source", "wire"),
+            (me.id.as_str(), "digest", "niger")
+        ]
+    );
+}
