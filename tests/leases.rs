@@ -712,3 +712,94 @@ async fn status_shows_instances_and_what_they_hold() {
         ]
     );
 }
+
+/// Issue 17 (B4), end to end: another instance holds the claim on composing a watchlist's
+/// digest and dies. The daemon's mail task, finding it busy, keeps the digest owed and tries
+/// again: once the dead instance's claim has expired the digest is composed and mailed —
+/// not left until some later scan happens to find something new.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue_17_a_digest_held_by_a_dead_instance_is_composed_after_its_lease() {
+    use newswatch::config::Config;
+    use newswatch::daemon::{self, Control};
+    use std::sync::Arc;
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    let site = MockServer::start().await;
+    let feed = format!(
+        "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>t</title>\
+         <link>http://example.org/</link><description>d</description>\
+         <item><title>Niger: the withdrawal</title><link>{}/a/1.html</link>\
+         <description>Troops leave Niger.</description><pubDate>{}</pubDate></item>\
+         </channel></rss>",
+        site.uri(),
+        Utc::now().to_rfc2822()
+    );
+    Mock::given(method("GET"))
+        .and(path("/feed.xml"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(feed, "application/rss+xml"))
+        .mount(&site)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("newswatch.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "state_dir = \"{}\"\n[http]\nper_host_delay_ms = 0\nrespect_robots = false\n\
+             [mail]\ntransport = \"file\"\n\
+             [[source]]\nname = \"wire\"\nurl = \"{}/feed.xml\"\nfollow = false\n\
+             schedule = \"0 0 * * *\"\nbackfill = \"all\"\n\
+             [[watchlist]]\nname = \"niger\"\nkeywords = [\"Niger\"]\nto = [\"a@example.org\"]\n\
+             digest = \"immediate\"\n",
+            dir.path().join("state").display(),
+            site.uri()
+        ),
+    )
+    .unwrap();
+    let config = Config::load(&file).unwrap();
+    let outbox = config.outbox_dir();
+    let store = Arc::new(Store::open(&config.database_path()).unwrap());
+    // The other instance claims the digest, then dies holding it.
+    let t0 = Utc::now();
+    let dead = register(&store, 99, t0).await;
+    let held_until = t0 + Duration::seconds(4);
+    let w: WatchlistName = name("niger");
+    assert_eq!(
+        store
+            .claim_digest(&w, &dead, t0, held_until, None)
+            .await
+            .unwrap(),
+        DigestClaim::Claimed
+    );
+    let loader: daemon::Loader = {
+        let file = file.clone();
+        Arc::new(move || Config::load(&file))
+    };
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    let running = tokio::spawn(daemon::run(
+        Arc::new(config),
+        Arc::clone(&store),
+        loader,
+        rx,
+    ));
+    let mailed = || {
+        std::fs::read_dir(&outbox)
+            .map(|d| d.filter_map(Result::ok).count())
+            .unwrap_or(0)
+    };
+    let t = std::time::Instant::now();
+    while mailed() == 0 {
+        assert!(
+            t.elapsed().as_secs() < 30,
+            "the digest the dead instance held is never composed"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        Utc::now() >= held_until,
+        "composed while the other instance's claim still held"
+    );
+    tx.send(Control::Shutdown).await.unwrap();
+    running.await.unwrap().unwrap();
+    assert_eq!(mailed(), 1, "one digest, one recipient");
+}
