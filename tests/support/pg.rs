@@ -329,6 +329,12 @@ impl Cluster {
         })
     }
 
+    /// The server's (postmaster's) process id, while it runs.
+    #[must_use]
+    pub fn pid(&self) -> Option<u32> {
+        *self.child.lock().expect("lock")
+    }
+
     /// Where the server binaries are.
     #[must_use]
     pub fn bin(&self) -> &Path {
