@@ -18,7 +18,7 @@ use crate::digest::render::Rendered;
 use crate::mail::{compose, new_message_id, Headers, Transport};
 use crate::model::{DeliveryFailure, DigestRecord, InstanceId, SourceName, WatchlistName};
 use crate::schedule;
-use crate::store::{Store, StoreError};
+use crate::store::{DigestClaim, Store, StoreError};
 use crate::stories::Rule;
 
 /// What composing one watchlist's digest needs.
@@ -170,10 +170,55 @@ async fn prepare(
     })
 }
 
+/// How composing a watchlist's digest went ([`compose_due`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Composed {
+    /// Composed and recorded: the matches it claims (0: nothing new, no mail).
+    Done(usize),
+    /// Another instance is composing it: try again later. If that instance dies, its claim
+    /// expires and the digest (and its cron tick) is still to be composed.
+    Busy,
+    /// That cron tick was composed already, by this instance or another.
+    Already,
+}
+
 /// Composes and records the digest of a watchlist if it has news, once claimed (for the cron
-/// `tick`, if it is one): an instance that finds the claim taken, or the tick composed
-/// already, leaves it. Every part of the digest is recorded in one transaction. Returns the
-/// number of matches it claims (0: nothing to send).
+/// `tick`, if it is one). Every part of the digest is recorded in one transaction; the tick
+/// is marked composed only then, so a composer that dies half-way leaves it to another.
+///
+/// # Errors
+/// Database failure (the claim is given back, the tick still to be composed).
+pub async fn compose_due(
+    store: &Store,
+    cx: DigestContext<'_>,
+    now: DateTime<Utc>,
+    claimant: Claimant<'_>,
+    tick: Option<DateTime<Utc>>,
+) -> Result<Composed, StoreError> {
+    let name = &cx.watchlist.name;
+    match store
+        .claim_digest(name, claimant.me, now, claimant.until(now), tick)
+        .await?
+    {
+        DigestClaim::Claimed => {}
+        DigestClaim::Busy => return Ok(Composed::Busy),
+        DigestClaim::Composed => return Ok(Composed::Already),
+    }
+    match compose_claimed(store, cx, now).await {
+        Ok(n) => {
+            store.release_digest(name, claimant.me, tick).await?;
+            Ok(Composed::Done(n))
+        }
+        Err(e) => {
+            // Not composed: free for whoever tries next (or the claim expires).
+            let _ = store.release_digest(name, claimant.me, None).await;
+            Err(e)
+        }
+    }
+}
+
+/// [`compose_due`] for callers that do not retry: the matches the digest claims, 0 when
+/// there was nothing new or another instance holds (or held) the claim.
 ///
 /// # Errors
 /// Database failure.
@@ -184,16 +229,10 @@ pub async fn compose_digest(
     claimant: Claimant<'_>,
     tick: Option<DateTime<Utc>>,
 ) -> Result<usize, StoreError> {
-    let name = &cx.watchlist.name;
-    if !store
-        .claim_digest(name, claimant.me, now, claimant.until(now), tick)
-        .await?
-    {
-        return Ok(0);
-    }
-    let composed = compose_claimed(store, cx, now).await;
-    store.release_digest(name, claimant.me).await?;
-    composed
+    Ok(match compose_due(store, cx, now, claimant, tick).await? {
+        Composed::Done(n) => n,
+        Composed::Busy | Composed::Already => 0,
+    })
 }
 
 async fn compose_claimed(

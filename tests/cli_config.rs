@@ -103,3 +103,63 @@ fn password_in_smtp_url_is_refused() {
         "the password must not be echoed: {err}"
     );
 }
+
+/// Issue 17: `[database]` mistakes, each with file:line:column, all reported at once; a
+/// password in the URL is refused and never echoed.
+#[test]
+fn database_errors_name_their_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let check = |text: &str| {
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, text).unwrap();
+        let out = cli::newswatch(&path, &["check"]);
+        assert_eq!(out.code, Some(2), "{text}");
+        out.stderr
+    };
+    let err = check(
+        "[database]\nurl = \"postgresql://newswatch:secret@db.example.org/newswatch\"\nlease_secs = 5\n",
+    );
+    for expected in [
+        ":2:7: database.url: a password does not belong in the config file; set $NEWSWATCH_DATABASE_PASSWORD or the systemd credential \"database-password\"",
+        ":3:14: database.lease_secs: expected an integer from 10 to 3600 (seconds), found 5",
+    ] {
+        assert!(err.contains(expected), "missing {expected:?} in:\n{err}");
+    }
+    assert!(
+        !err.contains("secret"),
+        "the password must not be echoed: {err}"
+    );
+    let err = check("[database]\nurl = \"postgresql://db.example.org/nw?password=secret\"\n");
+    assert!(
+        err.contains(":2:7: database.url: a password does not belong"),
+        "{err}"
+    );
+    assert!(!err.contains("secret"), "{err}");
+
+    for (text, expected) in [
+        (
+            "[database]\nlease_secs = 3601\nurl = \"postgresql://newswatch@db.example.org/nw\"\n",
+            ":2:14: database.lease_secs: expected an integer from 10 to 3600 (seconds), found 3601",
+        ),
+        ("[database]\nlease_secs = 60\n", ":1:1: database: url is required"),
+        (
+            "[database]\nurl = \"mysql://db.example.org/nw\"\n",
+            ":2:7: database.url: expected a postgresql:// or postgres:// URL",
+        ),
+        (
+            "[database]\nurl = \"postgresql://u:pw@db.example.org/nw?sslmode=sometimes\"\n",
+            ":2:7: database.url: invalid connection string: invalid value for option `sslmode`, found \"postgresql://u:***@db.example.org/nw?sslmode=sometimes\"",
+        ),
+        (
+            "[database]\nurl = \"postgresql://db.example.org/nw?sslrootcert=system\"\n",
+            ":2:7: database.url: sslrootcert=system needs sslmode=verify-ca or verify-full",
+        ),
+        (
+            "[database]\nurl = \"postgresql://db.example.org/nw\"\ncolour = \"blue\"\n",
+            ":3:1: unknown key `database.colour`",
+        ),
+    ] {
+        let err = check(text);
+        assert!(err.contains(expected), "missing {expected:?} in:\n{err}");
+    }
+}

@@ -41,24 +41,36 @@ fn article(url: &str, fp: &str, reportable: bool, watchlists: &[&str]) -> Scanne
 async fn a_match_is_new_once_even_across_reopen() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("newswatch.db");
-    let now = Utc::now();
-    let s: SourceName = name("s");
-    let a = [article("https://a.example/1", "f1", true, &["niger"])];
-    {
-        let store = Store::open(&path).unwrap();
-        assert_eq!(store.record_scan(&s, &a, now).await.unwrap()[0].new, [true]);
+    let url = support::pg::cluster().fresh_db().await;
+    let sqlite = || async { Store::open(&path).unwrap() };
+    let postgres = || async { Store::open_postgres(&url, None).await.unwrap() };
+    for backend in ["sqlite", "postgresql"] {
+        let open = || async {
+            match backend {
+                "sqlite" => sqlite().await,
+                _ => postgres().await,
+            }
+        };
+        let now = Utc::now();
+        let s: SourceName = name("s");
+        let a = [article("https://a.example/1", "f1", true, &["niger"])];
+        {
+            let store = open().await;
+            assert_eq!(store.record_scan(&s, &a, now).await.unwrap()[0].new, [true]);
+            assert_eq!(
+                store.record_scan(&s, &a, now).await.unwrap()[0].new,
+                [false]
+            );
+        }
+        let store = open().await;
+        let r = store.record_scan(&s, &a, now).await.unwrap();
+        assert_eq!(r[0].new, [false], "{backend}: a restart must not re-report");
         assert_eq!(
-            store.record_scan(&s, &a, now).await.unwrap()[0].new,
-            [false]
+            store.pending_matches(&name("niger")).await.unwrap().len(),
+            1,
+            "{backend}"
         );
     }
-    let store = Store::open(&path).unwrap();
-    let r = store.record_scan(&s, &a, now).await.unwrap();
-    assert_eq!(r[0].new, [false], "a restart must not re-report");
-    assert_eq!(
-        store.pending_matches(&name("niger")).await.unwrap().len(),
-        1
-    );
 }
 
 #[tokio::test]

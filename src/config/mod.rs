@@ -67,6 +67,8 @@ pub struct DatabaseConfig {
 pub const DEFAULT_LEASE_SECS: u64 = 60;
 /// The shortest lease: a claim must outlast a slow request.
 pub const MIN_LEASE_SECS: i64 = 10;
+/// The longest lease: a dead instance's claims hold its work back this long.
+pub const MAX_LEASE_SECS: i64 = 3600;
 
 /// How long what is stored is kept (`[retention]`).
 ///

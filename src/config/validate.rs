@@ -214,12 +214,14 @@ fn validate_database(cx: &mut Ctx<'_>, table: Spanned<raw::RawDatabase>) -> Opti
     let d = table.into_inner();
     let lease = match &d.lease_secs {
         None => DEFAULT_LEASE_SECS,
-        Some(v) if *v.get_ref() >= MIN_LEASE_SECS => v.get_ref().unsigned_abs(),
+        Some(v) if (MIN_LEASE_SECS..=MAX_LEASE_SECS).contains(v.get_ref()) => {
+            v.get_ref().unsigned_abs()
+        }
         Some(v) => {
             cx.err(
                 v.span(),
                 format!(
-                    "database.lease_secs: expected an integer >= {MIN_LEASE_SECS}, found {}",
+                    "database.lease_secs: expected an integer from {MIN_LEASE_SECS} to {MAX_LEASE_SECS} (seconds), found {}",
                     v.get_ref()
                 ),
             );
@@ -235,12 +237,14 @@ fn validate_database(cx: &mut Ctx<'_>, table: Spanned<raw::RawDatabase>) -> Opti
     };
     let text = url.get_ref();
     let scheme_ok = text.starts_with("postgresql://") || text.starts_with("postgres://");
-    match text.parse::<tokio_postgres::Config>() {
-        Ok(_) if !scheme_ok => cx.err(
+    // Never echo a password written in the URL.
+    let shown = crate::store::postgres::shown_url(text);
+    match crate::store::postgres::tls::parse(text) {
+        _ if !scheme_ok => cx.err(
             url.span(),
-            format!("database.url: expected a postgresql:// or postgres:// URL, found {text:?}"),
+            format!("database.url: expected a postgresql:// or postgres:// URL, found {shown:?}"),
         ),
-        Ok(c) if c.get_password().is_some() => cx.err(
+        Ok(t) if t.config.get_password().is_some() => cx.err(
             url.span(),
             "database.url: a password does not belong in the config file; set $NEWSWATCH_DATABASE_PASSWORD or the systemd credential \"database-password\"",
         ),
@@ -252,7 +256,7 @@ fn validate_database(cx: &mut Ctx<'_>, table: Spanned<raw::RawDatabase>) -> Opti
         }
         Err(e) => cx.err(
             url.span(),
-            format!("database.url: {e}, found {text:?} (e.g. postgresql://newswatch@db.example.org/newswatch or postgresql://newswatch@/newswatch?host=/run/postgresql)"),
+            format!("database.url: {e}, found {shown:?} (e.g. postgresql://newswatch@db.example.org/newswatch?sslmode=verify-full or postgresql://newswatch@/newswatch?host=/run/postgresql)"),
         ),
     }
     None

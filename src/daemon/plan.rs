@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use crate::config::{Config, DigestSchedule, Source};
-use crate::model::{SourceState, WatchlistName};
+use crate::model::{InstanceId, SourceState, WatchlistName};
 use crate::schedule::CronSpec;
 use crate::store::{SourceDue, Store, StoreError};
 
@@ -19,13 +19,14 @@ use crate::store::{SourceDue, Store, StoreError};
 /// source waits for its next tick instead of every source being fetched at once.
 pub const STALE_AFTER: chrono::Duration = chrono::Duration::minutes(1);
 
-/// Records every configured source and when it is due at `now`.
+/// Records every configured source as `me`'s and when it is due at `now`.
 ///
 /// # Errors
 /// The database fails.
 pub(super) async fn sync_sources(
     cfg: &Config,
     store: &Store,
+    me: &InstanceId,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let mut due = Vec::with_capacity(cfg.sources.len());
@@ -43,7 +44,7 @@ pub(super) async fn sync_sources(
             at,
         });
     }
-    store.sync_sources(&due, now, now - STALE_AFTER).await
+    store.sync_sources(me, &due, now, now - STALE_AFTER).await
 }
 
 /// When `s` is due after a scan that ended at `now`.

@@ -11,7 +11,11 @@
 //! shared SQL interface of [`sql`] and run on whichever backend the store was opened on: an
 //! enum rather than a trait object, because there are exactly two backends, known at compile
 //! time, and an enum keeps the async methods plain `async fn`s (a trait's async methods
-//! cannot be called through `dyn`) and every match exhaustive. Today: SQLite ([`sqlite`]).
+//! cannot be called through `dyn`) and every match exhaustive. The backends: SQLite
+//! ([`sqlite`], one file in `state_dir`, the default) and PostgreSQL ([`postgres`], one
+//! database any number of instances share, with TLS as its URL's `sslmode` says). What lets
+//! instances share one database (who runs, and the leases on sources, digests, deliveries
+//! and host slots) is in `leases` and `hosts`.
 
 mod articles;
 mod hosts;
@@ -39,7 +43,7 @@ use crate::model::{
     DigestRecord, InstanceId, MailedCopy, SourceName, StorySketch, Validators, WatchlistName,
 };
 pub use hosts::{HostBlock, HostRules, HostTurn};
-pub use leases::{Held as Lease, Instance, SourceDue};
+pub use leases::{DigestClaim, Held as Lease, Instance, SourceDue};
 pub use outbox::QueueCounts;
 pub use retention::{Cutoffs, Held, HeldArticle, HeldCursor, Pruned};
 pub use sources::{FetchFailure, FAILING_AFTER};
@@ -165,6 +169,28 @@ impl Store {
         tx.commit().await
     }
 
+    /// The database server's clock, for comparing an instance's with it; `None` for SQLite,
+    /// which runs on this machine's.
+    ///
+    /// # Errors
+    /// The database does not answer.
+    pub async fn server_time(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        if !self.is_shared() {
+            return Ok(None);
+        }
+        let ms: Result<i64, StoreError> = in_tx!(self, Read, |tx| async {
+            tx.one(
+                "SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)",
+                &[],
+            )
+            .await?
+            .int(0)
+        });
+        DateTime::from_timestamp_millis(ms?)
+            .map(Some)
+            .ok_or_else(|| StoreError::Corrupt("the server's clock is out of range".into()))
+    }
+
     // --- articles -------------------------------------------------------------------------
 
     /// The stored articles reached by any of `urls`, keyed by the URL asked for, read in
@@ -278,26 +304,29 @@ impl Store {
         in_tx!(self, Read, |tx| leases::holdings(tx))
     }
 
-    /// Records the configured sources and when each is due (see
+    /// Records `me`'s configured sources and when each is due (see
     /// `leases::sync_sources`).
     ///
     /// # Errors
     /// Database failure.
     pub async fn sync_sources(
         &self,
+        me: &InstanceId,
         due: &[SourceDue],
         now: DateTime<Utc>,
         stale_before: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         in_tx!(self, Write, |tx| leases::sync_sources(
             tx,
+            me,
             due,
             now,
             stale_before
         ))
     }
 
-    /// Claims up to `limit` due sources for `me` until `until`.
+    /// Claims up to `limit` of `me`'s due sources until `until` (only sources on `me`'s
+    /// list: see [`Store::sync_sources`]).
     ///
     /// # Errors
     /// Database failure.
@@ -313,12 +342,15 @@ impl Store {
         ))
     }
 
-    /// The earliest time a configured source is due or a lease on one passes.
+    /// The earliest time one of `me`'s sources is due or a lease on one passes.
     ///
     /// # Errors
     /// Database failure.
-    pub async fn next_source_wake(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
-        in_tx!(self, Read, |tx| leases::next_source_wake(tx))
+    pub async fn next_source_wake(
+        &self,
+        me: &InstanceId,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        in_tx!(self, Read, |tx| leases::next_source_wake(tx, me))
     }
 
     /// Releases `me`'s lease on `name`, due next at `next_due`; false if it was lost.
@@ -336,8 +368,8 @@ impl Store {
         ))
     }
 
-    /// Claims composing `watchlist`'s digest (for the cron `tick`, if any); false if another
-    /// instance holds it or composed that tick.
+    /// Claims composing `watchlist`'s digest (for the cron `tick`, if any): claimed, held by
+    /// another instance (try later), or that tick composed already.
     ///
     /// # Errors
     /// Database failure.
@@ -348,13 +380,15 @@ impl Store {
         now: DateTime<Utc>,
         until: DateTime<Utc>,
         tick: Option<DateTime<Utc>>,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<DigestClaim, StoreError> {
         in_tx!(self, Write, |tx| leases::claim_digest(
             tx, watchlist, me, now, until, tick
         ))
     }
 
-    /// Releases `me`'s claim on composing `watchlist`'s digest.
+    /// Releases `me`'s claim on composing `watchlist`'s digest; `composed`: the cron tick
+    /// whose digest is now recorded (or found to have nothing to send), so no instance
+    /// composes it again.
     ///
     /// # Errors
     /// Database failure.
@@ -362,8 +396,11 @@ impl Store {
         &self,
         watchlist: &WatchlistName,
         me: &InstanceId,
+        composed: Option<DateTime<Utc>>,
     ) -> Result<(), StoreError> {
-        in_tx!(self, Write, |tx| leases::release_digest(tx, watchlist, me))
+        in_tx!(self, Write, |tx| leases::release_digest(
+            tx, watchlist, me, composed
+        ))
     }
 
     /// Claims sending `d`; false if another instance is sending it or it was sent.

@@ -122,6 +122,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: V5,
         postgres: PG_V5,
     },
+    Migration {
+        version: 6,
+        name: "each instance's sources",
+        sqlite: V6,
+        postgres: V6,
+    },
 ];
 
 /// The version a database has once every migration is applied.
@@ -468,6 +474,18 @@ ALTER TABLE matches ADD COLUMN first_in_body BIGINT;
 ALTER TABLE matches ADD COLUMN occurrences BIGINT;
 CREATE INDEX matches_mailed ON matches(watchlist, state, matched_at);
 CREATE INDEX articles_source_seen ON articles(source, first_seen);
+";
+
+/// Each instance's own list of sources (issue 17): instances whose configs differ (a rolling
+/// config change) claim only the sources they have, and one instance's list never hides
+/// another's sources. The same statements on both engines.
+const V6: &str = r"
+CREATE TABLE instance_sources (
+    instance TEXT NOT NULL,
+    source   TEXT NOT NULL,
+    PRIMARY KEY (instance, source)
+);
+CREATE INDEX instance_sources_source ON instance_sources(source);
 ";
 
 #[cfg(test)]
