@@ -104,29 +104,23 @@ fn config(dir: &Path, sites: &[Hostile], per_host: usize, database: Option<&str>
 
 /// Articles recorded so far.
 async fn articles(dir: &Path, database: Option<&str>) -> usize {
-    match database {
-        Some(db) => {
-            let Ok((client, conn)) = tokio_postgres::connect(db, tokio_postgres::NoTls).await
-            else {
-                return 0;
-            };
-            let task = tokio::spawn(conn);
-            let n = client
-                .query_one("SELECT COUNT(*) FROM articles", &[])
-                .await
-                .map_or(0, |r| r.get::<_, i64>(0));
-            drop(client);
-            let _ = task.await;
-            usize::try_from(n).unwrap_or(0)
-        }
-        None => {
-            let path = dir.join("state").join("newswatch.db");
-            rusqlite::Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-                .and_then(|c| {
-                    c.query_row("SELECT COUNT(*) FROM articles", [], |r| r.get::<_, i64>(0))
-                })
-                .map_or(0, |n| usize::try_from(n).unwrap_or(0))
-        }
+    if let Some(db) = database {
+        let Ok((client, conn)) = tokio_postgres::connect(db, tokio_postgres::NoTls).await else {
+            return 0;
+        };
+        let task = tokio::spawn(conn);
+        let n = client
+            .query_one("SELECT COUNT(*) FROM articles", &[])
+            .await
+            .map_or(0, |r| r.get::<_, i64>(0));
+        drop(client);
+        let _ = task.await;
+        usize::try_from(n).unwrap_or(0)
+    } else {
+        let path = dir.join("state").join("newswatch.db");
+        rusqlite::Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .and_then(|c| c.query_row("SELECT COUNT(*) FROM articles", [], |r| r.get::<_, i64>(0)))
+            .map_or(0, |n| usize::try_from(n).unwrap_or(0))
     }
 }
 

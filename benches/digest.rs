@@ -41,7 +41,7 @@ fn digest() -> Digest {
                 title,
                 url: format!("https://news.example/{i}/story.html"),
                 source: format!("source-{}", i % 13),
-                published: Some(base + chrono::Duration::minutes(i as i64)),
+                published: Some(base + chrono::Duration::minutes(i64::try_from(i).expect("few items"))),
                 terms: vec![term.to_string()],
                 highlights: std::iter::once(at..at + term.len()).collect(),
                 snippet,
@@ -93,7 +93,7 @@ async fn main() {
         println!(
             "run {run}: render+compose {:.1} ms, + SMTP send {:.1} ms = {:.1} ms; message {} bytes (text {} B, html {} B)",
             composed.as_secs_f64() * 1e3,
-            (total - composed).as_secs_f64() * 1e3,
+            total.saturating_sub(composed).as_secs_f64() * 1e3,
             total.as_secs_f64() * 1e3,
             bytes.len(),
             rendered.text.len(),

@@ -86,7 +86,7 @@ fn article(n: u64, text_len: usize, matches: bool) -> ScannedArticle {
                 snippet: "… troops left Niger …".into(),
                 highlights: vec![(15, 20)],
                 title_highlights: vec![],
-                prominence: Default::default(),
+                prominence: newswatch::model::Prominence::default(),
             }]
         } else {
             Vec::new()
@@ -99,6 +99,7 @@ fn ms(d: Duration) -> f64 {
 }
 
 #[tokio::main(flavor = "current_thread")]
+#[allow(clippy::too_many_lines, reason = "the benchmark's steps in order")]
 async fn main() {
     let sources = env("GROWTH_SOURCES", 500);
     let days = env("GROWTH_DAYS", 365);

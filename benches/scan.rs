@@ -186,7 +186,7 @@ async fn main() {
         FEEDS * PER_FEED,
         rss as f64 / 1024.0,
         peak as f64 / 1024.0,
-        std::fs::metadata(&db).map(|m| m.len() / 1024).unwrap_or(0)
+        std::fs::metadata(&db).map_or(0, |m| m.len() / 1024)
     );
     tokio::time::sleep(Duration::from_secs(10)).await;
     let (_, rss2) = rss_kb(pid);

@@ -102,6 +102,7 @@ fn rss_kb() -> (u64, u64) {
     (field("VmRSS:"), field("VmHWM:"))
 }
 
+#[allow(clippy::too_many_lines, reason = "the benchmark's steps in order")]
 fn main() {
     let n: usize = std::env::var("CLUSTER_ARTICLES")
         .ok()
@@ -152,22 +153,21 @@ fn main() {
         .map(|(i, (s, src))| Copy {
             sketch: s.as_ref(),
             source: src,
-            seen: now - Duration::minutes((n - i) as i64 % (60 * 72)),
+            seen: now - Duration::minutes(i64::try_from(n - i).expect("few articles") % (60 * 72)),
         })
         .collect();
     let t = Instant::now();
-    let furniture = Furniture::learn(
-        copies
-            .iter()
-            .enumerate()
-            .filter_map(|(i, c)| c.sketch.map(|s| (i as i64, c.source, s))),
-    );
+    let furniture = Furniture::learn(copies.iter().enumerate().filter_map(|(i, c)| {
+        c.sketch
+            .map(|s| (i64::try_from(i).expect("few articles"), c.source, s))
+    }));
     let labels = stories::cluster(&copies, &furniture, &Rule::default());
     let cluster_secs = t.elapsed().as_secs_f64();
     let (_, hwm) = rss_kb();
 
     let (mut tp, mut fp, mut fn_) = (0u64, 0u64, 0u64);
-    let mut by_label: std::collections::HashMap<usize, Vec<usize>> = Default::default();
+    let mut by_label: std::collections::HashMap<usize, Vec<usize>> =
+        std::collections::HashMap::default();
     for (i, &l) in labels.iter().enumerate() {
         by_label.entry(l).or_default().push(i);
     }
@@ -182,7 +182,8 @@ fn main() {
             }
         }
     }
-    let mut by_truth: std::collections::HashMap<usize, Vec<usize>> = Default::default();
+    let mut by_truth: std::collections::HashMap<usize, Vec<usize>> =
+        std::collections::HashMap::default();
     for (i, &l) in truth.iter().enumerate() {
         by_truth.entry(l).or_default().push(i);
     }
@@ -230,7 +231,7 @@ fn main() {
         .zip(sketches.iter().cloned())
         .enumerate()
         .map(|(i, (t, sketch))| PendingMatch {
-            article_id: i as i64,
+            article_id: i64::try_from(i).expect("few articles"),
             url: Some(format!("https://news.example/{i}/story.html")),
             title: t.split_whitespace().take(9).collect::<Vec<_>>().join(" "),
             published: Some(copies[i].seen),
@@ -242,8 +243,8 @@ fn main() {
             title_highlights: vec![],
             prominence: Prominence {
                 in_title: i % 3 == 0,
-                first_in_body: Some((i % 1000) as u16),
-                occurrences: (i % 7) as u32,
+                first_in_body: Some(u16::try_from(i % 1000).expect("below 1000")),
+                occurrences: u32::try_from(i % 7).expect("below 7"),
             },
             first_seen: copies[i].seen,
             sketch,

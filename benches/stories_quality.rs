@@ -245,6 +245,7 @@ const REWRITES: [Kind; 7] = [
     Kind::Everything,
 ];
 
+#[allow(clippy::too_many_lines, reason = "the benchmark's steps in order")]
 fn build_set(dir: &Path) -> Vec<Doc> {
     let raw = bases(dir);
     let total = raw.len();
@@ -430,6 +431,7 @@ struct Outcome {
     no_sketch: usize,
 }
 
+#[allow(clippy::too_many_lines, reason = "the benchmark's steps in order")]
 fn evaluate(docs: &[Doc], sketches: &[Option<StorySketch>], rule: &Rule) -> Outcome {
     let now: DateTime<Utc> = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
     let copies: Vec<Copy<'_>> = docs
@@ -441,12 +443,17 @@ fn evaluate(docs: &[Doc], sketches: &[Option<StorySketch>], rule: &Rule) -> Outc
             seen: now,
         })
         .collect();
-    let furniture = Furniture::learn(
-        docs.iter()
-            .zip(sketches)
-            .enumerate()
-            .filter_map(|(i, (d, s))| s.as_ref().map(|s| (i as i64, d.source.as_str(), s))),
-    );
+    let furniture = Furniture::learn(docs.iter().zip(sketches).enumerate().filter_map(
+        |(i, (d, s))| {
+            s.as_ref().map(|s| {
+                (
+                    i64::try_from(i).expect("few documents"),
+                    d.source.as_str(),
+                    s,
+                )
+            })
+        },
+    ));
     let labels = stories::cluster(&copies, &furniture, rule);
     if std::env::var_os("CLUSTER_DEBUG").is_some() {
         let mut groups: HashMap<usize, Vec<usize>> = HashMap::new();

@@ -85,6 +85,7 @@ the systemd unit
 "#;
 
 /// The clap command as the man pages and completions see it.
+#[must_use]
 pub fn command() -> clap::Command {
     let mut cmd = Cli::command().disable_help_subcommand(true);
     cmd.build();
@@ -108,6 +109,7 @@ pub fn render_man(w: &mut dyn Write) -> io::Result<()> {
 }
 
 /// Completion script for one shell.
+#[must_use]
 pub fn render_completion(shell: Shell) -> Vec<u8> {
     let mut out = Vec::new();
     clap_complete::generate(shell, &mut command(), "newswatch", &mut out);

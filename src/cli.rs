@@ -1,5 +1,10 @@
 //! Command-line types (clap). Dispatch lives in `main.rs`, work in `cmd::*`.
 
+#![allow(
+    clippy::doc_markdown,
+    reason = "these doc comments are clap's --help text, where backticks would show"
+)]
+
 use std::path::PathBuf;
 
 use clap::{ArgAction, Parser, Subcommand};

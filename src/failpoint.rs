@@ -49,6 +49,9 @@ pub fn hit(name: &str) {
 }
 
 /// Panics the first time it is reached if `name` is the armed failpoint.
+///
+/// # Panics
+/// That is what it is for.
 #[cfg(feature = "failpoints")]
 pub fn panic_once(name: &str) {
     static FIRED: AtomicBool = AtomicBool::new(false);

@@ -16,8 +16,8 @@ use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::EnvFilter;
 
 /// `<N>` prefixes as sd-daemon(3) defines them.
-fn priority(level: &Level) -> u8 {
-    match *level {
+fn priority(level: Level) -> u8 {
+    match level {
         Level::ERROR => 3,
         Level::WARN => 4,
         Level::INFO => 6,
@@ -38,7 +38,7 @@ where
         mut w: Writer<'_>,
         event: &Event<'_>,
     ) -> fmt::Result {
-        write!(w, "<{}>", priority(event.metadata().level()))?;
+        write!(w, "<{}>", priority(*event.metadata().level()))?;
         if let Some(scope) = ctx.event_scope() {
             for span in scope.from_root() {
                 write!(w, "{}", span.name())?;
@@ -88,6 +88,7 @@ impl<W: io::Write> io::Write for OneLineWriter<W> {
 }
 
 /// `buf` with `\n` and `\r` written as backslash escapes, except one final `\n`.
+#[must_use]
 pub fn escape_line_breaks(buf: &[u8]) -> std::borrow::Cow<'_, [u8]> {
     let body = buf.strip_suffix(b"\n").unwrap_or(buf);
     if !body.iter().any(|&b| b == b'\n' || b == b'\r') {

@@ -75,6 +75,7 @@ text_header!(ListId, "List-Id");
 text_header!(ListUnsubscribe, "List-Unsubscribe");
 
 /// A new globally unique Message-ID (with angle brackets) in the sender's domain.
+#[must_use]
 pub fn new_message_id(from: &Mailbox, now: DateTime<Utc>) -> String {
     let nonce: u64 = rand::random();
     format!(
@@ -289,6 +290,7 @@ fn smtp_transport(
 }
 
 /// `message` with `To: <to>` added when it has no `To:` of its own: what `to` receives.
+#[must_use]
 pub fn addressed_to<'a>(message: &'a [u8], to: &Mailbox) -> Cow<'a, [u8]> {
     let head_end = memchr::memmem::find(message, b"\r\n\r\n").unwrap_or(message.len());
     let has_to = message[..head_end]
@@ -344,6 +346,7 @@ async fn write_eml(
 
 /// The SMTP password from the environment or the systemd credential, if any. An empty one
 /// is none: the unit hands the service an empty credential when the operator created no file.
+#[must_use]
 pub fn smtp_password() -> Option<String> {
     crate::secrets::lookup(PASSWORD_ENV, PASSWORD_CREDENTIAL)
 }

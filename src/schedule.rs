@@ -79,6 +79,7 @@ impl CronSpec {
     /// With a fixed hour, a time that does not exist on the spring-forward day fires at the
     /// same wall-clock offset after the gap (02:30 → 03:30), and a time that happens twice
     /// on the fall-back day fires once (the first time): no digest skipped or doubled.
+    #[must_use]
     pub fn next_after(&self, now: DateTime<Utc>, tz: Tz) -> Option<DateTime<Utc>> {
         if !self.wall_clock {
             // The cron crate walks local time and so loses the repeated hour on the fall-back
@@ -131,6 +132,7 @@ impl CronSpec {
     }
 
     /// The next `n` fire times after `now`.
+    #[must_use]
     pub fn upcoming(&self, now: DateTime<Utc>, tz: Tz, n: usize) -> Vec<DateTime<Tz>> {
         let mut out = Vec::with_capacity(n);
         let mut t = now;
@@ -223,6 +225,7 @@ fn weekday(s: &str) -> Result<usize, CronError> {
 }
 
 /// Exponential back-off: `base * 2^(failures-1)`, capped. `failures` counts from 1.
+#[must_use]
 pub fn backoff(failures: u32, base: Duration, cap: Duration) -> Duration {
     let shift = failures.saturating_sub(1).min(30);
     base.saturating_mul(1u32 << shift).min(cap)
@@ -251,8 +254,9 @@ pub fn delivery_retry(attempts: u32) -> Duration {
 }
 
 /// Adds up to 10 % jitter derived from `seed` (deterministic for tests).
+#[must_use]
 pub fn with_jitter(d: Duration, seed: u64) -> Duration {
-    let tenth = d.as_millis() as u64 / 10;
+    let tenth = u64::try_from(d.as_millis() / 10).unwrap_or(u64::MAX);
     if tenth == 0 {
         return d;
     }

@@ -124,7 +124,11 @@ fn horizon(s: &StorySketch) -> u64 {
 /// Estimates how alike the bodies of `a` and `b` are, leaving out the shingles in `ignore`
 /// (a source's furniture).
 #[must_use]
-pub fn similarity(a: &StorySketch, b: &StorySketch, ignore: &HashSet<u64>) -> Similarity {
+pub fn similarity<S: std::hash::BuildHasher>(
+    a: &StorySketch,
+    b: &StorySketch,
+    ignore: &HashSet<u64, S>,
+) -> Similarity {
     // Below the lower horizon both sketches hold every shingle of their bodies: what they
     // share there is an exact sample of what the bodies share.
     let limit = horizon(a).min(horizon(b));
@@ -220,6 +224,9 @@ pub struct Copy<'a> {
 /// copy of its story (so a copy alone points at itself). Linked copies are those
 /// [`Rule::same_story`] accepts within the rule's window, each source's `furniture` left
 /// out between two of its copies; stories are the connected groups.
+///
+/// # Panics
+/// Never: only copies with a sketch are posted for comparison.
 #[must_use]
 pub fn cluster(copies: &[Copy<'_>], furniture: &Furniture, rule: &Rule) -> Vec<usize> {
     let no_furniture = HashSet::new();

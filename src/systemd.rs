@@ -11,7 +11,11 @@ fn send(states: &[NotifyState<'_>]) {
     let Some(path) = std::env::var_os("NOTIFY_SOCKET") else {
         return;
     };
-    let msg: String = states.iter().map(|s| format!("{s}\n")).collect();
+    let msg: String = states.iter().fold(String::new(), |mut m, s| {
+        m.push_str(&s.to_string());
+        m.push('\n');
+        m
+    });
     if let Err(e) = send_nonblocking(&path, msg.as_bytes()) {
         tracing::debug!(error = %e, "sd_notify failed");
     }
@@ -62,9 +66,10 @@ pub fn watchdog() {
 
 /// Half the watchdog interval systemd expects, when the watchdog is enabled.
 ///
-/// Read like sd_watchdog_enabled(3): `WATCHDOG_USEC` set and positive, and `WATCHDOG_PID`
+/// Read like `sd_watchdog_enabled(3)`: `WATCHDOG_USEC` set and positive, and `WATCHDOG_PID`
 /// either unset or this process. (The `sd-notify` crate also requires `WATCHDOG_PID` to be
 /// set, which libsystemd does not.) Without `NOTIFY_SOCKET` pings go nowhere, so `None`.
+#[must_use]
 pub fn watchdog_interval() -> Option<Duration> {
     std::env::var_os("NOTIFY_SOCKET")?;
     watchdog_from(

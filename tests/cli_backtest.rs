@@ -19,6 +19,7 @@ fn wire(base: &str, items: &[(&str, &str)]) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[allow(clippy::too_many_lines, reason = "a scenario, read top to bottom")]
 async fn backtest_matches_what_is_held_newest_first_and_records_nothing() {
     let feed = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
     let served = std::sync::Arc::clone(&feed);

@@ -1,4 +1,4 @@
-//! The binary's config handling: exit codes and every error with file:line:column.
+//! The binary's config handling: exit codes and every error with `file:line:column`.
 
 mod support;
 
@@ -104,7 +104,7 @@ fn password_in_smtp_url_is_refused() {
     );
 }
 
-/// Issue 17: `[database]` mistakes, each with file:line:column, all reported at once; a
+/// Issue 17: `[database]` mistakes, each with `file:line:column`, all reported at once; a
 /// password in the URL is refused and never echoed.
 #[test]
 fn database_errors_name_their_place() {

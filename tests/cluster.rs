@@ -1,5 +1,5 @@
 //! Issue 17: three instances of the real binary share one PostgreSQL database (a throwaway
-//! cluster of the test's own) and a loopback site. One is SIGKILLed in the middle of a scan,
+//! cluster of the test's own) and a loopback site. One is `SIGKILLed` in the middle of a scan,
 //! another while the SMTP server holds its DATA reply. Every (watchlist, article) pair still
 //! arrives in exactly one digest, a new article after the kills is mailed by the survivor,
 //! and the feed is fetched once per schedule tick, not once per instance.

@@ -207,6 +207,7 @@ fn daily_at(at: chrono::DateTime<chrono::Utc>) -> String {
 /// digest whose tick falls in the outage goes out when the database is back (not a day
 /// later), the articles that came meanwhile are mailed, and nothing is mailed twice.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[allow(clippy::too_many_lines, reason = "a scenario, read top to bottom")]
 async fn an_instance_rides_out_a_lost_database_and_loses_nothing() {
     let pg = support::pg::Cluster::start();
     let db = pg.fresh_db().await;

@@ -1,4 +1,4 @@
-//! Crash safety: the real daemon is SIGKILLed at each step of delivery, restarted, and
+//! Crash safety: the real daemon is `SIGKILLed` at each step of delivery, restarted, and
 //! every match still reaches the inbox; a repeat, if any, carries the same Message-ID.
 
 mod support;

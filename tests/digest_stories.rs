@@ -274,7 +274,7 @@ async fn five_copies_are_one_item_naming_the_other_four_and_chad_stays_apart() {
             &url(source, k),
             title,
             body,
-            t0() + chrono::Duration::minutes(k as i64),
+            t0() + chrono::Duration::minutes(i64::try_from(k).unwrap()),
         )
         .await;
     }
@@ -467,6 +467,7 @@ async fn a_late_copy_with_no_news_for_a_window_joins_the_digest_that_told_its_st
 /// 300 different stories: every HTML part at most 100 kB, numbered parts with their own
 /// Message-IDs and counts, every story mailed exactly once, over real SMTP.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[allow(clippy::too_many_lines, reason = "a scenario, read top to bottom")]
 async fn three_hundred_matches_fit_in_numbered_parts_each_mailed_once() {
     let sink = SmtpSink::start().await;
     let w = World::new(&[]);
@@ -479,7 +480,7 @@ async fn three_hundred_matches_fit_in_numbered_parts_each_mailed_once() {
             "ka", "ni", "sa", "hel", "ma", "li", "ra", "to", "de", "mon", "ba", "lu", "zi",
         ];
         (0..2 + rng % 3)
-            .map(|k| syll[((rng >> (k * 5)) % syll.len() as u64) as usize])
+            .map(|k| syll[usize::try_from((rng >> (k * 5)) % syll.len() as u64).unwrap()])
             .collect::<String>()
     };
     for i in 0..300 {
@@ -541,7 +542,7 @@ async fn three_hundred_matches_fit_in_numbered_parts_each_mailed_once() {
     let mails: Vec<Mail> = got.iter().map(|m| read_mail(&m.data)).collect();
     let n = mails.len();
     let mut ids: Vec<&str> = mails.iter().map(|m| m.message_id.as_str()).collect();
-    ids.sort();
+    ids.sort_unstable();
     ids.dedup();
     assert_eq!(ids.len(), n, "each part its own Message-ID");
     let mut seen: HashMap<usize, usize> = HashMap::new();

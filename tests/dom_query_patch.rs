@@ -1,5 +1,5 @@
 //! The patched `dom_query` (`vendor/dom_query`, see its `PATCHED.md`) must count
-//! exactly as the published 0.29.0 does: dom_smoothie's scores and cleaning
+//! exactly as the published 0.29.0 does: `dom_smoothie`'s scores and cleaning
 //! thresholds are built on `NodeRef::normalized_char_count`, so one character
 //! more or less can change which block becomes the article.
 //!
@@ -23,7 +23,7 @@ const NEAR_WHITESPACE: &[char] = &[
     '\u{2060}', '\u{FEFF}', 'é', 'ن', '中', '😀',
 ];
 
-/// dom_query 0.29.0 as published, over the texts of a node's text descendants.
+/// `dom_query` 0.29.0 as published, over the texts of a node's text descendants.
 fn published_count(texts: &[&str]) -> usize {
     let mut c = 0;
     let mut last_was_whitespace = true;

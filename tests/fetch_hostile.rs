@@ -353,7 +353,7 @@ async fn silent_hosts_time_out_without_delaying_others() {
         assert!(
             // The bound has slack for a loaded 2-core CI machine (seen once: 2.03 s while
             // other test binaries compiled); a fetch that ignored the timeout would hang.
-            took >= Duration::from_millis(950) && took < Duration::from_millis(3000),
+            took >= Duration::from_millis(950) && took < Duration::from_secs(3),
             "{}: took {took:?}, timeout is 1 s",
             report.source
         );
@@ -592,6 +592,7 @@ fn newswatch(config: &std::path::Path, args: &[&str]) -> (Option<i32>, String, u
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[allow(clippy::too_many_lines, reason = "a scenario, read top to bottom")]
 async fn one_scan_over_hostile_hosts_still_matches_the_good_ones() {
     let page_1256 = {
         let html = article_html("تقرير من نيامي", &ARABIC_PARAGRAPHS, "ar", false);

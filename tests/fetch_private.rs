@@ -1,6 +1,6 @@
 //! Issue 22: links from feeds cannot reach inside. A feed on 127.0.0.1 (a configured source
 //! host, so allowed) links to an "internal" server on 127.0.0.3, to a redirect into it, and to
-//! one on [::1]; its robots.txt redirects into 127.0.0.3 too. Without the opt-in the internal
+//! one on [`::1`]; its robots.txt redirects into 127.0.0.3 too. Without the opt-in the internal
 //! servers receive no request at all and the scan says why once per link; with
 //! `allow_private_networks = true` they are fetched and matched. A name that resolves to a
 //! private address (through a resolver hook, not /etc/hosts) is refused the same way.

@@ -776,11 +776,7 @@ async fn issue_17_a_digest_held_by_a_dead_instance_is_composed_after_its_lease()
         loader,
         rx,
     ));
-    let mailed = || {
-        std::fs::read_dir(&outbox)
-            .map(|d| d.filter_map(Result::ok).count())
-            .unwrap_or(0)
-    };
+    let mailed = || std::fs::read_dir(&outbox).map_or(0, |d| d.filter_map(Result::ok).count());
     let t = std::time::Instant::now();
     while mailed() == 0 {
         assert!(

@@ -1,10 +1,10 @@
 //! Issue 22: passwords never travel in clear. The production lettre path against a real TLS
-//! SMTP server on loopback (tests/support/smtp_tls.rs) with certificates from a CA made by
+//! SMTP server on loopback (`tests/support/smtp_tls.rs`) with certificates from a CA made by
 //! the test: `smtp://` without `?tls=` requires STARTTLS, the certificate is checked (refused
 //! without `ca_file`, accepted with it), AUTH happens only inside TLS, a server without
 //! STARTTLS gets neither the password nor the message, and every failure is one sentence
 //! naming the server. Bad `smtp_url` / `ca_file` values are config errors with
-//! file:line:column.
+//! `file:line:column`.
 
 mod support;
 

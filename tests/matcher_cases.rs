@@ -206,6 +206,7 @@ struct RuleCase {
 /// `require` and `exclude` terms follow exactly the same word rules as
 /// keywords: proclitics, suffixes, ة, elision, plurals, prefixes.
 #[test]
+#[allow(clippy::too_many_lines, reason = "one row per case, read as a table")]
 fn require_and_exclude_follow_the_same_rules() {
     use Decision::{Excluded, Matched, NoKeyword, RequireMissing};
     let cases = [

@@ -90,7 +90,7 @@ async fn a_release_0_1_database_opens_with_everything_kept() {
             snippet: "Niger".into(),
             highlights: vec![(0, 5)],
             title_highlights: vec![],
-            prominence: Default::default(),
+            prominence: newswatch::model::Prominence::default(),
         }],
     };
     let r = store
@@ -175,7 +175,7 @@ fn status(config: &Path, file_size_limit: Option<u64>) -> Output {
                     rlim_cur: limit,
                     rlim_max: limit,
                 };
-                if libc::setrlimit(libc::RLIMIT_FSIZE, &lim) == 0 {
+                if libc::setrlimit(libc::RLIMIT_FSIZE, &raw const lim) == 0 {
                     Ok(())
                 } else {
                     Err(std::io::Error::last_os_error())
@@ -215,15 +215,14 @@ fn status_on_a_file_that_is_not_a_newswatch_database_exits_1_naming_it() {
             Some(b"state_dir = \"/var/lib/newswatch\"\n".to_vec()),
         ),
     ] {
-        match bytes {
-            Some(b) => std::fs::write(&db, b).unwrap(),
-            None => {
-                std::fs::remove_file(&db).unwrap();
-                rusqlite::Connection::open(&db)
-                    .unwrap()
-                    .execute_batch("CREATE TABLE notes (body TEXT);")
-                    .unwrap();
-            }
+        if let Some(b) = bytes {
+            std::fs::write(&db, b).unwrap();
+        } else {
+            std::fs::remove_file(&db).unwrap();
+            rusqlite::Connection::open(&db)
+                .unwrap()
+                .execute_batch("CREATE TABLE notes (body TEXT);")
+                .unwrap();
         }
         let before = std::fs::read(&db).unwrap();
         let out = status(&config, None);

@@ -1,8 +1,8 @@
-//! The sd_notify protocol as systemd sees it: the real binary, a real `NOTIFY_SOCKET`
+//! The `sd_notify` protocol as systemd sees it: the real binary, a real `NOTIFY_SOCKET`
 //! datagram socket in a temp dir, a loopback feed server. Checks READY=1 once the config is
 //! valid and the database open, STATUS= lines, WATCHDOG=1 at about half of `WATCHDOG_USEC`,
-//! RELOADING=1 + MONOTONIC_USEC= then READY=1 on SIGHUP (also when the new config is invalid,
-//! which is logged with file:line:column while the daemon keeps running), and STOPPING=1 then
+//! RELOADING=1 + `MONOTONIC_USEC`= then READY=1 on SIGHUP (also when the new config is invalid,
+//! which is logged with `file:line:column` while the daemon keeps running), and STOPPING=1 then
 //! exit 0 within 10 s on SIGTERM.
 
 mod support;
@@ -69,7 +69,7 @@ fn config(port: u16) -> String {
         .text()
 }
 
-/// One datagram: the lines the daemon sent in one sd_notify call, and when it arrived.
+/// One datagram: the lines the daemon sent in one `sd_notify` call, and when it arrived.
 struct Msg {
     at: Instant,
     lines: Vec<String>,
@@ -153,7 +153,7 @@ fn monotonic_usec() -> u64 {
     };
     // SAFETY: clock_gettime writes one timespec through a valid pointer.
     assert_eq!(
-        unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) },
+        unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &raw mut ts) },
         0
     );
     u64::try_from(ts.tv_sec).unwrap() * 1_000_000 + u64::try_from(ts.tv_nsec).unwrap() / 1_000
@@ -180,7 +180,7 @@ fn assert_watchdog(n: &Notify, range: std::ops::Range<usize>, min: usize) {
     for w in pings.windows(2) {
         let gap = w[1] - w[0];
         assert!(
-            gap < Duration::from_millis(1000),
+            gap < Duration::from_secs(1),
             "watchdog gap {gap:?} exceeds WATCHDOG_USEC"
         );
         assert!(

@@ -27,6 +27,7 @@ fn pki() -> (String, String, String) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[allow(clippy::too_many_lines, reason = "a scenario, read top to bottom")]
 async fn each_sslmode_means_what_it_means_to_libpq() {
     let (ca, cert, key) = pki();
     let pg = support::pg::Cluster::start_tls(&cert, &key);

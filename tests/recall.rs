@@ -166,7 +166,10 @@ async fn a_page_that_fails_once_is_matched_on_its_full_text_later() {
     assert_eq!(new_pairs(&later), [("niger".to_string(), url.clone())]);
     let m = &later.matches[0];
     assert_eq!(m.terms, ["Niger", "withdrawal"]);
-    assert_eq!(m.text_from.map(|t| t.as_str()), Some("page"));
+    assert_eq!(
+        m.text_from.map(newswatch::model::TextFrom::as_str),
+        Some("page")
+    );
     assert!(
         store.owed_by_source().await.unwrap().is_empty(),
         "the debt is paid"
@@ -248,7 +251,7 @@ async fn a_page_that_hangs_once_and_the_pages_behind_it_are_all_matched_later() 
     assert!(later
         .matches
         .iter()
-        .all(|m| m.text_from.map(|t| t.as_str()) == Some("page")));
+        .all(|m| m.text_from.map(newswatch::model::TextFrom::as_str) == Some("page")));
     assert!(store.owed_by_source().await.unwrap().is_empty());
     let again = scan(&cfg, &store, t0 + minutes(60)).await;
     assert!(new_pairs(&again).is_empty());
@@ -271,7 +274,7 @@ async fn a_host_that_fails_forever_ends_its_debt_after_its_tries() {
         assert!(r
             .matches
             .iter()
-            .all(|m| m.text_from.map(|t| t.as_str()) == Some("feed")));
+            .all(|m| m.text_from.map(newswatch::model::TextFrom::as_str) == Some("feed")));
     }
     // The title matched from the first scan on (the feed's text), once.
     assert_eq!(reported.len(), 1, "{reported:?}");

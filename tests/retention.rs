@@ -38,7 +38,7 @@ fn article(n: usize, text: &str, watchlists: &[&str]) -> ScannedArticle {
                 snippet: "Niger".into(),
                 highlights: vec![(0, 5)],
                 title_highlights: vec![],
-                prominence: Default::default(),
+                prominence: newswatch::model::Prominence::default(),
             })
             .collect(),
     }

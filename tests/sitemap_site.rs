@@ -276,6 +276,7 @@ async fn index_of_two_gzipped_sitemaps_each_read_once() {
 }
 
 #[tokio::test]
+#[allow(clippy::too_many_lines, reason = "a scenario, read top to bottom")]
 async fn bad_sitemaps_are_bounded_logged_and_never_fatal() {
     let server = MockServer::start().await;
     let site = server.uri();
@@ -334,7 +335,7 @@ async fn bad_sitemaps_are_bounded_logged_and_never_fatal() {
     // Indexes nested deeper than the pipeline follows.
     for level in 0..6 {
         let next = index(&[format!("{site}/deep/{}.xml", level + 1)]);
-        let times = if level <= 3 { 1 } else { 0 };
+        let times = u64::from(level <= 3);
         mount(
             &server,
             &format!("/deep/{level}.xml"),
@@ -392,7 +393,8 @@ async fn bad_sitemaps_are_bounded_logged_and_never_fatal() {
         "read within the pipeline's limit"
     );
     // The sitemap writes whole seconds.
-    let oldest_kept = start + Duration::minutes(50_000 - MAX_ENTRIES as i64) - Duration::seconds(1);
+    let oldest_kept = start + Duration::minutes(50_000 - i64::try_from(MAX_ENTRIES).unwrap())
+        - Duration::seconds(1);
     assert!(
         report
             .matches

@@ -31,7 +31,7 @@ fn article(url: &str, fp: &str, reportable: bool, watchlists: &[&str]) -> Scanne
                 snippet: "النيجر".into(),
                 highlights: vec![(0, 12)],
                 title_highlights: vec![],
-                prominence: Default::default(),
+                prominence: newswatch::model::Prominence::default(),
             })
             .collect(),
     }
@@ -352,7 +352,7 @@ async fn health_changes_once_per_change() {
 fn sketch(words: u32, hashes: &[u64]) -> newswatch::model::StorySketch {
     newswatch::model::StorySketch {
         words,
-        shingles: hashes.len() as u32,
+        shingles: u32::try_from(hashes.len()).unwrap(),
         hashes: hashes.to_vec(),
     }
 }
@@ -401,7 +401,11 @@ async fn sketches_and_term_places_are_kept_with_the_article() {
         store.record_scan(&s, &[gone], now).await.unwrap();
         let p = store.pending_matches(&name("niger")).await.unwrap();
         assert_eq!(p[1].sketch, None);
-        assert_eq!(p[1].prominence, Default::default(), "no term places given");
+        assert_eq!(
+            p[1].prominence,
+            newswatch::model::Prominence::default(),
+            "no term places given"
+        );
     }
 }
 
@@ -419,7 +423,7 @@ async fn digest_parts_are_recorded_together_and_mailed_copies_found_again() {
                 true,
                 &["niger"],
             );
-            a.sketch = Some(sketch(10 * k as u32, &[k, k + 10]));
+            a.sketch = Some(sketch(10 * u32::try_from(k).unwrap(), &[k, k + 10]));
             scanned.push(a);
         }
         store

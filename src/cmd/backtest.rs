@@ -21,6 +21,11 @@ pub struct Ask<'a> {
     pub json: bool,
 }
 
+/// Runs a watchlist over the articles still held and prints what it would have matched,
+/// newest first, recording and sending nothing.
+///
+/// # Errors
+/// A bad watchlist or `--since` ([`CmdError::Usage`]); the database cannot be read.
 pub async fn run(globals: &Globals, ask: &Ask<'_>) -> Result<(), CmdError> {
     let config = globals.load_config()?;
     let mut wl = config

@@ -8,8 +8,13 @@ use std::fmt::Write as _;
 use chrono::{DateTime, Utc};
 
 use super::{CmdError, Globals};
-use crate::config::{Config, DigestSchedule, SmtpSecurity, TransportConfig};
+use crate::config::{Config, DigestSchedule, SmtpSecurity, TransportConfig, Watchlist};
 
+/// Validates the config, opens the database it names without changing it, and prints the
+/// plan.
+///
+/// # Errors
+/// An invalid config or a database that cannot be used ([`CmdError::Usage`], exit 2).
 pub async fn run(globals: &Globals) -> Result<(), CmdError> {
     let config = globals.load_config()?;
     let password = crate::mail::smtp_password().is_some();
@@ -28,23 +33,19 @@ pub async fn run(globals: &Globals) -> Result<(), CmdError> {
 /// a runtime failure that the unit restarts.)
 async fn database_line(config: &Config) -> Result<String, CmdError> {
     use crate::store::schema::{Found, SCHEMA_VERSION};
-    let (name, found) = match &config.database {
-        Some(db) => {
-            let pw = crate::secrets::database_password();
-            let found = crate::store::postgres::probe(&db.url, pw.as_deref())
-                .await
-                .map_err(|e| unusable(&format!("{e}")))?;
-            (
-                format!("postgresql {}", crate::store::postgres::shown_url(&db.url)),
-                Some(found),
-            )
-        }
-        None => {
-            let path = config.database_path();
-            let found =
-                crate::store::sqlite::probe(&path).map_err(|e| unusable(&format!("{e}")))?;
-            (format!("sqlite {}", path.display()), found)
-        }
+    let (name, found) = if let Some(db) = &config.database {
+        let pw = crate::secrets::database_password();
+        let found = crate::store::postgres::probe(&db.url, pw.as_deref())
+            .await
+            .map_err(|e| unusable(&format!("{e}")))?;
+        (
+            format!("postgresql {}", crate::store::postgres::shown_url(&db.url)),
+            Some(found),
+        )
+    } else {
+        let path = config.database_path();
+        let found = crate::store::sqlite::probe(&path).map_err(|e| unusable(&format!("{e}")))?;
+        (format!("sqlite {}", path.display()), found)
     };
     let Some(found) = found else {
         return Ok(format!("database: {name} (created at the first run)"));
@@ -80,6 +81,7 @@ fn version_words(found: crate::store::schema::Found) -> String {
 
 /// Valid but unsafe settings, each `file:line:column: warning: …`. `password`: whether an
 /// SMTP password is set (the caller looks, so this stays pure).
+#[must_use]
 pub fn warnings(c: &Config, password: bool) -> Vec<String> {
     let mut out = Vec::new();
     if let TransportConfig::Smtp(smtp) = &c.mail.transport {
@@ -100,15 +102,48 @@ pub fn warnings(c: &Config, password: bool) -> Vec<String> {
 }
 
 /// The human-readable plan of a valid config.
+#[must_use]
 pub fn plan(c: &Config, now: DateTime<Utc>) -> String {
     let mut o = String::new();
-    let tz = c.timezone;
+    plan_settings(&mut o, c);
+    let _ = writeln!(o, "\nsources ({}):", c.sources.len());
+    for s in &c.sources {
+        let kind = format!("{:?}", s.kind).to_lowercase();
+        let _ = writeln!(
+            o,
+            "  {}  {}  [{kind}{}]",
+            s.name,
+            s.url,
+            if s.follow { ", follow" } else { "" }
+        );
+        let next: Vec<String> = s
+            .schedule
+            .upcoming(now, c.timezone, 3)
+            .iter()
+            .map(|t| t.format("%Y-%m-%d %H:%M:%S %Z").to_string())
+            .collect();
+        let _ = writeln!(
+            o,
+            "    schedule {:<16} next {}",
+            s.schedule.to_string(),
+            next.join(", ")
+        );
+    }
+    let _ = writeln!(o, "\nwatchlists ({}):", c.watchlists.len());
+    for w in &c.watchlists {
+        plan_watchlist(&mut o, w, c.timezone, now);
+    }
+    o
+}
+
+/// The plan's head: files, retention, mail and what fetches may reach.
+fn plan_settings(o: &mut String, c: &Config) {
     let _ = writeln!(o, "config {} is valid", c.path.display());
     let _ = writeln!(
         o,
         "state_dir {}  timezone {}",
         c.state_dir.display(),
-        tz.name()
+        c.timezone.name()
     );
     let days = |d: std::time::Duration| d.as_secs() / 86_400;
     let _ = writeln!(
@@ -162,63 +197,40 @@ pub fn plan(c: &Config, now: DateTime<Utc>) -> String {
         )
     };
     let _ = writeln!(o, "fetches reach {network}");
-    let _ = writeln!(o, "\nsources ({}):", c.sources.len());
-    for s in &c.sources {
-        let kind = format!("{:?}", s.kind).to_lowercase();
+}
+
+/// One watchlist in the plan: its terms, sources, languages, recipients and next digest.
+fn plan_watchlist(o: &mut String, w: &Watchlist, tz: chrono_tz::Tz, now: DateTime<Utc>) {
+    let _ = writeln!(o, "  {}", w.name);
+    let _ = writeln!(o, "    keywords {}", w.terms.keywords.join(", "));
+    if !w.terms.require.is_empty() {
+        let _ = writeln!(o, "    require  {}", w.terms.require.join(", "));
+    }
+    if !w.terms.exclude.is_empty() {
+        let _ = writeln!(o, "    exclude  {}", w.terms.exclude.join(", "));
+    }
+    let _ = writeln!(o, "    sources  {}", w.sources.join(", "));
+    if !w.languages.is_empty() {
         let _ = writeln!(
             o,
-            "  {}  {}  [{kind}{}]",
-            s.name,
-            s.url,
-            if s.follow { ", follow" } else { "" }
-        );
-        let next: Vec<String> = s
-            .schedule
-            .upcoming(now, tz, 3)
-            .iter()
-            .map(|t| t.format("%Y-%m-%d %H:%M:%S %Z").to_string())
-            .collect();
-        let _ = writeln!(
-            o,
-            "    schedule {:<16} next {}",
-            s.schedule.to_string(),
-            next.join(", ")
+            "    languages {} (articles of unknown language are kept)",
+            w.languages.join(", ")
         );
     }
-    let _ = writeln!(o, "\nwatchlists ({}):", c.watchlists.len());
-    for w in &c.watchlists {
-        let _ = writeln!(o, "  {}", w.name);
-        let _ = writeln!(o, "    keywords {}", w.terms.keywords.join(", "));
-        if !w.terms.require.is_empty() {
-            let _ = writeln!(o, "    require  {}", w.terms.require.join(", "));
-        }
-        if !w.terms.exclude.is_empty() {
-            let _ = writeln!(o, "    exclude  {}", w.terms.exclude.join(", "));
-        }
-        let _ = writeln!(o, "    sources  {}", w.sources.join(", "));
-        if !w.languages.is_empty() {
-            let _ = writeln!(
-                o,
-                "    languages {} (articles of unknown language are kept)",
-                w.languages.join(", ")
-            );
-        }
-        let to: Vec<String> = w.to.iter().map(ToString::to_string).collect();
-        let shown = if w.show_recipients || w.to.len() < 2 {
-            ""
-        } else {
-            "  (each sees only their own address)"
-        };
-        let _ = writeln!(o, "    to       {}{shown}", to.join(", "));
-        let next = match &w.digest {
-            DigestSchedule::Immediate => "after each scan with new matches".to_string(),
-            DigestSchedule::Cron(cron) => cron
-                .upcoming(now, tz, 1)
-                .first()
-                .map(|t| format!("next {}", t.format("%Y-%m-%d %H:%M %Z")))
-                .unwrap_or_default(),
-        };
-        let _ = writeln!(o, "    digest   {}  {next}", w.digest);
-    }
-    o
+    let to: Vec<String> = w.to.iter().map(ToString::to_string).collect();
+    let shown = if w.show_recipients || w.to.len() < 2 {
+        ""
+    } else {
+        "  (each sees only their own address)"
+    };
+    let _ = writeln!(o, "    to       {}{shown}", to.join(", "));
+    let next = match &w.digest {
+        DigestSchedule::Immediate => "after each scan with new matches".to_string(),
+        DigestSchedule::Cron(cron) => cron
+            .upcoming(now, tz, 1)
+            .first()
+            .map(|t| format!("next {}", t.format("%Y-%m-%d %H:%M %Z")))
+            .unwrap_or_default(),
+    };
+    let _ = writeln!(o, "    digest   {}  {next}", w.digest);
 }

@@ -7,6 +7,10 @@ use crate::config::Watchlist;
 use crate::mail::Transport;
 use crate::outbox::{self, DigestContext, Due};
 
+/// Prints the pending digests as they would be mailed; with `send`, records and mails them.
+///
+/// # Errors
+/// An unknown watchlist; the database fails; deliveries that failed and stay queued.
 pub async fn run(globals: &Globals, names: &[String], send: bool) -> Result<(), CmdError> {
     let config = globals.load_config()?;
     let mut chosen: Vec<&Watchlist> = Vec::new();

@@ -18,6 +18,10 @@ use crate::fetch::{FetchOutcome, Fetched, Fetcher};
 /// Announced sitemaps fetched to say what they are; the rest are listed unchecked.
 const MAX_SITEMAPS_CHECKED: usize = 10;
 
+/// Prints the feeds and sitemaps a site announces, as `[[source]]` blocks.
+///
+/// # Errors
+/// The page cannot be fetched or read.
 pub async fn run(globals: &Globals, input: &str) -> Result<(), CmdError> {
     let url = Url::parse(input)
         .ok()

@@ -22,6 +22,11 @@ struct Item {
     published: Option<DateTime<Utc>>,
 }
 
+/// Extracts one document and shows which of a watchlist's terms match where, and why a near
+/// miss did not.
+///
+/// # Errors
+/// An unknown watchlist; the input cannot be read or fetched.
 pub async fn run(globals: &Globals, watchlist: &str, input: &str) -> Result<(), CmdError> {
     let config = globals.load_config()?;
     let wl = config

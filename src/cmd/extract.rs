@@ -3,6 +3,10 @@
 use super::{read_input, CmdError, Globals};
 use crate::extract::{extract_any, Extracted};
 
+/// Extracts one page or feed and prints what newswatch sees in it.
+///
+/// # Errors
+/// The input cannot be read or fetched.
 pub async fn run(globals: &Globals, input: &str, json: bool) -> Result<(), CmdError> {
     let (bytes, content_type, url) = read_input(globals, input).await?;
     let doc = extract_any(&bytes, content_type.as_deref(), url.as_ref())

@@ -19,6 +19,12 @@ use crate::config::source_block::{base_name, comment, Names, SourceBlock};
 use crate::config::Config;
 use crate::extract::{canonical_url, SourceKind};
 
+/// Prints a `[[source]]` block for every feed of an OPML file; with `check`, says which clash
+/// with the config's sources.
+///
+/// # Errors
+/// The file cannot be read or is not OPML (with its line and column); with `check`, an
+/// invalid config.
 pub fn run(globals: &Globals, file: &str, check: bool) -> Result<(), CmdError> {
     let bytes = if file == "-" {
         let mut buf = Vec::new();

@@ -31,6 +31,7 @@ pub enum CmdError {
 }
 
 impl CmdError {
+    #[must_use]
     pub fn exit_code(&self) -> u8 {
         match self {
             CmdError::Usage(_) | CmdError::Config(_) => 2,
@@ -64,6 +65,7 @@ pub struct Globals {
 
 impl Globals {
     /// `--config`, else `$NEWSWATCH_CONFIG`, else the system path.
+    #[must_use]
     pub fn config_path(&self) -> PathBuf {
         self.config
             .clone()
@@ -93,6 +95,7 @@ impl Globals {
         settings
     }
 
+    #[must_use]
     pub fn loader(&self) -> crate::daemon::Loader {
         let path = self.config_path();
         let dir = self.state_dir.clone();
@@ -113,20 +116,17 @@ fn load_with_override(path: &Path, state_dir: Option<&Path>) -> Result<Config, C
 /// # Errors
 /// The database cannot be opened.
 pub async fn open_store(config: &Config) -> Result<Store, CmdError> {
-    match &config.database {
-        Some(db) => {
-            let password = crate::secrets::database_password();
-            Store::open_postgres(&db.url, password.as_deref())
-                .await
-                .context("opening the state database")
-                .map_err(CmdError::Runtime)
-        }
-        None => {
-            let path = config.database_path();
-            Store::open(&path)
-                .with_context(|| format!("opening state database {}", path.display()))
-                .map_err(CmdError::Runtime)
-        }
+    if let Some(db) = &config.database {
+        let password = crate::secrets::database_password();
+        Store::open_postgres(&db.url, password.as_deref())
+            .await
+            .context("opening the state database")
+            .map_err(CmdError::Runtime)
+    } else {
+        let path = config.database_path();
+        Store::open(&path)
+            .with_context(|| format!("opening state database {}", path.display()))
+            .map_err(CmdError::Runtime)
     }
 }
 

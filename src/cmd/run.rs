@@ -9,6 +9,10 @@ use tracing::error;
 use super::{open_store, CmdError, Globals};
 use crate::daemon::{self, Control};
 
+/// The daemon: schedules every source and digest until SIGTERM or SIGINT.
+///
+/// # Errors
+/// An invalid config; the database cannot be opened; the daemon fails.
 pub async fn run(globals: &Globals) -> Result<(), CmdError> {
     let config = match globals.load_config() {
         Ok(c) => c,

@@ -6,6 +6,10 @@ use super::{CmdError, Globals};
 use crate::digest::render::Rendered;
 use crate::mail::{compose, new_message_id, Headers, Transport};
 
+/// Sends one test message through the configured transport.
+///
+/// # Errors
+/// A bad address; the transport refuses the message.
 pub async fn run(globals: &Globals, to: &str) -> Result<(), CmdError> {
     let config = globals.load_config()?;
     let rcpt: lettre::message::Mailbox = to

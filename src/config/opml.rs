@@ -96,7 +96,7 @@ pub fn parse_opml(text: &str) -> Result<Opml, OpmlError> {
                 in_title = name == b"title" && stack.len() == 2;
                 let title = if name == b"outline" {
                     outlines += 1;
-                    read_outline(&e, &stack, &mut opml)
+                    Some(read_outline(&e, &stack, &mut opml))
                 } else {
                     None
                 };
@@ -147,7 +147,7 @@ pub fn parse_opml(text: &str) -> Result<Opml, OpmlError> {
 
 /// Records a feed outline (or a skipped one); returns the outline's title for the category
 /// stack.
-fn read_outline(e: &BytesStart<'_>, stack: &[Option<String>], opml: &mut Opml) -> Option<String> {
+fn read_outline(e: &BytesStart<'_>, stack: &[Option<String>], opml: &mut Opml) -> String {
     let attr = |key: &str| {
         e.attributes()
             .flatten()
@@ -159,7 +159,7 @@ fn read_outline(e: &BytesStart<'_>, stack: &[Option<String>], opml: &mut Opml) -
             })
             .map(|a| {
                 let raw = String::from_utf8_lossy(&a.value).into_owned();
-                quick_xml::escape::unescape(&raw).map_or(raw.clone(), |v| v.into_owned())
+                quick_xml::escape::unescape(&raw).map_or(raw.clone(), std::borrow::Cow::into_owned)
             })
             .map(|v| v.trim().to_string())
             .filter(|v| !v.is_empty())
@@ -189,7 +189,7 @@ fn read_outline(e: &BytesStart<'_>, stack: &[Option<String>], opml: &mut Opml) -
                 .push(format!("{title}: {xml_url:?} is not a URL ({err})")),
         }
     }
-    Some(title)
+    title
 }
 
 /// `feed://host/x` → `http://host/x`, `feed:https://host/x` → `https://host/x`: the pseudo

@@ -1,5 +1,5 @@
 //! `[mail] smtp_url`, `ca_file` and `helo_name`: parsed and checked at load, so a typo is a
-//! config error with file:line:column instead of a failure at the first delivery.
+//! config error with `file:line:column` instead of a failure at the first delivery.
 //!
 //! Without `?tls=`, `smtp://` means STARTTLS *required* and `smtps://` implicit TLS: a
 //! password never travels in clear unless the config says `tls=opportunistic` or `tls=none`.
@@ -29,6 +29,7 @@ pub enum SmtpSecurity {
 
 impl SmtpSecurity {
     /// As written in `smtp_url` (`smtps` for implicit TLS).
+    #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             SmtpSecurity::ImplicitTls => "smtps",
@@ -56,6 +57,7 @@ pub struct SmtpConfig {
 
 impl SmtpConfig {
     /// `host:port`, as messages name the server.
+    #[must_use]
     pub fn server(&self) -> String {
         if self.host.contains(':') {
             format!("[{}]:{}", self.host, self.port)
@@ -127,45 +129,7 @@ pub fn parse_smtp_url(text: &str) -> Result<SmtpConfig, Vec<UrlProblem>> {
     if url.fragment().is_some() {
         problems.push(problem(at("#"), format!("{EXPECTED}, found a fragment")));
     }
-    let mut tls: Option<String> = None;
-    for (key, value) in url.query_pairs() {
-        let offset = at(&format!("{key}="));
-        if key != "tls" {
-            problems.push(problem(
-                offset,
-                format!(
-                    "unknown parameter {key:?}; the only one is tls=required|opportunistic|none"
-                ),
-            ));
-        } else if tls.is_some() {
-            problems.push(problem(offset, "tls is given twice".into()));
-        } else {
-            tls = Some(value.into_owned());
-        }
-    }
-    let tls_at = at("tls=");
-    let security = match (implicit, tls.as_deref()) {
-        (true, None | Some("required")) => SmtpSecurity::ImplicitTls,
-        (true, Some(other)) => {
-            problems.push(problem(
-                tls_at,
-                format!("smtps:// is always TLS; tls={other:?} needs smtp://"),
-            ));
-            SmtpSecurity::ImplicitTls
-        }
-        (false, None | Some("required")) => SmtpSecurity::StartTlsRequired,
-        (false, Some("opportunistic")) => SmtpSecurity::StartTlsOpportunistic,
-        (false, Some("none")) => SmtpSecurity::None,
-        (false, Some(other)) => {
-            problems.push(problem(
-                tls_at,
-                format!(
-                    "tls: expected \"required\", \"opportunistic\" or \"none\", found {other:?}"
-                ),
-            ));
-            SmtpSecurity::StartTlsRequired
-        }
-    };
+    let security = read_security(text, &url, implicit, &mut problems);
     let user = (!url.username().is_empty()).then(|| {
         percent_encoding::percent_decode_str(url.username())
             .decode_utf8_lossy()
@@ -187,6 +151,57 @@ pub fn parse_smtp_url(text: &str) -> Result<SmtpConfig, Vec<UrlProblem>> {
         user,
         position: None,
     })
+}
+
+/// The `tls` parameter of an `smtp_url`, checked, and the security it asks for (with
+/// `implicit` for `smtps://`); problems go to `problems`, at their offset in `text`.
+fn read_security(
+    text: &str,
+    url: &Url,
+    implicit: bool,
+    problems: &mut Vec<UrlProblem>,
+) -> SmtpSecurity {
+    let at = |needle: &str| text.find(needle).unwrap_or(0);
+    let problem = |offset: usize, message: String| UrlProblem { offset, message };
+    let mut tls: Option<String> = None;
+    for (key, value) in url.query_pairs() {
+        let offset = at(&format!("{key}="));
+        if key != "tls" {
+            problems.push(problem(
+                offset,
+                format!(
+                    "unknown parameter {key:?}; the only one is tls=required|opportunistic|none"
+                ),
+            ));
+        } else if tls.is_some() {
+            problems.push(problem(offset, "tls is given twice".into()));
+        } else {
+            tls = Some(value.into_owned());
+        }
+    }
+    let tls_at = at("tls=");
+    match (implicit, tls.as_deref()) {
+        (true, None | Some("required")) => SmtpSecurity::ImplicitTls,
+        (true, Some(other)) => {
+            problems.push(problem(
+                tls_at,
+                format!("smtps:// is always TLS; tls={other:?} needs smtp://"),
+            ));
+            SmtpSecurity::ImplicitTls
+        }
+        (false, None | Some("required")) => SmtpSecurity::StartTlsRequired,
+        (false, Some("opportunistic")) => SmtpSecurity::StartTlsOpportunistic,
+        (false, Some("none")) => SmtpSecurity::None,
+        (false, Some(other)) => {
+            problems.push(problem(
+                tls_at,
+                format!(
+                    "tls: expected \"required\", \"opportunistic\" or \"none\", found {other:?}"
+                ),
+            ));
+            SmtpSecurity::StartTlsRequired
+        }
+    }
 }
 
 /// `[mail] ca_file`, read and parsed: extra roots for the SMTP server's certificate.

@@ -65,7 +65,9 @@ pub async fn prune_all(
         tokio::time::sleep(pause).await;
     }
     let pages = store.compact().await?;
-    if !total.is_empty() {
+    if total.is_empty() {
+        debug!("retention: nothing to prune");
+    } else {
         info!(
             sketches = total.sketches,
             texts = total.texts,
@@ -76,8 +78,6 @@ pub async fn prune_all(
             pages_freed = pages,
             "retention pruned old state"
         );
-    } else {
-        debug!("retention: nothing to prune");
     }
     Ok(total)
 }

@@ -40,7 +40,7 @@ pub fn decode(bytes: &[u8], content_type: Option<&str>) -> (String, &'static Enc
     (text.into_owned(), enc)
 }
 
-/// The `charset` parameter of a `Content-Type` header, if encoding_rs knows it.
+/// The `charset` parameter of a `Content-Type` header, if `encoding_rs` knows it.
 #[must_use]
 pub fn header_charset(content_type: &str) -> Option<&'static Encoding> {
     content_type.split(';').skip(1).find_map(|param| {

@@ -1,6 +1,6 @@
 //! Article pages → body text.
 //!
-//! Automatic extraction is dom_smoothie, a port of Mozilla Readability that
+//! Automatic extraction is `dom_smoothie`, a port of Mozilla Readability that
 //! measured best of the Rust extractors on the readability corpus (see
 //! BENCHMARKS.md, "Extraction (issue 4)"); it stays behind [`extract_body`] so it can be
 //! replaced. A source's `content` selector overrides it ([`selected_body`]).
@@ -27,7 +27,7 @@ pub const MAX_DEPTH: usize = 512;
 /// Element count above which a page is not an article page but a dump.
 const MAX_ELEMENTS: usize = 200_000;
 
-/// The element dom_smoothie puts the extracted article in.
+/// The element `dom_smoothie` puts the extracted article in.
 const ARTICLE_ROOT: &str = "#readability-page-1";
 
 /// The text a source's `content` selector picks out of `doc`.
@@ -119,7 +119,7 @@ fn tree_shape(root: NodeRef<'_>) -> (usize, usize) {
             return (depth, elements);
         }
         for child in tree.child_ids_of_it(&id, false) {
-            if tree.query_node_or(&child, false, |n| n.is_element()) {
+            if tree.query_node_or(&child, false, dom_query::TreeNode::is_element) {
                 elements += 1;
                 stack.push((child, depth + 1));
             }

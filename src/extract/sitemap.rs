@@ -184,9 +184,10 @@ impl TextBuf {
                     self.0.push_str(&s);
                 }
             }
-            Event::GeneralRef(r) => match r.resolve_char_ref() {
-                Ok(Some(c)) => self.0.push(c),
-                _ => {
+            Event::GeneralRef(r) => {
+                if let Ok(Some(c)) = r.resolve_char_ref() {
+                    self.0.push(c);
+                } else {
                     let name = String::from_utf8_lossy(r.as_ref()).into_owned();
                     match name.as_str() {
                         "amp" => self.0.push('&'),
@@ -201,7 +202,7 @@ impl TextBuf {
                         }
                     }
                 }
-            },
+            }
             _ => {}
         }
     }

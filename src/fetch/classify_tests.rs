@@ -49,6 +49,7 @@ fn short(v: &Verdict) -> Short {
 }
 
 #[test]
+#[allow(clippy::too_many_lines, reason = "one row per case, read as a table")]
 fn table() {
     use FailureKind as K;
     let cases: &[(&str, u16, &[(&str, &str)], Short)] = &[

@@ -148,6 +148,7 @@ fn normalize_name(name: &str) -> String {
 }
 
 /// What kind of address `ip` is, when fetches from feeds may not reach it.
+#[must_use]
 pub fn off_limits(ip: IpAddr) -> Option<&'static str> {
     match ip {
         IpAddr::V4(v4) => off_limits_v4(v4),
@@ -198,11 +199,13 @@ fn off_limits_v6(ip: Ipv6Addr) -> Option<&'static str> {
 /// well-known NAT64 (`64:ff9b::a.b.c.d`, RFC 6052) address: connecting to one reaches it.
 fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
     let s = ip.segments();
-    let tail = || Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8);
+    let tail = || {
+        let [hi6, lo6] = s[6].to_be_bytes();
+        let [hi7, lo7] = s[7].to_be_bytes();
+        Ipv4Addr::new(hi6, lo6, hi7, lo7)
+    };
     match s {
-        [0, 0, 0, 0, 0, 0xffff, _, _] => Some(tail()),
-        [0, 0, 0, 0, 0, 0, _, _] => Some(tail()),
-        [0x64, 0xff9b, 0, 0, 0, 0, _, _] => Some(tail()),
+        [0, 0, 0, 0, 0, 0xffff | 0, _, _] | [0x64, 0xff9b, 0, 0, 0, 0, _, _] => Some(tail()),
         _ => None,
     }
 }
@@ -261,6 +264,7 @@ impl Resolve for SystemResolver {
 /// The hosts of the proxies reqwest takes from the environment (`HTTP_PROXY`, `HTTPS_PROXY`,
 /// `ALL_PROXY`, either case): the operator named them, and the connector resolves them through
 /// the same guarded resolver.
+#[must_use]
 pub fn env_proxy_hosts() -> Vec<String> {
     ["http_proxy", "https_proxy", "all_proxy"]
         .iter()

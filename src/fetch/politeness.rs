@@ -188,6 +188,9 @@ impl HostGate {
     ///
     /// # Errors
     /// The host is blocked (Retry-After or timeout cool-down): fails fast with the reason.
+    ///
+    /// # Panics
+    /// Never: the gate's semaphore is never closed.
     pub async fn admit(&self) -> Result<Admission<'_>, FetchError> {
         self.check_block()?;
         let permit = self

@@ -94,12 +94,11 @@ impl Matcher {
         let mut unmatched = Vec::new();
         let mut near_misses = Vec::new();
         for &t in &ids {
-            match self.term_hit(watchlist, t, &first, &all, [title, body]) {
-                Some(hit) => hits.push(hit),
-                None => {
-                    let info = &self.terms[t as usize];
-                    unmatched.push((info.group, info.text.clone()));
-                }
+            if let Some(hit) = self.term_hit(watchlist, t, &first, &all, [title, body]) {
+                hits.push(hit);
+            } else {
+                let info = &self.terms[t as usize];
+                unmatched.push((info.group, info.text.clone()));
             }
             near_misses.extend(self.near_misses(t, &streams, [title, body]));
             near_misses.extend(self.phrase_near_misses(t, &streams, [title, body]));
@@ -307,9 +306,8 @@ impl fmt::Display for Explanation {
                 continue;
             }
             let summary = match (group, hits.is_empty()) {
-                (TermGroup::Keywords, false) => "satisfied",
+                (TermGroup::Keywords | TermGroup::Require, false) => "satisfied",
                 (TermGroup::Keywords, true) => "not satisfied: no keyword matched",
-                (TermGroup::Require, false) => "satisfied",
                 (TermGroup::Require, true) => "not satisfied: no require term matched",
                 (TermGroup::Exclude, false) => "an exclude term matched: the article is left out",
                 (TermGroup::Exclude, true) => "no exclude term matched",

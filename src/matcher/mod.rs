@@ -14,7 +14,7 @@
 //! original, which most articles (those that match nothing) never need.
 //!
 //! This module does no I/O. Reading the config (and turning a [`TermError`]
-//! into file:line:column) is `config`'s job; storing matches is `store`'s.
+//! into `file:line:column`) is `config`'s job; storing matches is `store`'s.
 
 mod engine;
 mod explain;
@@ -178,6 +178,9 @@ impl Matcher {
     /// # Errors
     /// One [`TermError`] per term that cannot be honoured: it normalizes to
     /// no word at all, or its `*` is not a single final `*` after a word.
+    ///
+    /// # Panics
+    /// With 2^32 terms or checks or more, far beyond any config that loads.
     pub fn compile(lists: &[WatchlistTerms]) -> Result<Matcher, Vec<TermError>> {
         let mut errors = Vec::new();
         let mut terms = Vec::new();
@@ -251,7 +254,7 @@ impl Matcher {
         if !errors.is_empty() {
             return Err(errors);
         }
-        let engine = Engine::build(&keys, pattern_checks, rules).map_err(|e| {
+        let engine = Engine::build(&keys, &pattern_checks, rules).map_err(|e| {
             vec![TermError {
                 watchlist: 0,
                 group: TermGroup::Keywords,

@@ -45,6 +45,10 @@ fn phrase_spellings_are_bounded() {
 }
 
 #[test]
+#[allow(
+    clippy::too_many_lines,
+    reason = "one row per SPEC example, read as a table"
+)]
 fn spec_examples() {
     let cases = [
         ("niger_word", "Niger", "leaving Niger now", true),
@@ -398,7 +402,7 @@ fn every_occurrence_once_across_stretches() {
     for len in [10, 57, 200, 401, 1000] {
         // A deterministic mix of the words, so occurrences fall everywhere.
         let words = ["Niger", "Delta", "x", "النيجر", "Nigeria", "بالنيجر"];
-        let mut state = len as u64;
+        let mut state = u64::try_from(len).unwrap();
         let text: Vec<&str> = (0..len)
             .map(|_| {
                 state = state

@@ -36,6 +36,9 @@ impl StorySketch {
 
     /// A sketch read back from the store; `None` when `bytes` is not a whole number of
     /// ascending hashes (a damaged row clusters with nothing rather than failing a digest).
+    ///
+    /// # Panics
+    /// Never: the bytes are read in chunks of exactly 8.
     #[must_use]
     pub fn from_stored(words: u32, shingles: u32, bytes: &[u8]) -> Option<StorySketch> {
         if bytes.len() % 8 != 0 {

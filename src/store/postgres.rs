@@ -281,6 +281,10 @@ impl Tx {
             .map_err(|e| pg_message(&self.shown, &format!("{}: {}", chain(&e), first_line(sql))))
     }
 
+    /// Runs one statement; returns the rows it changed.
+    ///
+    /// # Errors
+    /// The statement fails, or the connection does.
     pub async fn exec(&mut self, sql: &str, params: &[Value<'_>]) -> Result<u64, StoreError> {
         let stmt = self.prepared(sql).await?;
         let binds: Vec<Bind<'_, '_>> = params.iter().map(Bind).collect();
@@ -291,6 +295,10 @@ impl Tx {
             .map_err(|e| pg_message(&self.shown, &format!("{}: {}", chain(&e), first_line(sql))))
     }
 
+    /// Runs one query; returns its rows.
+    ///
+    /// # Errors
+    /// The query fails, or the connection does, or a column has a type rows do not carry.
     pub async fn rows(&mut self, sql: &str, params: &[Value<'_>]) -> Result<Vec<Row>, StoreError> {
         let stmt = self.prepared(sql).await?;
         let binds: Vec<Bind<'_, '_>> = params.iter().map(Bind).collect();
@@ -302,6 +310,14 @@ impl Tx {
         rows.iter().map(|r| cells(r, &self.shown)).collect()
     }
 
+    /// Commits the transaction.
+    ///
+    /// # Errors
+    /// The server refuses the commit or the connection fails (the transaction is then
+    /// rolled back by the server).
+    ///
+    /// # Panics
+    /// Never: a transaction is consumed by its commit.
     pub async fn commit(mut self) -> Result<(), StoreError> {
         let client = self.client.take().expect("a transaction is committed once");
         client

@@ -495,7 +495,12 @@ mod tests {
     #[test]
     fn versions_are_consecutive_from_one() {
         for (i, m) in MIGRATIONS.iter().enumerate() {
-            assert_eq!(m.version, i as i64 + 1, "migration {:?}", m.name);
+            assert_eq!(
+                usize::try_from(m.version),
+                Ok(i + 1),
+                "migration {:?}",
+                m.name
+            );
         }
     }
 }

@@ -115,7 +115,7 @@ fn the_five_copies_cluster_and_chad_stays_apart() {
         .map(|(k, (s, source))| Copy {
             sketch: Some(s),
             source,
-            seen: t0() + Duration::hours(k as i64),
+            seen: t0() + Duration::hours(i64::try_from(k).unwrap()),
         })
         .collect();
     let labels = cluster(&docs, &Furniture::default(), &Rule::default());

@@ -80,8 +80,10 @@ fn score_page(dir: &Path, name: &str) -> PageScore {
     let page_url = sidecar
         .lines()
         .find_map(|l| l.strip_prefix("# page:"))
-        .map(|u| Url::parse(u.trim()).expect("# page: is a URL"))
-        .unwrap_or_else(|| panic!("{name}.expected: no `# page: URL` line"));
+        .map_or_else(
+            || panic!("{name}.expected: no `# page: URL` line"),
+            |u| Url::parse(u.trim()).expect("# page: is a URL"),
+        );
     // Compared percent-decoded: `%d8%a7` and `%D8%A7` are the same URL (RFC 3986 6.2.2.1).
     let expected: Vec<String> = sidecar
         .lines()

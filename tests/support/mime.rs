@@ -92,12 +92,12 @@ fn base64_decode(s: &str) -> Option<Vec<u8>> {
     let mut buf = 0u32;
     let mut bits = 0;
     for c in s.bytes().filter(|c| !c.is_ascii_whitespace() && *c != b'=') {
-        let v = T.iter().position(|&t| t == c)? as u32;
+        let v = u32::try_from(T.iter().position(|&t| t == c)?).ok()?;
         buf = (buf << 6) | v;
         bits += 6;
         if bits >= 8 {
             bits -= 8;
-            out.push((buf >> bits) as u8);
+            out.push(((buf >> bits) & 0xff) as u8);
         }
     }
     Some(out)

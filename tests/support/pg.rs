@@ -113,15 +113,15 @@ impl Cluster {
     }
 
     /// A new cluster that also listens on 127.0.0.1 and takes TCP connections only over TLS
-    /// (`hostssl` in pg_hba.conf; a plain one is refused), presenting `cert_pem` (with the
+    /// (`hostssl` in `pg_hba.conf`; a plain one is refused), presenting `cert_pem` (with the
     /// key `key_pem`). Unix-socket connections are trusted as usual.
     pub fn start_tls(cert_pem: &str, key_pem: &str) -> Cluster {
+        use std::os::unix::fs::PermissionsExt as _;
         let mut cluster = Cluster::init();
         let data = cluster.dir.join("data");
         for (name, text) in [("server.crt", cert_pem), ("server.key", key_pem)] {
             let path = data.join(name);
             std::fs::write(&path, text).expect("write the server's certificate");
-            use std::os::unix::fs::PermissionsExt as _;
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
             if let Some((uid, gid)) = cluster.owner {
                 std::os::unix::fs::chown(&path, Some(uid), Some(gid)).expect("chown");
@@ -147,9 +147,9 @@ impl Cluster {
 
     /// initdb into a new directory.
     fn init() -> Cluster {
+        static N: AtomicUsize = AtomicUsize::new(0);
         let bin = bin_dir();
         let owner = owner();
-        static N: AtomicUsize = AtomicUsize::new(0);
         let dir = std::env::temp_dir().join(format!(
             "newswatch-pg-{}-{}",
             std::process::id(),

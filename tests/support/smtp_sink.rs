@@ -128,16 +128,19 @@ fn reply_text(code: u16) -> &'static str {
 
 /// The address inside `MAIL FROM:<a>` / `RCPT TO:<a>`.
 fn path_arg(line: &str) -> String {
-    let rest = line.split_once(':').map(|(_, r)| r).unwrap_or("");
+    let rest = line.split_once(':').map_or("", |(_, r)| r);
     let rest = rest.trim();
     let inner = rest
         .strip_prefix('<')
         .and_then(|r| r.split_once('>'))
-        .map(|(a, _)| a)
-        .unwrap_or_else(|| rest.split_whitespace().next().unwrap_or(""));
+        .map_or_else(|| rest.split_whitespace().next().unwrap_or(""), |(a, _)| a);
     inner.to_string()
 }
 
+#[allow(
+    clippy::too_many_lines,
+    reason = "the SMTP dialogue as one loop, read top to bottom"
+)]
 async fn session(sock: TcpStream, state: Arc<Mutex<State>>, mut hold: watch::Receiver<bool>) {
     let (r, mut w) = sock.into_split();
     let mut r = BufReader::new(r);
@@ -176,13 +179,12 @@ async fn session(sock: TcpStream, state: Arc<Mutex<State>>, mut hold: watch::Rec
                         None
                     }
                 };
-                match refuse {
-                    Some(code) => say!("{code} {}\r\n", reply_text(code)),
-                    None => {
-                        from = Some(path_arg(cmd));
-                        to.clear();
-                        say!("250 2.1.0 OK\r\n");
-                    }
+                if let Some(code) = refuse {
+                    say!("{code} {}\r\n", reply_text(code));
+                } else {
+                    from = Some(path_arg(cmd));
+                    to.clear();
+                    say!("250 2.1.0 OK\r\n");
                 }
             }
             "RCPT" => {

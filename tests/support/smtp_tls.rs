@@ -20,6 +20,7 @@ use tokio_rustls::rustls::ServerConfig;
 use tokio_rustls::TlsAcceptor;
 
 /// A test CA and certificates for the server at 127.0.0.1.
+#[allow(clippy::struct_field_names, reason = "the parts of the test CA")]
 pub struct TestPki {
     /// The CA's certificate, PEM: what `[mail] ca_file` names.
     pub ca_pem: String,
@@ -32,7 +33,7 @@ pub struct TestPki {
 pub struct ServerCert {
     pub chain: Vec<CertificateDer<'static>>,
     key_der: Vec<u8>,
-    /// PEM of the certificate itself (for a self-signed one, what ca_file names).
+    /// PEM of the certificate itself (for a self-signed one, what `ca_file` names).
     pub pem: String,
 }
 
@@ -369,9 +370,8 @@ async fn prompt<S: AsyncBufRead + AsyncWrite + Unpin>(
 }
 
 fn path_arg(line: &str) -> String {
-    let rest = line.split_once(':').map(|(_, r)| r).unwrap_or("").trim();
+    let rest = line.split_once(':').map_or("", |(_, r)| r).trim();
     rest.strip_prefix('<')
         .and_then(|r| r.split_once('>'))
-        .map(|(a, _)| a.to_owned())
-        .unwrap_or_else(|| rest.to_owned())
+        .map_or_else(|| rest.to_owned(), |(a, _)| a.to_owned())
 }

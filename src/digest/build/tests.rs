@@ -130,7 +130,7 @@ fn primary_is_preferred_then_most_complete() {
     let mut set: Vec<PendingMatch> = ["a", "b", "c"]
         .iter()
         .enumerate()
-        .map(|(k, s)| pending(k as i64, s, s, Prominence::default(), 0))
+        .map(|(k, s)| pending(i64::try_from(k).unwrap(), s, s, Prominence::default(), 0))
         .collect();
     let paras: Vec<&str> = NIGER.split("\n\n").collect();
     set[0].sketch = crate::stories::sketch(&paras[..4].join("\n\n"));

@@ -35,7 +35,10 @@ fn story(i: usize, arabic: bool) -> Story {
                 .collect(),
             more_copies: 0,
         },
-        article_ids: vec![i as i64 * 10, i as i64 * 10 + 1],
+        article_ids: vec![
+            i64::try_from(i).unwrap() * 10,
+            i64::try_from(i).unwrap() * 10 + 1,
+        ],
         score: Score::default(),
         newest: Utc::now(),
     }

@@ -195,7 +195,7 @@ fn wrap_units(s: &str) -> Vec<String> {
                 last.push_str(w);
             }
             _ if lone => {
-                pending = Some(pending.map_or_else(|| w.to_owned(), |p| format!("{p} {w}")))
+                pending = Some(pending.map_or_else(|| w.to_owned(), |p| format!("{p} {w}")));
             }
             _ => units.push(match pending.take() {
                 Some(p) => format!("{p} {w}"),

@@ -59,7 +59,7 @@ pub(crate) fn extract_cdf(xml: &str, base: &Url) -> Result<Vec<Entry>, ExtractEr
             Ok(Event::Empty(e)) if e.local_name().as_ref().eq_ignore_ascii_case(b"item") => {
                 let href = attr_ci(&e, "href");
                 out.extend(to_entry(
-                    Item {
+                    &Item {
                         href,
                         ..Item::default()
                     },
@@ -70,7 +70,7 @@ pub(crate) fn extract_cdf(xml: &str, base: &Url) -> Result<Vec<Entry>, ExtractEr
                 depth = depth.saturating_sub(1);
                 field = Field::None;
                 if item.as_ref().is_some_and(|i| i.depth == depth) {
-                    out.extend(item.take().and_then(|i| to_entry(i, base)));
+                    out.extend(item.take().and_then(|i| to_entry(&i, base)));
                 }
             }
             Ok(ev @ (Event::Text(_) | Event::CData(_) | Event::GeneralRef(_))) => {
@@ -87,16 +87,15 @@ pub(crate) fn extract_cdf(xml: &str, base: &Url) -> Result<Vec<Entry>, ExtractEr
                     _ => {}
                 }
             }
-            Ok(Event::Eof) => break,
             Err(e) if out.is_empty() => return Err(ExtractError::BrokenFeed(format!("CDF: {e}"))),
-            Err(_) => break,
+            Ok(Event::Eof) | Err(_) => break,
             Ok(_) => {}
         }
     }
     Ok(out)
 }
 
-fn to_entry(item: Item, base: &Url) -> Option<Entry> {
+fn to_entry(item: &Item, base: &Url) -> Option<Entry> {
     let url = item
         .href
         .as_deref()

@@ -123,33 +123,7 @@ pub(crate) fn item_links(xml: &str, doc_base: &Url) -> Vec<Option<Url>> {
                 }
             }
             Some(it) if depth == it.depth + 1 => {
-                let kind = match name.as_str() {
-                    "link" => {
-                        let rel = attr(&start, b"rel").map_or_else(
-                            || "alternate".to_string(),
-                            |r| r.trim().to_ascii_lowercase(),
-                        );
-                        let mime = attr(&start, b"type").map_or_else(
-                            || "text/html".to_string(),
-                            |t| t.trim().to_ascii_lowercase(),
-                        );
-                        if let Some(href) = attr(&start, b"href") {
-                            if let Some(u) = http_url(&base, &href) {
-                                it.links.push((rel, mime, u));
-                            }
-                            None
-                        } else {
-                            Some(PendingKind::Link { rel, mime })
-                        }
-                    }
-                    "guid" => {
-                        let permalink = attr_ci(&start, "ispermalink")
-                            .is_none_or(|v| !v.trim().eq_ignore_ascii_case("false"));
-                        permalink.then_some(PendingKind::Guid)
-                    }
-                    "id" => Some(PendingKind::Id),
-                    _ => None,
-                };
+                let kind = item_child(&start, &name, &base, it);
                 if let (Some(kind), false) = (kind, empty) {
                     pending = Some(Pending {
                         kind,
@@ -165,6 +139,44 @@ pub(crate) fn item_links(xml: &str, doc_base: &Url) -> Vec<Option<Url>> {
         }
     }
     out
+}
+
+/// What a child element of an item says of its link: a `<link href>` is recorded in `it`
+/// at once; a `<link>`, permalink `<guid>` or `<id>` whose text is the link is returned as
+/// pending, to be read when it ends.
+fn item_child(
+    start: &BytesStart<'_>,
+    name: &str,
+    base: &Url,
+    it: &mut Item,
+) -> Option<PendingKind> {
+    match name {
+        "link" => {
+            let rel = attr(start, b"rel").map_or_else(
+                || "alternate".to_string(),
+                |r| r.trim().to_ascii_lowercase(),
+            );
+            let mime = attr(start, b"type").map_or_else(
+                || "text/html".to_string(),
+                |t| t.trim().to_ascii_lowercase(),
+            );
+            if let Some(href) = attr(start, b"href") {
+                if let Some(u) = http_url(base, &href) {
+                    it.links.push((rel, mime, u));
+                }
+                None
+            } else {
+                Some(PendingKind::Link { rel, mime })
+            }
+        }
+        "guid" => {
+            let permalink = attr_ci(start, "ispermalink")
+                .is_none_or(|v| !v.trim().eq_ignore_ascii_case("false"));
+            permalink.then_some(PendingKind::Guid)
+        }
+        "id" => Some(PendingKind::Id),
+        _ => None,
+    }
 }
 
 /// Records a finished child's text as a candidate.
@@ -219,7 +231,7 @@ pub(crate) fn attr_ci(e: &BytesStart<'_>, name: &str) -> Option<String> {
 /// An attribute's value with entities resolved; as written when an entity is unknown.
 fn attr_value(a: &quick_xml::events::attributes::Attribute<'_>) -> String {
     let raw = String::from_utf8_lossy(&a.value);
-    quick_xml::escape::unescape(&raw).map_or_else(|_| raw.to_string(), |v| v.into_owned())
+    quick_xml::escape::unescape(&raw).map_or_else(|_| raw.to_string(), std::borrow::Cow::into_owned)
 }
 
 /// `&amp;` → `&`, `&#233;` → `é`; an unknown entity is kept as written.

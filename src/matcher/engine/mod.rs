@@ -34,7 +34,7 @@ impl Engine {
     /// The keys are too many for the automaton's size limits (the message says so).
     pub fn build(
         keys: &[String],
-        pattern_checks: Vec<Vec<u32>>,
+        pattern_checks: &[Vec<u32>],
         rules: Vec<Rule>,
     ) -> Result<Engine, String> {
         Automaton::build(keys, pattern_checks, rules)

@@ -11,6 +11,15 @@
 //! which is what makes matches whole-word. Every step is linear in the text;
 //! each check looks at most [`MAX_BEFORE`] bytes back and to the end of the word.
 
+#![allow(
+    clippy::inline_always,
+    reason = "the table lookups of the hot loop; measured faster forced inline (docs/bench-matcher.md)"
+)]
+#![allow(
+    clippy::cast_possible_truncation,
+    reason = "states, patterns and checks are counted when the automaton is built, which picks 16- or 32-bit numbers to fit them"
+)]
+
 use std::ops::Range;
 
 use aho_corasick::automaton::{Automaton as _, StateID};
@@ -119,7 +128,7 @@ impl Automaton {
     /// The automaton would exceed aho-corasick's size limits.
     pub fn build(
         keys: &[String],
-        pattern_checks: Vec<Vec<u32>>,
+        pattern_checks: &[Vec<u32>],
         rules: Vec<Rule>,
     ) -> Result<Automaton, aho_corasick::BuildError> {
         // An unanchored DFA: the whole stream is one search, and a state
@@ -154,7 +163,7 @@ impl Automaton {
         keys: &[String],
         spelled: &[String],
         compact: bool,
-        pattern_checks: Vec<Vec<u32>>,
+        pattern_checks: &[Vec<u32>],
         rules: Vec<Rule>,
         narrow: usize,
     ) -> Result<Automaton, aho_corasick::BuildError> {
@@ -595,7 +604,7 @@ mod tests {
         let n = u32::try_from(keys.len()).expect("few keys");
         let a = Automaton::build(
             &keys,
-            (0..n).map(|p| vec![p]).collect(),
+            &(0..n).map(|p| vec![p]).collect::<Vec<_>>(),
             parsed.iter().map(|p| p.rule).collect(),
         )
         .expect("builds");
@@ -696,7 +705,7 @@ mod tests {
                 &keys,
                 spelled,
                 compact,
-                (0..n).map(|p| vec![p]).collect(),
+                &(0..n).map(|p| vec![p]).collect::<Vec<_>>(),
                 parsed.iter().map(|p| p.rule).collect(),
                 narrow,
             )
@@ -727,7 +736,7 @@ mod tests {
             &keys,
             &spelled,
             true,
-            (0..n).map(|p| vec![p]).collect(),
+            &(0..n).map(|p| vec![p]).collect::<Vec<_>>(),
             parsed.iter().map(|p| p.rule).collect(),
             0,
         )

@@ -12,6 +12,15 @@
 //! handled on their own because UAX #29 always breaks at ASCII whitespace,
 //! which normalization leaves in place.
 
+#![allow(
+    clippy::inline_always,
+    reason = "the per-character helpers of the hot loop; measured faster forced inline (docs/bench-matcher.md)"
+)]
+#![allow(
+    clippy::cast_possible_truncation,
+    reason = "bytes taken from a word of text are masked to their width before the cast"
+)]
+
 use std::ops::Range;
 use std::sync::OnceLock;
 
@@ -95,8 +104,8 @@ enum Class {
     Removed,
     /// Always a word break (WB "Other"): brackets, dashes, quotes, `؟`.
     Break,
-    /// Joins two letters (MidLetter), two digits (MidNum), or either
-    /// (MidNumLet, Single_Quote) when it stands between them (WB6/7, WB11/12).
+    /// Joins two letters (`MidLetter`), two digits (`MidNum`), or either
+    /// (`MidNumLet`, `Single_Quote`) when it stands between them (WB6/7, WB11/12).
     Mid { letters: bool, digits: bool },
     /// Anything else: the chunk takes the slow path.
     Other,
