@@ -31,7 +31,7 @@ use crate::fetch::{FetchError, Fetcher};
 use crate::mail::{MailError, Transport};
 use crate::store::{Store, StoreError};
 use crate::systemd;
-use control::Watchdog;
+use control::{Status, Watchdog};
 use instance::Presence;
 use mail::MailTask;
 use plan::DigestPlan;
@@ -48,6 +48,8 @@ const SHARED_POLL: Duration = Duration::from_secs(5);
 const DB_RETRY: Duration = Duration::from_secs(5);
 /// Scans one instance runs at once at most (each holds a source's lease and its fetches).
 pub const MAX_SCANS: usize = 64;
+/// While scans run, due sources are claimed once this many more could start.
+pub const CLAIM_BATCH: usize = 8;
 
 /// What the outside world can ask of a running daemon.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,6 +81,7 @@ struct Daemon {
     scans: Scans,
     presence: Presence,
     watchdog: Watchdog,
+    status: Status,
     /// When the database says to look again for due sources.
     source_wake: Option<DateTime<Utc>>,
     /// How long each claim of due sources took (for the totals logged at exit).
@@ -104,10 +107,12 @@ pub async fn run(
         d.start_due_scans(now).await;
         d.queue_due_digests(now);
         let wake = d.presence.wake_by(d.watchdog.wake_by(d.next_wake()));
+        let wake = d.status.wake_by(wake);
         tokio::select! {
             () = tokio::time::sleep_until(wake) => {
                 d.presence.beat_if_due(&d.store).await;
                 d.watchdog.ping_if_due(&d.store).await;
+                d.status.write_if_due(&d.cfg, &d.store).await;
             }
             Some(done) = d.scans.next_finished(), if !d.scans.is_empty() => d.finish_scan(done).await,
             msg = control.recv() => match msg {
@@ -162,6 +167,7 @@ impl Daemon {
             scans: Scans::default(),
             presence,
             watchdog: Watchdog::from_env(),
+            status: Status::new(),
             source_wake: None,
             claim_times: Vec::new(),
             retention,
@@ -175,6 +181,12 @@ impl Daemon {
             return;
         }
         let room = MAX_SCANS.saturating_sub(self.scans.len());
+        if room < CLAIM_BATCH && !self.scans.is_empty() {
+            // Claims come a batch at a time, not one per scan that ends: each is a commit.
+            // The next scan to end looks again.
+            self.source_wake = None;
+            return;
+        }
         let until = self.presence.lease_until(now);
         let claimed = if room == 0 {
             Ok(Vec::new())
@@ -253,10 +265,12 @@ impl Daemon {
             self.mail.compose(immediate_jobs(immediate));
         }
         if let Some(source) = self.cfg.source(done.source.as_str()) {
-            let next = plan::next_source_due(&self.cfg, &self.store, source, Utc::now()).await;
+            let (cfg, now) = (&self.cfg, Utc::now());
             let finished = self
                 .store
-                .finish_source(&done.source, self.presence.id(), next)
+                .finish_source_after(&done.source, self.presence.id(), |state| {
+                    plan::next_source_due(cfg, source, state, now)
+                })
                 .await;
             self.presence.note(&finished);
             if matches!(finished, Ok(false)) {
@@ -265,7 +279,7 @@ impl Daemon {
             // Its next time may be the earliest.
             self.source_wake = Some(Utc::now());
         }
-        systemd::status(&control::status_line(&self.cfg, &self.store).await);
+        self.status.changed(&self.cfg, &self.store).await;
     }
 
     /// Swaps in a valid new config (sources recorded again; running scans keep theirs);
