@@ -12,26 +12,26 @@
 //!
 //! Prints one line per measurement.
 
-#[path = "../tests/support/hostile.rs"]
-#[allow(dead_code, reason = "the bench uses part of the server")]
-mod hostile;
+#[path = "../tests/support/mod.rs"]
+mod support;
 
-use std::fmt::Write as _;
 use std::net::Ipv4Addr;
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use futures_util::stream::{self, StreamExt};
-use hostile::{not_found, ok, Hostile, Reply, Request};
 use newswatch::fetch::{FetchOutcome, FetchSettings, Fetcher};
+use support::cli;
+use support::config::{self, ConfigFile, Table};
+use support::feeds::{rss, Item};
+use support::hostile::{not_found, ok, Hostile, Reply, Request};
 use url::Url;
 
 const PAGES: usize = 1_000;
 const HOSTS: u8 = 10;
 /// Fetches in flight at once overall; the per-host gate still admits one per host.
 const IN_FLIGHT: usize = 64;
-const SCAN_TIMEOUT_SECS: u64 = 5;
+const SCAN_TIMEOUT_SECS: i64 = 5;
 
 fn small_page(path: &str) -> String {
     format!(
@@ -50,13 +50,10 @@ fn page_host(r: &Request) -> Reply {
 }
 
 fn feed() -> String {
-    let date = chrono::Utc::now().to_rfc2822();
-    let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss version=\"2.0\"><channel><title>b</title><link>http://example.org/</link><description>d</description>");
-    for i in 0..20 {
-        let _ = write!(s, "<item><title>Niger withdrawal {i}</title><link>/a/{i}.html</link><description>d</description><pubDate>{date}</pubDate></item>");
-    }
-    s.push_str("</channel></rss>");
-    s
+    let items: Vec<Item> = (0..20)
+        .map(|i| Item::new(format!("Niger withdrawal {i}"), format!("/a/{i}.html"), "d"))
+        .collect();
+    rss(&items)
 }
 
 async fn throughput(urls: &[Url]) -> (f64, usize) {
@@ -87,46 +84,26 @@ async fn throughput(urls: &[Url]) -> (f64, usize) {
 /// Writes a config with these (name, url) sources and runs `scan --dry-run --json` on it:
 /// (wall time, peak RSS kB, match lines).
 async fn scan(dir: &Path, sources: &[(String, String)]) -> (Duration, u64, usize) {
-    let mut cfg = format!(
-        "state_dir = \"{}\"\n[http]\ntimeout_secs = {SCAN_TIMEOUT_SECS}\nmax_body_bytes = 10_000_000\nper_host_delay_ms = 0\n[defaults]\nbackfill = \"all\"\n",
-        dir.join("state").display()
-    );
+    let mut file = ConfigFile::in_dir(dir)
+        .with(
+            Table::new("http")
+                .set("timeout_secs", SCAN_TIMEOUT_SECS)
+                .set("max_body_bytes", 10_000_000)
+                .set("per_host_delay_ms", 0),
+        )
+        .with(config::backfill_all());
     for (name, url) in sources {
-        let _ = write!(
-            cfg,
-            "[[source]]\nname = \"{name}\"\nurl = \"{url}\"\nfollow = true\n"
-        );
+        file = file.with(config::source(name, url).set("follow", true));
     }
-    cfg.push_str(
-        "[[watchlist]]\nname = \"niger\"\nkeywords = [\"Niger\"]\nto = [\"a@example.org\"]\n",
-    );
     let path = dir.join("bench-fetch.toml");
-    std::fs::write(&path, cfg).expect("write config");
-    let t = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_newswatch"))
-        .arg("--config")
-        .arg(&path)
-        .args(["-q", "scan", "--dry-run", "--json"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn newswatch");
-    // Drain stdout meanwhile: a full pipe would stall the child.
-    let mut stdout = child.stdout.take().expect("piped");
-    let reader = std::thread::spawn(move || {
-        let mut out = String::new();
-        std::io::Read::read_to_string(&mut stdout, &mut out).expect("read stdout");
-        out
-    });
-    let pid = child.id();
-    let mut peak = 0;
-    while child.try_wait().expect("try_wait").is_none() {
-        peak = peak.max(hostile::vm_hwm_kb(pid));
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
-    let took = t.elapsed();
-    let lines = reader.join().expect("reader thread").lines().count();
-    (took, peak, lines)
+    file.with(config::watchlist("niger", &["Niger"]))
+        .write(&path);
+    let mut cmd = cli::with_config(&path, &["-q", "scan", "--dry-run", "--json"]);
+    let (_, out, peak, took) =
+        tokio::task::spawn_blocking(move || cli::output_with_peak_rss(&mut cmd))
+            .await
+            .expect("the run's thread");
+    (took, peak, out.lines().count())
 }
 
 #[tokio::main]

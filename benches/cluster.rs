@@ -7,24 +7,26 @@
 //! PostgreSQL; `BEGIN` and `COMMIT` included), and the p50 / p99 latency of claiming due
 //! sources, as the instances log them at exit.
 //!
+//! Where the CPU went, per run: the instances' CPU seconds, the PostgreSQL server's (the
+//! postmaster and every backend, exited ones included), this process's (the loopback sites),
+//! and how busy the machine's cores were (other work on the machine included), so the
+//! table says what limits the rate.
+//!
 //! `CLUSTER_SOURCES`, `CLUSTER_HOSTS`, `CLUSTER_ITEMS` scale it; `CLUSTER_RUNS` picks the runs
 //! (default `sqlite:1,pg:1,pg:2,pg:3`).
 
-#[path = "../tests/support/daemon.rs"]
-#[allow(dead_code, reason = "the bench uses part of the helpers")]
-mod daemon;
-#[path = "../tests/support/hostile.rs"]
-#[allow(dead_code, reason = "the bench uses part of the server")]
-mod hostile;
-#[path = "../tests/support/pg.rs"]
-mod pg;
+#[path = "../tests/support/mod.rs"]
+mod support;
 
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use daemon::{exits_within, run_command, signal, stderr_lines};
-use hostile::{ok, Hostile, Request};
+use support::config::{self, ConfigFile, Table};
+use support::daemon::{exits_within, run_command, signal, stderr_lines};
+use support::feeds::{rss, Item};
+use support::hostile::{ok, Hostile, Request};
+use support::pg;
 
 fn env(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -34,19 +36,16 @@ fn env(name: &str, default: usize) -> usize {
 }
 
 fn feed(base: &str, feed: usize, items: usize) -> String {
-    let date = chrono::Utc::now().to_rfc2822();
-    let mut s = String::from(
-        "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>t</title>\
-         <link>http://example.org/</link><description>d</description>",
-    );
-    for i in 0..items {
-        s.push_str(&format!(
-            "<item><title>Feed {feed} story {i}</title><link>{base}/a/{feed}/{i}.html</link>\
-             <description>Summary {i}.</description><pubDate>{date}</pubDate></item>"
-        ));
-    }
-    s.push_str("</channel></rss>");
-    s
+    let items: Vec<Item> = (0..items)
+        .map(|i| {
+            Item::new(
+                format!("Feed {feed} story {i}"),
+                format!("{base}/a/{feed}/{i}.html"),
+                format!("Summary {i}."),
+            )
+        })
+        .collect();
+    rss(&items)
 }
 
 fn page(path: &str) -> String {
@@ -86,27 +85,21 @@ async fn sites(hosts: usize, items: usize) -> Vec<Hostile> {
 }
 
 fn config(dir: &Path, sites: &[Hostile], per_host: usize, database: Option<&str>) -> PathBuf {
-    let mut text = format!(
-        "state_dir = \"{}\"\n[http]\nper_host_delay_ms = 0\nper_host_concurrency = 2\nrespect_robots = false\n",
-        dir.join("state").display()
-    );
+    let mut file = ConfigFile::in_dir(dir).with(config::http().set("per_host_concurrency", 2));
     if let Some(db) = database {
-        text.push_str(&format!("[database]\nurl = \"{db}\"\nlease_secs = 60\n"));
+        file = file.with(Table::new("database").set("url", db).set("lease_secs", 60));
     }
     for (h, site) in sites.iter().enumerate() {
         for n in 0..per_host {
-            text.push_str(&format!(
-                "[[source]]\nname = \"s{h}-{n}\"\nurl = \"{}\"\nschedule = \"0 0 * * *\"\nbackfill = \"all\"\n",
-                site.url(&format!("/feed/{n}.xml"))
-            ));
+            file = file.with(
+                config::source(&format!("s{h}-{n}"), &site.url(&format!("/feed/{n}.xml")))
+                    .set("schedule", "0 0 * * *")
+                    .set("backfill", "all"),
+            );
         }
     }
-    text.push_str(
-        "[[watchlist]]\nname = \"niger\"\nkeywords = [\"Niger\"]\nto = [\"a@example.org\"]\n",
-    );
-    let path = dir.join("newswatch.toml");
-    std::fs::write(&path, text).expect("write the config");
-    path
+    file.with(config::watchlist("niger", &["Niger"]))
+        .write_in(dir)
 }
 
 /// Articles recorded so far.
@@ -137,6 +130,73 @@ async fn articles(dir: &Path, database: Option<&str>) -> usize {
     }
 }
 
+/// CPU seconds (user + system) of process `pid`, and with `children` those of its children
+/// it has waited for; 0 when it is gone.
+fn cpu_secs(pid: u32, children: bool) -> f64 {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return 0.0;
+    };
+    // Fields after the command name (which may hold spaces), from field 3 on.
+    let Some((_, rest)) = stat.rsplit_once(") ") else {
+        return 0.0;
+    };
+    let f: Vec<f64> = rest
+        .split_whitespace()
+        .map(|v| v.parse().unwrap_or(0.0))
+        .collect();
+    // utime, stime, cutime, cstime are fields 14-17: 11-14 of `rest` (0-based from field 3).
+    let own = f.get(11).unwrap_or(&0.0) + f.get(12).unwrap_or(&0.0);
+    let waited = if children {
+        f.get(13).unwrap_or(&0.0) + f.get(14).unwrap_or(&0.0)
+    } else {
+        0.0
+    };
+    (own + waited) / 100.0
+}
+
+/// The parent of process `pid`.
+fn parent(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit_once(") ")?
+        .1
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+/// CPU seconds of the PostgreSQL server: the postmaster, the backends it reaped, and those
+/// running now.
+fn server_cpu(postmaster: Option<u32>) -> f64 {
+    let Some(pm) = postmaster else { return 0.0 };
+    let live: f64 = std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|&pid| parent(pid) == Some(pm))
+        .map(|pid| cpu_secs(pid, false))
+        .sum();
+    cpu_secs(pm, true) + live
+}
+
+/// The machine's CPU ticks: (busy, all), from /proc/stat.
+fn machine_ticks() -> (f64, f64) {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let v: Vec<f64> = stat
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .skip(1)
+        .map(|x| x.parse().unwrap_or(0.0))
+        .collect();
+    let all: f64 = v.iter().take(8).sum();
+    // idle and iowait are the 4th and 5th.
+    let idle = v.get(3).unwrap_or(&0.0) + v.get(4).unwrap_or(&0.0);
+    (all - idle, all)
+}
+
 /// A field of the instance's last log line containing `needle`: `name=value`.
 fn field(lines: &[String], needle: &str, name: &str) -> Option<f64> {
     let line = lines.iter().rev().find(|l| l.contains(needle))?;
@@ -159,8 +219,8 @@ async fn main() {
         per_host * hosts
     );
     println!();
-    println!("| database | instances | seconds | articles/s | statements per article | claim p50 ms | claim p99 ms |");
-    println!("|---|---:|---:|---:|---:|---:|---:|");
+    println!("| database | instances | seconds | articles/s | statements per article | claim p50 ms | claim p99 ms | CPU s: instances / server / sites | cores busy | load before |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for run in runs.split(',') {
         let (backend, n) = run.split_once(':').expect("runs look like pg:2");
         let n: usize = n.parse().expect("a number of instances");
@@ -170,6 +230,16 @@ async fn main() {
             _ => None,
         };
         let path = config(dir.path(), &sites, per_host, db.as_deref());
+        let postmaster = cluster.as_ref().and_then(pg::Cluster::pid);
+        let load = std::fs::read_to_string("/proc/loadavg")
+            .ok()
+            .and_then(|l| l.split_whitespace().next().map(str::to_owned))
+            .unwrap_or_default();
+        let (server0, me0, ticks0) = (
+            server_cpu(postmaster),
+            cpu_secs(std::process::id(), false),
+            machine_ticks(),
+        );
         let t = Instant::now();
         let mut children = Vec::new();
         for _ in 0..n {
@@ -190,6 +260,15 @@ async fn main() {
         }
         let secs = t.elapsed().as_secs_f64();
         let got = articles(dir.path(), db.as_deref()).await;
+        let ticks1 = machine_ticks();
+        let busy = (ticks1.0 - ticks0.0) / (ticks1.1 - ticks0.1).max(1.0);
+        let server = if backend == "pg" {
+            server_cpu(postmaster) - server0
+        } else {
+            0.0
+        };
+        let sites_cpu = cpu_secs(std::process::id(), false) - me0;
+        let instances_cpu: f64 = children.iter().map(|(c, _)| cpu_secs(c.id(), false)).sum();
         let (mut statements, mut p50, mut p99) = (0.0, 0.0f64, 0.0f64);
         for (child, logs) in &mut children {
             signal(child, "TERM");
@@ -203,9 +282,10 @@ async fn main() {
             p99 = p99.max(field(&lines, "stopped", "claim_p99_ms").unwrap_or(0.0));
         }
         println!(
-            "| {backend} | {n} | {secs:.1} | {:.0} | {:.1} | {p50:.1} | {p99:.1} |{}",
+            "| {backend} | {n} | {secs:.1} | {:.0} | {:.1} | {p50:.1} | {p99:.1} | {instances_cpu:.0} / {server:.0} / {sites_cpu:.0} | {:.0} % | {load} |{}",
             got as f64 / secs,
             statements / got.max(1) as f64,
+            busy * 100.0,
             if got < expected {
                 format!(" (only {got} of {expected} in {}s)", limit.as_secs())
             } else {

@@ -3,9 +3,8 @@
 //!
 //! `cargo bench --bench digest`
 
-#[path = "../tests/support/smtp_sink.rs"]
-#[allow(dead_code, reason = "the bench uses part of the sink")]
-mod smtp_sink;
+#[path = "../tests/support/mod.rs"]
+mod support;
 
 use std::time::{Duration, Instant};
 
@@ -47,20 +46,18 @@ fn digest() -> Digest {
                 highlights: std::iter::once(at..at + term.len()).collect(),
                 snippet,
                 lang: None,
+                title_highlights: Vec::new(),
+                also_in: Vec::new(),
+                more_copies: 0,
             }
         })
         .collect();
-    Digest {
-        watchlist: "niger".into(),
-        items,
-        footer: vec![],
-        timezone: chrono_tz::Africa::Niamey,
-    }
+    Digest::new("niger", items, chrono_tz::Africa::Niamey)
 }
 
 #[tokio::main]
 async fn main() {
-    let sink = smtp_sink::SmtpSink::start().await;
+    let sink = support::smtp_sink::SmtpSink::start().await;
     let smtp = newswatch::config::smtp::parse_smtp_url(&format!("smtp://{}?tls=none", sink.addr()))
         .unwrap();
     let mail = MailConfig::new(

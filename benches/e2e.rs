@@ -178,7 +178,10 @@ fn vm_hwm_kb(pid: u32) -> u64 {
 }
 
 /// Runs `cmd` to its end, sampling its peak RSS; its CPU time from `wait4`.
-#[allow(clippy::zombie_processes, reason = "reaped by wait4, which also gives its CPU time")]
+#[allow(
+    clippy::zombie_processes,
+    reason = "reaped by wait4, which also gives its CPU time"
+)]
 fn measure(cmd: &mut Command) -> Cost {
     let t = Instant::now();
     let child = cmd.spawn().unwrap();

@@ -4,11 +4,13 @@
 //! Every simulated day, each source records one scan of `GROWTH_PER_DAY` (40) new articles
 //! of about `GROWTH_TEXT` (3,000) characters, the way a scan does: one lookup of the
 //! entries' URLs, then one `record_scan` transaction. One article in fifty matches the
-//! watchlist; once a day its digest is composed, recorded and marked delivered. Then the
-//! retention pass prunes (`keep_text` 30 days, `keep_identity` 400 days, or
-//! `GROWTH_KEEP_TEXT_DAYS` / `GROWTH_KEEP_IDENTITY_DAYS`) in batches. Every 30 days it
-//! prints the database's size and what it holds, the mean time of a prune batch, and the
-//! latency of a scan's store work and of a digest, so the end can be compared with the start.
+//! watchlist; once a day its digest is composed as the daemon composes it (`outbox`:
+//! stories clustered and ranked, parts that fit), written to a file outbox and marked sent.
+//! Then the retention pass prunes (`keep_text` 30 days, `keep_identity` 400 days, or
+//! `GROWTH_KEEP_TEXT_DAYS` / `GROWTH_KEEP_IDENTITY_DAYS`) batch by batch, each batch timed.
+//! Every 30 days it prints the database's size and what it holds, the mean and slowest
+//! prune batch, and the latency of a scan's store work and of the digest, so the end can be
+//! compared with the start.
 //!
 //! `GROWTH_SOURCES`, `GROWTH_DAYS` scale the run (the default is the issue's: 500 sources,
 //! 365 days, 7.3 million articles).
@@ -16,11 +18,12 @@
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use newswatch::config::Config;
 use newswatch::config::Retention;
-use newswatch::daemon::retention::prune_all;
-use newswatch::model::{
-    ArticleMatch, DigestRecord, ScannedArticle, SourceName, TextDebt, TextFrom, WatchlistName,
-};
+use newswatch::daemon::retention::{cutoffs, PRUNE_BATCH};
+use newswatch::mail::Transport;
+use newswatch::model::{ArticleMatch, InstanceId, ScannedArticle, SourceName, TextDebt, TextFrom};
+use newswatch::outbox::{self, Claimant, DigestContext, Due};
 use newswatch::store::Store;
 
 fn env(name: &str, default: u64) -> u64 {
@@ -64,6 +67,7 @@ fn body(n: u64, len: usize) -> String {
 
 fn article(n: u64, text_len: usize, matches: bool) -> ScannedArticle {
     let text = body(n, text_len);
+    let sketch = newswatch::stories::sketch(&text);
     ScannedArticle {
         urls: vec![format!("https://news{}.example/2026/story-{n}", n % 97)],
         fingerprint: format!("{:064x}", u128::from(n).wrapping_mul(0x9e37_79b9_7f4a_7c15)),
@@ -73,6 +77,7 @@ fn article(n: u64, text_len: usize, matches: bool) -> ScannedArticle {
         text,
         text_from: Some(TextFrom::Page),
         debt: TextDebt::Settled,
+        sketch,
         reportable_if_new: true,
         matches: if matches {
             vec![ArticleMatch {
@@ -80,6 +85,8 @@ fn article(n: u64, text_len: usize, matches: bool) -> ScannedArticle {
                 terms: vec!["Niger".into()],
                 snippet: "… troops left Niger …".into(),
                 highlights: vec![(15, 20)],
+                title_highlights: vec![],
+                prominence: Default::default(),
             }]
         } else {
             Vec::new()
@@ -111,7 +118,21 @@ async fn main() {
     let names: Vec<SourceName> = (0..sources)
         .map(|i| format!("source-{i}").parse().expect("valid name"))
         .collect();
-    let niger: WatchlistName = "niger".parse().expect("valid name");
+    let config = Config::from_text(
+        &dir.path().join("newswatch.toml"),
+        &format!(
+            "state_dir = {:?}\n[[watchlist]]\nname = \"niger\"\nkeywords = [\"Niger\"]\nto = [\"a@example.org\"]\n",
+            dir.path().display().to_string()
+        ),
+    )
+    .expect("the bench's config is valid");
+    let wl = config.watchlists.by_name("niger").expect("the watchlist");
+    let transport = Transport::from_config(&config.mail, &config.outbox_dir()).expect("outbox");
+    let me = InstanceId::new("growth", std::process::id(), 1);
+    let claimant = Claimant {
+        me: &me,
+        lease: Duration::from_secs(60),
+    };
     let start: DateTime<Utc> =
         Utc::now() - chrono::Duration::days(i64::try_from(days).unwrap_or(365));
     println!(
@@ -120,8 +141,8 @@ async fn main() {
         retention.keep_identity.as_secs() / 86_400
     );
     println!();
-    println!("| day | articles recorded | DB MB | with text | dedup only | prune batches | ms per batch | scan store ms (mean) | digest ms | wall s |");
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("| day | articles recorded | DB MB | with text | dedup only | prune batches | ms per batch (mean / max) | compact ms | scan store ms (mean) | digest ms | wall s |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     let t_run = Instant::now();
     let mut n = 0u64;
     let mut first_scan_ms = None;
@@ -147,47 +168,50 @@ async fn main() {
             scan_time += t.elapsed();
         }
         let t = Instant::now();
-        let pending = store.pending_matches(&niger).await.expect("pending");
-        if !pending.is_empty() {
-            let digest = DigestRecord {
-                watchlist: niger.clone(),
-                message_id: format!("<day{day}@bench>"),
-                subject: format!("[newswatch] niger: {} new articles", pending.len()),
-                message: vec![b'm'; 2_000 * pending.len().min(300)],
-                article_ids: pending.iter().map(|p| p.article_id).collect(),
-                recipients: vec!["a@example.org".into()],
-                health_seen: None,
-            };
-            store.record_digest(&digest, today).await.expect("digest");
-            for d in store.due_deliveries(None).await.expect("due") {
-                store
-                    .mark_delivered(&d, "250 ok", today)
-                    .await
-                    .expect("sent");
-            }
-        }
+        // The day's digest as the daemon composes it (stories clustered and ranked, split
+        // into parts that fit), written to the file outbox and marked sent.
+        let cx = DigestContext {
+            watchlist: wl,
+            mail: &config.mail,
+            timezone: config.timezone,
+        };
+        outbox::compose_digest(&store, cx, today, claimant, None)
+            .await
+            .expect("digest");
+        outbox::deliver_due(&store, &config.mail, &transport, Due::All, claimant)
+            .await
+            .expect("delivered");
         let digest_ms = ms(t.elapsed());
+        // Retention as the daemon runs it (`daemon::retention::prune_all`), batch by
+        // batch, each batch timed: a batch is one write transaction, so its time is how
+        // long it can hold up a scan.
+        let cut = cutoffs(retention, today + chrono::Duration::hours(23));
+        let (mut batches, mut prune_time, mut slowest) = (0u32, Duration::ZERO, Duration::ZERO);
+        loop {
+            let t = Instant::now();
+            let p = store.prune_batch(cut, PRUNE_BATCH).await.expect("prune");
+            let took = t.elapsed();
+            if p.is_empty() {
+                break;
+            }
+            batches += 1;
+            prune_time += took;
+            slowest = slowest.max(took);
+        }
         let t = Instant::now();
-        let pruned = prune_all(
-            &store,
-            retention,
-            today + chrono::Duration::hours(23),
-            Duration::ZERO,
-        )
-        .await
-        .expect("prune");
-        let prune_time = t.elapsed();
-        let batches = (pruned.texts.max(pruned.articles) / 500) + 1;
+        store.compact().await.expect("compact");
+        let compact_ms = ms(t.elapsed());
         let scan_ms = ms(scan_time) / sources as f64;
         first_scan_ms.get_or_insert(scan_ms);
         if day % 30 == 0 || day + 1 == days {
             let held = store.held().await.expect("held");
             println!(
-                "| {day} | {n} | {:.0} | {} | {} | {batches} | {:.1} | {scan_ms:.2} | {digest_ms:.1} | {:.0} |",
+                "| {day} | {n} | {:.0} | {} | {} | {batches} | {:.1} / {:.1} | {compact_ms:.1} | {scan_ms:.2} | {digest_ms:.1} | {:.0} |",
                 held.bytes as f64 / 1e6,
                 held.articles_with_text,
                 held.articles_identity_only,
-                ms(prune_time) / batches as f64,
+                ms(prune_time) / f64::from(batches.max(1)),
+                ms(slowest),
                 t_run.elapsed().as_secs_f64()
             );
         }

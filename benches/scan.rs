@@ -7,10 +7,15 @@
 //!
 //! Prints one line per measurement; the numbers go in BENCHMARKS.md.
 
+#[path = "../tests/support/mod.rs"]
+mod support;
+
 use std::fmt::Write as _;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use support::config::{self, ConfigFile, Table};
+use support::feeds::{rss, Item};
 use wiremock::matchers::{method, path_regex};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
@@ -36,14 +41,16 @@ fn article_page(i: usize) -> String {
 }
 
 fn feed(base: &str, f: usize) -> String {
-    let date = chrono::Utc::now().to_rfc2822();
-    let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss version=\"2.0\"><channel><title>bench</title><link>http://example.org/</link><description>d</description>");
-    for k in 0..PER_FEED {
-        let i = f * PER_FEED + k;
-        let _ = write!(s, "<item><title>Item {i}</title><link>{base}/a/{i}.html</link><description>teaser {i}</description><pubDate>{date}</pubDate></item>");
-    }
-    s.push_str("</channel></rss>");
-    s
+    let items: Vec<Item> = (f * PER_FEED..(f + 1) * PER_FEED)
+        .map(|i| {
+            Item::new(
+                format!("Item {i}"),
+                format!("{base}/a/{i}.html"),
+                format!("teaser {i}"),
+            )
+        })
+        .collect();
+    rss(&items)
 }
 
 async fn serve() -> MockServer {
@@ -83,20 +90,26 @@ async fn serve() -> MockServer {
 }
 
 fn config(dir: &std::path::Path, base: &str, schedule: &str) -> std::path::PathBuf {
-    let mut s = format!(
-        "state_dir = \"{}\"\n[http]\nper_host_delay_ms = 0\nper_host_concurrency = 16\nrespect_robots = false\n[defaults]\nschedule = \"{schedule}\"\nbackfill = \"all\"\n",
-        dir.join("state").display()
-    );
-    for f in 0..FEEDS {
-        let _ = write!(
-            s,
-            "[[source]]\nname = \"feed{f}\"\nurl = \"{base}/feed/{f}.xml\"\n"
+    let mut file = ConfigFile::in_dir(dir)
+        .with(config::http().set("per_host_concurrency", 16))
+        .with(
+            Table::new("defaults")
+                .set("schedule", schedule)
+                .set("backfill", "all"),
         );
+    for f in 0..FEEDS {
+        file = file.with(config::source(
+            &format!("feed{f}"),
+            &format!("{base}/feed/{f}.xml"),
+        ));
     }
-    s.push_str("[[watchlist]]\nname = \"niger\"\nkeywords = [\"Niger\", \"النيجر\", \"Agadez\", \"أغاديز\"]\nrequire = [\"withdrawal\", \"retrait\", \"انسحاب\"]\nto = [\"a@example.org\"]\n");
-    let p = dir.join("bench.toml");
-    std::fs::write(&p, s).unwrap();
-    p
+    let path = dir.join("bench.toml");
+    file.with(
+        config::watchlist("niger", &["Niger", "النيجر", "Agadez", "أغاديز"])
+            .set("require", vec!["withdrawal", "retrait", "انسحاب"]),
+    )
+    .write(&path);
+    path
 }
 
 /// Peak and current RSS (kB) of a running process.

@@ -19,14 +19,14 @@
 //!
 //! `SOURCES_HOSTS` changes the number of hosts (default 100).
 
-#[path = "../tests/support/many_hosts.rs"]
-mod many_hosts;
+#[path = "../tests/support/mod.rs"]
+mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use many_hosts::{Sites, WATCHLIST};
+use support::many_hosts::{self, Sites, WATCHLIST};
 
 fn env(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -90,7 +90,10 @@ fn status_kb(pid: u32, field: &str) -> u64 {
 }
 
 /// Wall, CPU and peak RSS (kB) of a command run to its end.
-#[allow(clippy::zombie_processes, reason = "reaped by wait4, which also gives its CPU time")]
+#[allow(
+    clippy::zombie_processes,
+    reason = "reaped by wait4, which also gives its CPU time"
+)]
 async fn measure(cmd: &mut Command) -> (f64, f64, u64, bool) {
     let t = Instant::now();
     let child = cmd.spawn().unwrap();

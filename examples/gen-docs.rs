@@ -34,7 +34,7 @@ success
 runtime failure (network, database, mail transport); \fBscan\fR when any source failed
 .TP
 \fB2\fR
-bad usage or invalid config; every config error is printed as \fIfile\fR:\fIline\fR:\fIcolumn\fR
+bad usage or invalid config; every config error is printed as \fIfile\fR:\fIline\fR:\fIcolumn\fR; \fBcheck\fR also when the database cannot be used (unreachable, newer than this build, not a newswatch database)
 .SH SIGNALS
 .TP
 \fBSIGHUP\fR
@@ -50,8 +50,11 @@ config file when \fB\-\-config\fR is not given
 \fBNEWSWATCH_SMTP_PASSWORD\fR
 SMTP password; else the systemd credential \fBsmtp\-password\fR in \fB$CREDENTIALS_DIRECTORY\fR
 .TP
+\fBNEWSWATCH_DATABASE_PASSWORD\fR
+PostgreSQL password for \fB[database] url\fR; else the systemd credential \fBdatabase\-password\fR in \fB$CREDENTIALS_DIRECTORY\fR
+.TP
 \fBSSL_CERT_FILE\fR, \fBSSL_CERT_DIR\fR
-where the system's roots for the SMTP server's certificate are read (besides \fB[mail] ca_file\fR)
+where the system's roots for the SMTP server's certificate (besides \fB[mail] ca_file\fR) and, with \fBsslmode=verify\-ca\fR or \fBverify\-full\fR, the database server's are read
 .TP
 \fBRUST_LOG\fR
 log filter, overriding \fB\-v\fR and \fB\-q\fR
@@ -66,8 +69,11 @@ the config file
 \fI/etc/newswatch/smtp\-password\fR
 loaded as the credential \fBsmtp\-password\fR by the unit, when it exists (optional)
 .TP
+\fI/etc/newswatch/database\-password\fR
+loaded as the credential \fBdatabase\-password\fR by the unit, when it exists (optional; only with \fB[database]\fR)
+.TP
 \fI/var/lib/newswatch/newswatch.db\fR
-state: articles, matches, digests (SQLite, WAL)
+state: articles, matches, digests (SQLite, WAL); with \fB[database]\fR, a PostgreSQL database instead, shared by several instances
 .TP
 \fI/var/lib/newswatch/outbox/\fR
 \&.eml files written by the \fBfile\fR transport

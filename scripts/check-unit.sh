@@ -4,9 +4,11 @@
 #   1. `systemd-analyze verify` must print nothing (unknown keys, bad values and missing
 #      binaries are all printed, some only as warnings with exit code 0, so any output fails);
 #   2. `systemd-analyze security --offline=true` must rate the exposure 2.0 or lower (SPEC);
-#   3. every `LoadCredential=` has a `SetCredential=` of the same name, its fallback when the
-#      file is missing (systemd.exec(5)), so a fresh install starts without the password file
-#      (issue 22).
+#   3. every credential newswatch reads (the `pub const …CREDENTIAL` names in src/:
+#      smtp-password, database-password) is loaded with `LoadCredential=`, and every
+#      `LoadCredential=` has a `SetCredential=` of the same name, its fallback when the file is
+#      missing (systemd.exec(5)), so a fresh install starts without the password files
+#      (issues 22 and 17).
 #
 # verify resolves ExecStart=/usr/bin/newswatch, ExecReload=/bin/kill and the units the service
 # depends on (sysinit.target, network-online.target, ...). To check the unit file byte for byte
@@ -77,6 +79,17 @@ fi
 if [ "$status" -eq 0 ]; then echo "verify: clean"; else echo "check-unit: FAIL: verify is not clean" >&2; fi
 
 echo "--- optional credentials"
+wanted=$(grep -rh '^pub const [A-Z_]*CREDENTIAL: &str = "' src | sed -n 's/.*= "\([^"]*\)";.*/\1/p' | sort -u)
+if [ -z "$wanted" ]; then
+  echo "check-unit: FAIL: no *CREDENTIAL names found in src/" >&2
+  status=1
+fi
+for cred in $wanted; do
+  if ! grep -q "^LoadCredential=$cred:" "$unit"; then
+    echo "check-unit: FAIL: newswatch reads the credential $cred but the unit has no LoadCredential=$cred:" >&2
+    status=1
+  fi
+done
 for cred in $(sed -n 's/^LoadCredential=\([^:]*\):.*/\1/p' "$unit"); do
   if grep -q "^SetCredential=$cred:" "$unit"; then
     echo "credential $cred: optional (SetCredential= fallback)"

@@ -22,4 +22,5 @@ pub mod pipeline;
 pub mod schedule;
 pub mod secrets;
 pub mod store;
+pub mod stories;
 pub mod systemd;

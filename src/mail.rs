@@ -366,7 +366,7 @@ mod tests {
         let to: Vec<Mailbox> = vec!["a@example.org".parse().unwrap()];
         let id = new_message_id(&from, Utc::now());
         let bytes = compose(
-            &rendered("[newswatch] niger: 1 new article(s)"),
+            &rendered("[newswatch] niger: 1 new article"),
             &Headers {
                 from: &from,
                 to: &to,

@@ -1,50 +1,21 @@
 //! `newswatch backtest`: a watchlist, or other keywords for it, run over the articles still
 //! held with the daemon's matcher; newest first; nothing recorded or sent.
 
-#[path = "support/hostile.rs"]
-#[allow(dead_code, reason = "each test uses part of the server")]
-mod hostile;
+mod support;
 
-use std::path::Path;
-use std::process::Command;
+use support::cli::{json_lines, newswatch};
+use support::config::{self, ConfigFile};
+use support::feeds::{rss, Item};
+use support::hostile::{ok, Hostile};
 
-use hostile::{ok, Hostile};
-
-fn rss(base: &str, items: &[(&str, &str)]) -> String {
-    let date = chrono::Utc::now().to_rfc2822();
-    let mut s = String::from(
-        "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>wire</title>\
-         <link>http://example.org/</link><description>d</description>",
-    );
-    for (i, (title, text)) in items.iter().enumerate() {
-        s.push_str(&format!(
-            "<item><title>{title}</title><link>{base}/a/{i}.html</link>\
-             <description>{text}</description><pubDate>{date}</pubDate></item>"
-        ));
-    }
-    s.push_str("</channel></rss>");
-    s
-}
-
-fn newswatch(config: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_newswatch"))
-        .arg("--config")
-        .arg(config)
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn lines(stdout: &str) -> Vec<serde_json::Value> {
-    stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+/// The wire's feed: `items` (title, description) linking to `base/a/0.html`, `/a/1.html`, ….
+fn wire(base: &str, items: &[(&str, &str)]) -> String {
+    let items: Vec<Item> = items
+        .iter()
+        .enumerate()
+        .map(|(i, (title, text))| Item::new(*title, format!("{base}/a/{i}.html"), *text))
+        .collect();
+    rss(&items)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -54,21 +25,20 @@ async fn backtest_matches_what_is_held_newest_first_and_records_nothing() {
     let site =
         Hostile::start(move |_| ok("application/rss+xml", served.lock().unwrap().as_bytes())).await;
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("newswatch.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "state_dir = \"{}\"\n[http]\nper_host_delay_ms = 0\nrespect_robots = false\n\
-             [[source]]\nname = \"wire\"\nurl = \"{}\"\nfollow = false\nbackfill = \"all\"\n\
-             [[watchlist]]\nname = \"niger\"\nkeywords = [\"Niger\", \"النيجر\"]\n\
-             require = [\"withdrawal\", \"انسحاب\"]\nto = [\"a@example.org\"]\n",
-            dir.path().join("state").display(),
-            site.url("/feed.xml")
-        ),
-    )
-    .unwrap();
+    let config = ConfigFile::in_dir(dir.path())
+        .with(config::http())
+        .with(
+            config::source("wire", &site.url("/feed.xml"))
+                .set("follow", false)
+                .set("backfill", "all"),
+        )
+        .with(
+            config::watchlist("niger", &["Niger", "النيجر"])
+                .set("require", vec!["withdrawal", "انسحاب"]),
+        )
+        .write_in(dir.path());
     let base = site.url("");
-    *feed.lock().unwrap() = rss(
+    *feed.lock().unwrap() = wire(
         &base,
         &[
             (
@@ -78,9 +48,9 @@ async fn backtest_matches_what_is_held_newest_first_and_records_nothing() {
             ("Nigeria votes", "A withdrawal of candidates in Nigeria."),
         ],
     );
-    assert_eq!(newswatch(&config, &["scan"]).0, 0);
+    assert_eq!(newswatch(&config, &["scan"]).code, Some(0));
     std::thread::sleep(std::time::Duration::from_millis(1100));
-    *feed.lock().unwrap() = rss(
+    *feed.lock().unwrap() = wire(
         &base,
         &[
             (
@@ -98,12 +68,12 @@ async fn backtest_matches_what_is_held_newest_first_and_records_nothing() {
             ),
         ],
     );
-    assert_eq!(newswatch(&config, &["scan"]).0, 0);
-    let status_before = newswatch(&config, &["status", "--json"]).1;
+    assert_eq!(newswatch(&config, &["scan"]).code, Some(0));
+    let status_before = newswatch(&config, &["status", "--json"]).stdout;
 
-    let (code, out, err) = newswatch(&config, &["backtest", "--watchlist", "niger", "--json"]);
-    assert_eq!(code, 0, "{err}");
-    let found = lines(&out);
+    let out = newswatch(&config, &["backtest", "--watchlist", "niger", "--json"]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let found = json_lines(&out.stdout);
     let titles: Vec<&str> = found.iter().map(|l| l["title"].as_str().unwrap()).collect();
     assert_eq!(
         titles,
@@ -117,7 +87,7 @@ async fn backtest_matches_what_is_held_newest_first_and_records_nothing() {
     assert_eq!(found[1]["url"], format!("{base}/a/0.html"));
 
     // Other keywords, the watchlist's require terms still apply: Agadez alone has none.
-    let (_, out, _) = newswatch(
+    let out = newswatch(
         &config,
         &[
             "backtest",
@@ -129,36 +99,41 @@ async fn backtest_matches_what_is_held_newest_first_and_records_nothing() {
             "--json",
         ],
     );
-    let titles: Vec<String> = lines(&out)
+    let titles: Vec<String> = json_lines(&out.stdout)
         .iter()
         .map(|l| l["title"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(titles, ["Nigeria votes"]);
 
     // Human-readable, with a summary; a bad --since is a usage error.
-    let (code, out, _) = newswatch(
+    let out = newswatch(
         &config,
         &["backtest", "--watchlist", "niger", "--since", "7d"],
     );
-    assert_eq!(code, 0);
+    assert_eq!(out.code, Some(0));
     assert!(
-        out.contains("2 of 4 articles first seen in the last 7d match watchlist \"niger\""),
-        "{out}"
+        out.stdout
+            .contains("2 of 4 articles first seen in the last 7d match watchlist \"niger\""),
+        "{}",
+        out.stdout
     );
     assert_eq!(
         newswatch(
             &config,
             &["backtest", "--watchlist", "niger", "--since", "soon"]
         )
-        .0,
-        2
+        .code,
+        Some(2)
     );
     assert_eq!(
-        newswatch(&config, &["backtest", "--watchlist", "nope"]).0,
-        2
+        newswatch(&config, &["backtest", "--watchlist", "nope"]).code,
+        Some(2)
     );
 
     // Nothing recorded, nothing sent.
-    assert_eq!(newswatch(&config, &["status", "--json"]).1, status_before);
+    assert_eq!(
+        newswatch(&config, &["status", "--json"]).stdout,
+        status_before
+    );
     assert!(!dir.path().join("state").join("outbox").exists());
 }

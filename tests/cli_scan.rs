@@ -2,70 +2,53 @@
 //! source makes it exit 1, with one stderr line per failure and, with `--json`, one
 //! `{"source": …, "error": …}` line per failed source next to the match lines.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod support;
 
-use chrono::Utc;
+use std::path::{Path, PathBuf};
+
+use support::config::{self, ConfigFile};
+use support::feeds::{rss, Item};
+use support::{cli, site};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 async fn site() -> MockServer {
     let server = MockServer::start().await;
-    let rss = format!(
-        "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>wire</title>\
-         <link>http://example.org/</link><description>d</description>\
-         <item><title>Niger junta talks continue</title><link>http://example.org/a/1</link>\
-         <description>Talks go on.</description><pubDate>{}</pubDate></item></channel></rss>",
-        Utc::now().to_rfc2822()
-    );
-    Mock::given(method("GET"))
-        .and(path("/feed.xml"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(rss, "application/rss+xml"))
-        .mount(&server)
-        .await;
+    let feed = rss(&[Item::new(
+        "Niger junta talks continue",
+        "http://example.org/a/1",
+        "Talks go on.",
+    )]);
+    site::serve_feed(&server, feed).await;
     Mock::given(method("GET"))
         .and(path("/gone.xml"))
         .respond_with(ResponseTemplate::new(404))
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/broken.xml"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_raw("<rss><channel><item>", "application/rss+xml"),
-        )
-        .mount(&server)
-        .await;
+    site::serve(
+        &server,
+        "/broken.xml",
+        "<rss><channel><item>",
+        "application/rss+xml",
+    )
+    .await;
     server
 }
 
 fn config(dir: &Path, base: &str) -> PathBuf {
-    let text = format!(
-        "state_dir = \"{}\"\n[http]\nper_host_delay_ms = 0\n[defaults]\nbackfill = \"all\"\n\
-         [[source]]\nname = \"good\"\nurl = \"{base}/feed.xml\"\nfollow = false\n\
-         [[source]]\nname = \"gone\"\nurl = \"{base}/gone.xml\"\n\
-         [[source]]\nname = \"broken\"\nurl = \"{base}/broken.xml\"\n\
-         [[watchlist]]\nname = \"niger\"\nkeywords = [\"Niger\"]\nto = [\"a@example.org\"]\n",
-        dir.join("state").display()
-    );
-    let path = dir.join("newswatch.toml");
-    std::fs::write(&path, text).unwrap();
-    path
+    ConfigFile::in_dir(dir)
+        .with(config::http().set("respect_robots", true))
+        .with(config::backfill_all())
+        .with(config::source("good", &format!("{base}/feed.xml")).set("follow", false))
+        .with(config::source("gone", &format!("{base}/gone.xml")))
+        .with(config::source("broken", &format!("{base}/broken.xml")))
+        .with(config::watchlist("niger", &["Niger"]))
+        .write_in(dir)
 }
 
 fn scan(config: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_newswatch"))
-        .arg("--config")
-        .arg(config)
-        .arg("-q")
-        .arg("scan")
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
+    let out = cli::newswatch(config, &[&["-q", "scan"], args].concat());
+    (out.code.unwrap_or(-1), out.stdout, out.stderr)
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -97,10 +80,7 @@ async fn json_adds_one_error_line_per_failed_source() {
     let dir = tempfile::tempdir().unwrap();
     let (code, out, _) = scan(&config(dir.path(), &server.uri()), &["--json"]);
     assert_eq!(code, 1);
-    let lines: Vec<serde_json::Value> = out
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("every line is JSON"))
-        .collect();
+    let lines = cli::json_lines(&out);
     let errors: Vec<&serde_json::Value> =
         lines.iter().filter(|l| l.get("error").is_some()).collect();
     let mut failed: Vec<&str> = errors

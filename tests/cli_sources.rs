@@ -3,33 +3,15 @@
 //! `discover` on a loopback site announcing a feed and sitemaps; `languages` in the config
 //! and in `explain`.
 
+mod support;
+
 use std::path::Path;
 
-use assert_cmd::Command;
 use newswatch::config::Config;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
-
-fn newswatch() -> Command {
-    let mut c = Command::cargo_bin("newswatch").expect("the newswatch binary is built for tests");
-    c.env_remove("NEWSWATCH_CONFIG").env_remove("RUST_LOG");
-    c
-}
-
-struct Out {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(args: &[&str]) -> Out {
-    let out = newswatch().args(args).output().expect("run newswatch");
-    Out {
-        code: out.status.code(),
-        stdout: String::from_utf8(out.stdout).expect("utf-8 stdout"),
-        stderr: String::from_utf8(out.stderr).expect("utf-8 stderr"),
-    }
-}
+use support::cli::{self, run};
+use support::config::{self, ConfigFile, Table};
+use support::site;
+use wiremock::MockServer;
 
 /// The printed blocks are ready to paste: a config made of them (plus a watchlist) is valid.
 fn pasted(blocks: &str) -> Config {
@@ -114,16 +96,19 @@ fn import_opml_keeps_nested_folders_as_comments() {
 #[test]
 fn import_opml_check_reports_clashes_with_the_config() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let cfg = dir.path().join("newswatch.toml");
-    std::fs::write(
-        &cfg,
-        "[[source]]\nname = \"rfi\"\nurl = \"https://WWW.RFI.FR/fr/afrique/rss?utm_source=x\"\n\
-         [[source]]\nname = \"bbc-afrique\"\nurl = \"https://www.bbc.com/afrique/index.xml\"\n",
-    )
-    .expect("write config");
-    let cfg = cfg.to_string_lossy().into_owned();
+    let cfg = ConfigFile::new()
+        .with(config::source(
+            "rfi",
+            "https://WWW.RFI.FR/fr/afrique/rss?utm_source=x",
+        ))
+        .with(config::source(
+            "bbc-afrique",
+            "https://www.bbc.com/afrique/index.xml",
+        ))
+        .write_in(dir.path());
+    let cfg = cfg.to_str().expect("a UTF-8 path");
     let file = "tests/fixtures/opml/freshrss-export.opml";
-    let out = run(&["--config", &cfg, "import-opml", file, "--check"]);
+    let out = run(&["--config", cfg, "import-opml", file, "--check"]);
     assert_eq!(out.code, Some(0), "{}", out.stderr);
     assert!(
         out.stdout
@@ -139,12 +124,12 @@ fn import_opml_check_reports_clashes_with_the_config() {
         out.stderr
     );
     // Pasted after the config's own sources, the rest is still valid: no duplicate names.
-    let existing = std::fs::read_to_string(&cfg).expect("config");
+    let existing = std::fs::read_to_string(cfg).expect("config");
     pasted(&format!("{existing}\n{}", out.stdout));
 
     let out = run(&[
         "--config",
-        &cfg,
+        cfg,
         "import-opml",
         "tests/fixtures/opml/thunderbird-export.opml",
         "--check",
@@ -186,30 +171,21 @@ fn import_opml_refuses_what_is_not_opml_with_line_and_column() {
     assert_eq!(out.code, Some(1), "an unreadable file is a runtime failure");
 }
 
-async fn mount(server: &MockServer, p: &str, body: String, content_type: &str) {
-    Mock::given(method("GET"))
-        .and(path(p))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(body.into_bytes(), content_type))
-        .mount(server)
-        .await;
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn discover_prints_the_feeds_and_sitemaps_a_site_announces() {
     let server = MockServer::start().await;
     let site = server.uri();
-    mount(
+    site::serve(
         &server,
         "/fr/",
         "<!DOCTYPE html><html lang=\"fr\"><head><title>Sahel Wire</title>\
          <link rel=\"alternate\" type=\"application/rss+xml\" title=\"Sahel Wire — À la une\" href=\"/fr/rss.xml\">\
          <link rel=\"alternate\" type=\"application/atom+xml\" href=\"atom.xml\">\
-         <link rel=\"alternate\" hreflang=\"ar\" href=\"/ar/\"></head><body><p>Accueil</p></body></html>"
-            .into(),
+         <link rel=\"alternate\" hreflang=\"ar\" href=\"/ar/\"></head><body><p>Accueil</p></body></html>",
         "text/html; charset=utf-8",
     )
     .await;
-    mount(
+    site::serve(
         &server,
         "/robots.txt",
         format!(
@@ -218,7 +194,7 @@ async fn discover_prints_the_feeds_and_sitemaps_a_site_announces() {
         "text/plain",
     )
     .await;
-    mount(
+    site::serve(
         &server,
         "/news-sitemap.xml",
         format!(
@@ -229,7 +205,7 @@ async fn discover_prints_the_feeds_and_sitemaps_a_site_announces() {
         "application/xml",
     )
     .await;
-    mount(
+    site::serve(
         &server,
         "/sitemap_index.xml",
         format!(
@@ -240,11 +216,11 @@ async fn discover_prints_the_feeds_and_sitemaps_a_site_announces() {
     )
     .await;
     let dir = tempfile::tempdir().expect("temp dir");
-    let cfg = dir.path().join("newswatch.toml");
-    std::fs::write(&cfg, "[http]\nper_host_delay_ms = 0\n").expect("write config");
-    let cfg = cfg.to_string_lossy().into_owned();
+    let cfg = ConfigFile::new()
+        .with(Table::new("http").set("per_host_delay_ms", 0))
+        .write_in(dir.path());
     let url = format!("{site}/fr/");
-    let out = tokio::task::spawn_blocking(move || run(&["--config", &cfg, "discover", &url]))
+    let out = tokio::task::spawn_blocking(move || cli::newswatch(&cfg, &["discover", &url]))
         .await
         .expect("join");
     assert_eq!(out.code, Some(0), "{}", out.stderr);
@@ -281,6 +257,7 @@ async fn discover_prints_the_feeds_and_sitemaps_a_site_announces() {
 fn watchlist_languages_are_validated_with_file_line_column() {
     let dir = tempfile::tempdir().expect("temp dir");
     let cfg = dir.path().join("newswatch.toml");
+    // Positions are asserted: the text as written.
     std::fs::write(
         &cfg,
         "[[watchlist]]\nname = \"sahel\"\nkeywords = [\"Niger\"]\nto = [\"a@example.org\"]\n\
@@ -306,12 +283,9 @@ fn watchlist_languages_are_validated_with_file_line_column() {
 #[test]
 fn explain_says_when_the_language_excluded_the_article() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let cfg = dir.path().join("newswatch.toml");
-    std::fs::write(
-        &cfg,
-        "[[watchlist]]\nname = \"fr-only\"\nkeywords = [\"النيجر\", \"Niger\"]\nlanguages = [\"fr\"]\nto = [\"a@example.org\"]\n",
-    )
-    .expect("write config");
+    let cfg = ConfigFile::new()
+        .with(config::watchlist("fr-only", &["النيجر", "Niger"]).set("languages", vec!["fr"]))
+        .write_in(dir.path());
     let ar = dir.path().join("ar.txt");
     std::fs::write(
         &ar,

@@ -6,27 +6,20 @@
 
 mod support;
 
-#[path = "support/daemon.rs"]
-#[allow(dead_code, reason = "each test binary uses part of the helpers")]
-mod daemon;
-#[path = "support/mime.rs"]
-mod mime;
-#[path = "support/smtp_sink.rs"]
-#[allow(dead_code, reason = "each test binary uses part of the sink")]
-mod smtp_sink;
-
-use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use daemon::{run_command, signal, stderr_lines, Guard};
-use smtp_sink::SmtpSink;
+use support::config::{self, ConfigFile, Table};
+use support::daemon::{signal, spawn, Guard};
+use support::feeds::{rss, Item};
+use support::site;
+use support::smtp_sink::SmtpSink;
 use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
 /// How long a claim lasts in this test (the shortest the config allows).
-const LEASE_SECS: u64 = 10;
+const LEASE_SECS: i64 = 10;
 
 fn article_page(n: usize) -> String {
     format!(
@@ -39,35 +32,25 @@ fn article_page(n: usize) -> String {
     )
 }
 
-fn rss(base: &str, n: usize) -> String {
-    let date = chrono::Utc::now().to_rfc2822();
-    let mut s = String::from(
-        "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>wire</title>\
-         <link>http://example.org/</link><description>d</description>",
-    );
-    for i in 1..=n {
-        s.push_str(&format!(
-            "<item><title>Story {i}</title><link>{base}/a/{i}.html</link>\
-             <description>Read more.</description><pubDate>{date}</pubDate></item>"
-        ));
-    }
-    s.push_str("</channel></rss>");
-    s
+/// The feed: stories 1 to `n`, each linking to its page.
+fn feed(base: &str, n: usize) -> String {
+    let items: Vec<Item> = (1..=n)
+        .map(|i| {
+            Item::new(
+                format!("Story {i}"),
+                format!("{base}/a/{i}.html"),
+                "Read more.",
+            )
+        })
+        .collect();
+    rss(&items)
 }
 
 /// The site: a feed of `articles` items (changed by the test) and slow article pages.
 async fn site(articles: Arc<Mutex<usize>>) -> MockServer {
     let server = MockServer::start().await;
     let base = server.uri();
-    Mock::given(method("GET"))
-        .and(path("/feed.xml"))
-        .respond_with(move |_: &Request| {
-            let n = *articles.lock().unwrap();
-            ResponseTemplate::new(200)
-                .set_body_raw(rss(&base, n).into_bytes(), "application/rss+xml")
-        })
-        .mount(&server)
-        .await;
+    site::serve_live_feed(&server, move || feed(&base, *articles.lock().unwrap())).await;
     for n in 1..=10 {
         Mock::given(method("GET"))
             .and(path(format!("/a/{n}.html")))
@@ -90,27 +73,25 @@ fn write_config(
     site: &str,
     smtp: std::net::SocketAddr,
 ) -> std::path::PathBuf {
-    let text = format!(
-        "state_dir = \"{}\"\n\
-         [database]\nurl = \"{db}\"\nlease_secs = {LEASE_SECS}\n\
-         [http]\nper_host_delay_ms = 0\nper_host_concurrency = 2\nrespect_robots = false\n\
-         [mail]\nfrom = \"nw@example.org\"\ntransport = \"smtp\"\nsmtp_url = \"smtp://{smtp}?tls=none\"\n\
-         [[source]]\nname = \"wire\"\nurl = \"{site}/feed.xml\"\nschedule = \"*/2 * * * * *\"\nbackfill = \"all\"\n\
-         [[watchlist]]\nname = \"niger\"\nkeywords = [\"Niger\"]\nrequire = [\"withdrawal\"]\nto = [\"a@example.org\"]\ndigest = \"immediate\"\n",
-        dir.join("state").display()
-    );
-    let p = dir.join("newswatch.toml");
-    std::fs::write(&p, text).unwrap();
-    p
-}
-
-/// One instance; its log lines are drained into a channel kept alongside.
-fn spawn(config: &Path) -> (Guard, std::sync::mpsc::Receiver<String>) {
-    let mut cmd = run_command(config, &config.parent().unwrap().join("state"));
-    cmd.env_remove("NEWSWATCH_FAILPOINT");
-    let mut child = cmd.spawn().unwrap();
-    let rx = stderr_lines(&mut child);
-    (Guard(child), rx)
+    ConfigFile::in_dir(dir)
+        .with(
+            Table::new("database")
+                .set("url", db)
+                .set("lease_secs", LEASE_SECS),
+        )
+        .with(config::http().set("per_host_concurrency", 2))
+        .with(config::smtp(smtp))
+        .with(
+            config::source("wire", &format!("{site}/feed.xml"))
+                .set("schedule", "*/2 * * * * *")
+                .set("backfill", "all"),
+        )
+        .with(
+            config::watchlist("niger", &["Niger"])
+                .set("require", vec!["withdrawal"])
+                .set("digest", "immediate"),
+        )
+        .write_in(dir)
 }
 
 async fn query(db: &str, sql: &str) -> Vec<Option<String>> {
@@ -165,17 +146,6 @@ fn kill_pid(guards: &mut [(Guard, std::sync::mpsc::Receiver<String>)], pid: u32)
     i
 }
 
-fn message_id(data: &str) -> String {
-    data.lines()
-        .find_map(|l| {
-            l.strip_prefix("Message-ID: ")
-                .or_else(|| l.strip_prefix("Message-Id: "))
-        })
-        .unwrap_or_default()
-        .trim()
-        .to_owned()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_instances_share_the_work_and_survive_two_kills() {
     let db = support::pg::cluster().fresh_db().await;
@@ -185,7 +155,7 @@ async fn three_instances_share_the_work_and_survive_two_kills() {
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(dir.path(), &db, &site.uri(), sink.addr());
     let started = Instant::now();
-    let mut guards: Vec<_> = (0..3).map(|_| spawn(&config)).collect();
+    let mut guards: Vec<_> = (0..3).map(|_| spawn(&config, None)).collect();
 
     // Kill the instance that claimed the source, in the middle of its scan.
     let scanner = holder_pid(
@@ -216,11 +186,7 @@ async fn three_instances_share_the_work_and_survive_two_kills() {
     // A new article after the kills: the survivor mails it.
     *articles.lock().unwrap() = 7;
     let deadline = Instant::now() + Duration::from_secs(60);
-    let all_seen = |msgs: &[smtp_sink::Received]| {
-        let text: String = msgs.iter().map(|m| mime::decoded_text(&m.data)).collect();
-        (1..=7).all(|n| text.contains(&format!("/a/{n}.html")))
-    };
-    while !all_seen(&sink.messages()) {
+    while sink.articles_mailed(7).len() < 7 {
         assert!(Instant::now() < deadline, "not every article was mailed");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -235,15 +201,7 @@ async fn three_instances_share_the_work_and_survive_two_kills() {
 
     // Each article is in exactly one digest (a digest resent after a crash carries the same
     // Message-ID: it is the same digest).
-    let mut digests_of: HashMap<usize, BTreeSet<String>> = HashMap::new();
-    for m in sink.messages() {
-        let text = mime::decoded_text(&m.data);
-        for n in 1..=7 {
-            if text.contains(&format!("/a/{n}.html")) {
-                digests_of.entry(n).or_default().insert(message_id(&m.data));
-            }
-        }
-    }
+    let digests_of = sink.articles_mailed(7);
     for n in 1..=7 {
         let ids = &digests_of[&n];
         assert_eq!(ids.len(), 1, "article {n} was mailed in {ids:?}");

@@ -1,78 +1,62 @@
 //! Crash safety: the real daemon is SIGKILLed at each step of delivery, restarted, and
 //! every match still reaches the inbox; a repeat, if any, carries the same Message-ID.
 
-#[path = "support/daemon.rs"]
-mod daemon;
-#[path = "support/feed_site.rs"]
-mod feed_site;
-#[path = "support/mime.rs"]
-mod mime;
-#[path = "support/smtp_sink.rs"]
-#[allow(dead_code, reason = "each test binary uses part of the sink")]
-mod smtp_sink;
+mod support;
 
 use std::path::Path;
 use std::process::Child;
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use daemon::{exits_within, run_command, signal, stderr_lines, Guard};
 use newswatch::store::Store;
-use smtp_sink::SmtpSink;
+use support::config::{self, ConfigFile};
+use support::daemon::{exits_within, signal, spawn, wait_line};
+use support::feeds::{rss, Item};
+use support::mime::{self, message_id};
+use support::site;
+use support::smtp_sink::SmtpSink;
 use wiremock::MockServer;
 
 const TITLE: &str = "US troops begin withdrawal from Niger";
 
 async fn site() -> MockServer {
     let server = MockServer::start().await;
-    let date = chrono::Utc::now().to_rfc2822();
-    let feed = format!(
-        "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>t</title><link>{0}/</link><description>d</description>\
-         <item><title>{TITLE}</title><link>{0}/a/1.html</link><description>Niamey - the withdrawal of US troops from Niger began on Monday.</description><pubDate>{date}</pubDate></item>\
-         <item><title>Second story: Agadez base handed over</title><link>{0}/a/2.html</link><description>The Agadez base was handed over after the withdrawal.</description><pubDate>{date}</pubDate></item>\
-         </channel></rss>",
-        server.uri()
-    );
-    feed_site::serve_feed(&server, feed).await;
+    let base = server.uri();
+    let feed = rss(&[
+        Item::new(
+            TITLE,
+            format!("{base}/a/1.html"),
+            "Niamey - the withdrawal of US troops from Niger began on Monday.",
+        ),
+        Item::new(
+            "Second story: Agadez base handed over",
+            format!("{base}/a/2.html"),
+            "The Agadez base was handed over after the withdrawal.",
+        ),
+    ]);
+    site::serve_feed(&server, feed).await;
     server
 }
 
 fn write_config(dir: &Path, site: &str, smtp: std::net::SocketAddr) -> std::path::PathBuf {
-    let text = format!(
-        "state_dir = \"{}\"\n[http]\nper_host_delay_ms = 0\n[mail]\nfrom = \"nw@example.org\"\ntransport = \"smtp\"\nsmtp_url = \"smtp://{smtp}?tls=none\"\n\
-         [[source]]\nname = \"wire\"\nurl = \"{site}/feed.xml\"\nfollow = false\nschedule = \"*/1 * * * * *\"\n\
-         [[watchlist]]\nname = \"niger\"\nkeywords = [\"Niger\", \"Agadez\"]\nrequire = [\"withdrawal\"]\nto = [\"a@example.org\"]\ndigest = \"immediate\"\n",
-        dir.join("state").display()
-    );
-    let p = dir.join("newswatch.toml");
-    std::fs::write(&p, text).unwrap();
-    p
+    ConfigFile::in_dir(dir)
+        .with(config::http().set("respect_robots", true))
+        .with(config::smtp(smtp))
+        .with(
+            config::source("wire", &format!("{site}/feed.xml"))
+                .set("follow", false)
+                .set("schedule", "*/1 * * * * *"),
+        )
+        .with(
+            config::watchlist("niger", &["Niger", "Agadez"])
+                .set("require", vec!["withdrawal"])
+                .set("digest", "immediate"),
+        )
+        .write_in(dir)
 }
 
-fn spawn(config: &Path, failpoint: Option<&str>) -> (Guard, mpsc::Receiver<String>) {
-    let state = config.parent().unwrap().join("state");
-    let mut cmd = run_command(config, &state);
-    match failpoint {
-        Some(f) => cmd.env("NEWSWATCH_FAILPOINT", f),
-        None => cmd.env_remove("NEWSWATCH_FAILPOINT"),
-    };
-    let mut child = cmd.spawn().unwrap();
-    let rx = stderr_lines(&mut child);
-    (Guard(child), rx)
-}
-
-fn wait_line(rx: &mpsc::Receiver<String>, needle: &str) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let mut seen = Vec::new();
-    while Instant::now() < deadline {
-        if let Ok(l) = rx.recv_timeout(Duration::from_millis(100)) {
-            if l.contains(needle) {
-                return;
-            }
-            seen.push(l);
-        }
-    }
-    panic!("never saw {needle:?} in:\n{}", seen.join("\n"));
+/// Waits up to 20 s for a log line containing `needle`.
+fn wait_log(rx: &std::sync::mpsc::Receiver<String>, needle: &str) {
+    wait_line(rx, needle, Duration::from_secs(20), &mut Vec::new());
 }
 
 fn kill9(child: &mut Child) {
@@ -83,13 +67,6 @@ fn kill9(child: &mut Child) {
 fn term(child: &mut Child) {
     signal(child, "TERM");
     exits_within(child, Duration::from_secs(10));
-}
-
-fn message_id(data: &str) -> String {
-    data.lines()
-        .find_map(|l| l.strip_prefix("Message-ID: "))
-        .unwrap_or_default()
-        .to_string()
 }
 
 enum Crash {
@@ -106,14 +83,14 @@ async fn crash_then_recover(crash: Crash) {
     let (mut first, rx) = match crash {
         Crash::At(fp) => {
             let (c, rx) = spawn(&cfg, Some(fp));
-            wait_line(&rx, &format!("failpoint {fp} reached"));
+            wait_log(&rx, &format!("failpoint {fp} reached"));
             (c, rx)
         }
         Crash::WhileServerHoldsData => {
             sink.hold_data(true);
             let (c, rx) = spawn(&cfg, None);
             // Open the database only once the daemon has created it.
-            wait_line(&rx, "newswatch running");
+            wait_log(&rx, "newswatch running");
             let store = Store::open(&dir.path().join("state").join("newswatch.db")).unwrap();
             let t = Instant::now();
             while store.queue_counts().await.unwrap().undelivered == 0 {
@@ -187,7 +164,7 @@ async fn a_scan_that_panics_does_not_stop_its_source() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = write_config(dir.path(), &server.uri(), sink.addr());
     let (mut guard, rx) = spawn(&cfg, Some("panic-in-scan"));
-    wait_line(&rx, "failpoint panic-in-scan reached");
+    wait_log(&rx, "failpoint panic-in-scan reached");
     let got = sink.wait_for(1, Duration::from_secs(20)).await;
     assert!(
         guard.0.try_wait().unwrap().is_none(),

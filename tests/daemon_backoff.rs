@@ -2,16 +2,15 @@
 //! when its back-off ends, not at tomorrow's cron tick; `status` never shows a next try in
 //! the past.
 
-#[path = "support/daemon.rs"]
-#[allow(dead_code, reason = "this test reads no log lines")]
-mod daemon;
+mod support;
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use daemon::{exits_within, run_command, signal, Guard};
 use newswatch::store::{FetchFailure, Store};
+use support::cli::newswatch;
+use support::config::{self, ConfigFile, Table};
+use support::daemon::{exits_within, run_command, signal, Guard};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -19,29 +18,21 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 /// minute after now, yesterday), so only the back-off can bring it back today.
 fn config(dir: &std::path::Path, feed: &str) -> std::path::PathBuf {
     let t = Utc::now() - chrono::Duration::minutes(10);
-    let text = format!(
-        "state_dir = \"{}\"\n[http]\nper_host_delay_ms = 0\nrespect_robots = false\n\
-         [mail]\ntransport = \"file\"\n\
-         [[source]]\nname = \"daily\"\nurl = \"{feed}/feed.xml\"\nschedule = \"{} {} * * *\"\n\
-         [[watchlist]]\nname = \"niger\"\nkeywords = [\"Niger\"]\nto = [\"a@example.org\"]\n",
-        dir.join("state").display(),
-        t.format("%M"),
-        t.format("%H"),
-    );
-    let path = dir.join("newswatch.toml");
-    std::fs::write(&path, text).unwrap();
-    path
+    ConfigFile::in_dir(dir)
+        .with(config::http())
+        .with(Table::new("mail").set("transport", "file"))
+        .with(
+            config::source("daily", &format!("{feed}/feed.xml"))
+                .set("schedule", t.format("%M %H * * *").to_string()),
+        )
+        .with(config::watchlist("niger", &["Niger"]))
+        .write_in(dir)
 }
 
 fn status(config: &std::path::Path) -> serde_json::Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_newswatch"))
-        .arg("--config")
-        .arg(config)
-        .args(["status", "--json"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    let all: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let out = newswatch(config, &["status", "--json"]);
+    assert_eq!(out.code, Some(0));
+    let all: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     all["sources"][0].clone()
 }
 

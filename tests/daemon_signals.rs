@@ -1,27 +1,17 @@
 //! The real binary as a daemon: SIGHUP reloads (an invalid config keeps the old one),
 //! SIGTERM exits 0 within 10 seconds.
 
-#[path = "support/daemon.rs"]
-mod daemon;
+mod support;
 
-use std::process::Command;
-
-use daemon::{exits_within, run_command, signal, stderr_lines, Guard};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use support::cli::newswatch;
+use support::daemon::{exits_within, run_command, signal, stderr_lines, wait_line, Guard};
+
+/// Waits up to 15 s for a log line containing `needle`, adding what it reads to `seen`.
 fn wait_for(rx: &mpsc::Receiver<String>, needle: &str, seen: &mut Vec<String>) {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while Instant::now() < deadline {
-        if let Ok(l) = rx.recv_timeout(Duration::from_millis(100)) {
-            let hit = l.contains(needle);
-            seen.push(l);
-            if hit {
-                return;
-            }
-        }
-    }
-    panic!("never logged {needle:?}; log so far:\n{}", seen.join("\n"));
+    wait_line(rx, needle, Duration::from_secs(15), seen);
 }
 
 const CONFIG: &str = r#"
@@ -99,14 +89,9 @@ fn run_refuses_an_invalid_config_with_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("newswatch.toml");
     std::fs::write(&cfg, "[[source]]\nname = \"x\"\nurl = \"notaurl\"\n").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_newswatch"))
-        .arg("--config")
-        .arg(&cfg)
-        .arg("run")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let out = newswatch(&cfg, &["run"]);
+    assert_eq!(out.code, Some(2));
+    let err = out.stderr;
     assert!(err.contains(&format!("{}:3:7", cfg.display())), "{err}");
 }
 

@@ -1,5 +1,8 @@
-//! Snapshots of what users see: the text and HTML parts of three digests
-//! (English, Arabic, mixed Arabic/French/English with a health footer).
+//! Snapshots of what users see: the text and HTML parts of three digests (English, Arabic,
+//! mixed Arabic/French/English with a health footer), in the layout of issue 19: ranked
+//! stories, each story's other copies on one `Also in:` line, the first stories in full
+//! and the rest compact, copies of stories mailed before at the end, the title's terms
+//! highlighted.
 //!
 //! Review changes with `cargo insta review` (or `INSTA_UPDATE=always` and
 //! `git diff tests/snapshots`): the snapshots are the spec of the email.
@@ -8,7 +11,9 @@
 //! when set, for `scripts/render-digest.sh`.
 
 use chrono::{DateTime, TimeZone, Utc};
-use newswatch::digest::render::{render_digest, Digest, DigestItem};
+use newswatch::digest::render::{
+    render_digest, Digest, DigestItem, EarlierStory, OtherCopy, PartOf,
+};
 
 fn at(d: u32, h: u32, m: u32) -> Option<DateTime<Utc>> {
     Utc.with_ymd_and_hms(2026, 11, d, h, m, 0).single()
@@ -44,11 +49,23 @@ fn item(
         terms: terms.iter().map(|t| (*t).to_string()).collect(),
         snippet: snippet.into(),
         highlights: marks(snippet, needles),
+        title_highlights: marks(title, needles),
+        also_in: Vec::new(),
+        more_copies: 0,
     }
 }
 
+fn copies(list: &[(&str, &str)]) -> Vec<OtherCopy> {
+    list.iter()
+        .map(|(source, url)| OtherCopy {
+            source: (*source).into(),
+            url: (*url).into(),
+        })
+        .collect()
+}
+
 fn english() -> Digest {
-    Digest {
+    let mut d = Digest {
         watchlist: "niger".into(),
         items: vec![
             item(
@@ -95,13 +112,41 @@ fn english() -> Digest {
                 &["Niger"],
             ),
         ],
+        full: 2,
+        earlier: vec![EarlierStory {
+            title: "Pentagon confirms talks on withdrawing US troops from Niger".into(),
+            url: "https://www.reuters.com/world/africa/pentagon-niger-talks-2026-11-22/".into(),
+            source: "reuters".into(),
+            mailed: at(22, 7, 0).unwrap(),
+            also_in: copies(&[(
+                "voa-en",
+                "https://www.voanews.com/a/pentagon-niger-talks/7561234.html",
+            )]),
+            more_copies: 0,
+        }],
         footer: vec![],
         timezone: chrono_tz::Africa::Niamey,
-    }
+        part: None,
+    };
+    d.items[0].also_in = copies(&[
+        (
+            "apnews",
+            "https://apnews.com/article/niger-france-troops-junta-4e1f",
+        ),
+        (
+            "lemonde-afrique",
+            "https://www.lemonde.fr/afrique/article/2026/11/24/niger_6201.html",
+        ),
+        (
+            "reuters",
+            "https://www.reuters.com/world/africa/niger-french-troops-2026-11-24/",
+        ),
+    ]);
+    d
 }
 
 fn arabic() -> Digest {
-    Digest {
+    let mut d = Digest {
         watchlist: "النيجر".into(),
         items: vec![
             item(
@@ -127,9 +172,18 @@ fn arabic() -> Digest {
                 &["النيجر", "اليورانيوم"],
             ),
         ],
+        full: 2,
+        earlier: vec![],
         footer: vec![],
         timezone: chrono_tz::Africa::Niamey,
-    }
+        part: None,
+    };
+    d.items[0].also_in = copies(&[
+        ("bbc-ar", "https://www.bbc.com/arabic/articles/c9x2"),
+        ("aawsat", "https://aawsat.com/node/4712345"),
+    ]);
+    d.items[0].more_copies = 1;
+    d
 }
 
 fn mixed() -> Digest {
@@ -149,7 +203,10 @@ fn mixed() -> Digest {
     items.push(english().items.swap_remove(1));
     Digest {
         watchlist: "sahel-press".into(),
+        full: items.len(),
         items,
+        earlier: vec![],
+        part: Some(PartOf { number: 1, of: 2 }),
         footer: vec![
             "Source lemonde-afrique has been failing since 2026-11-23 09:00 WAT: \
              HTTP 503 Service Unavailable"
@@ -163,7 +220,7 @@ fn mixed() -> Digest {
 #[test]
 fn english_digest() {
     let r = render_digest(&english());
-    assert_eq!(r.subject, "[newswatch] niger: 4 new article(s)");
+    assert_eq!(r.subject, "[newswatch] niger: 4 new articles");
     insta::assert_snapshot!("english_text", r.text);
     insta::assert_snapshot!("english_html", r.html);
 }
@@ -171,7 +228,7 @@ fn english_digest() {
 #[test]
 fn arabic_digest() {
     let r = render_digest(&arabic());
-    assert_eq!(r.subject, "[newswatch] النيجر: 2 new article(s)");
+    assert_eq!(r.subject, "[newswatch] النيجر: 2 new articles");
     insta::assert_snapshot!("arabic_text", r.text);
     insta::assert_snapshot!("arabic_html", r.html);
 }
@@ -179,7 +236,7 @@ fn arabic_digest() {
 #[test]
 fn mixed_digest() {
     let r = render_digest(&mixed());
-    assert_eq!(r.subject, "[newswatch] sahel-press: 3 new article(s)");
+    assert_eq!(r.subject, "[newswatch] sahel-press: 3 new articles (1/2)");
     insta::assert_snapshot!("mixed_text", r.text);
     insta::assert_snapshot!("mixed_html", r.html);
 }

@@ -4,8 +4,9 @@
 //! "Extraction (issue 4)") so that a regression fails. The table:
 //! `cargo run --example score_listing -- --verbose`.
 
-#[path = "support/listing.rs"]
-mod listing;
+mod support;
+
+use support::listing;
 
 /// Measured 0.989 (181 of 183 found links expected) when these were set.
 const MIN_PRECISION: f64 = 0.97;

@@ -4,12 +4,15 @@
 //! `Fetcher`, read by `gather::source_entries` (the call `pipeline::scan_source` makes).
 //! Also: feeds served as `text/html` or `text/plain`, and relative links after a redirect.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 
 use newswatch::config::Config;
 use newswatch::extract::Entry;
 use newswatch::fetch::{FetchOutcome, Fetcher};
 use newswatch::gather::source_entries;
+use support::config::{self, ConfigFile};
 use url::Url;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -88,10 +91,11 @@ fn cases() -> Vec<Case> {
 }
 
 fn config(site: &str) -> Config {
-    let text = format!(
-        "state_dir = \"/nonexistent\"\n[http]\nper_host_delay_ms = 0\nrespect_robots = false\n\
-         [[source]]\nname = \"fp\"\nurl = \"{site}/\"\n"
-    );
+    let text = ConfigFile::new()
+        .set("state_dir", "/nonexistent")
+        .with(config::http())
+        .with(config::source("fp", &format!("{site}/")))
+        .text();
     Config::from_text(Path::new("feedparser.toml"), &text).expect("test config is valid")
 }
 

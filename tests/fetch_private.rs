@@ -5,13 +5,16 @@
 //! `allow_private_networks = true` they are fetched and matched. A name that resolves to a
 //! private address (through a resolver hook, not /etc/hosts) is refused the same way.
 
+mod support;
+
 use std::net::SocketAddr;
-use std::process::Command;
 use std::sync::Arc;
 
-use chrono::Utc;
 use newswatch::fetch::{FailureKind, FetchOutcome, FetchSettings, Fetcher, NetworkPolicy};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use support::cli;
+use support::config::{self, ConfigFile};
+use support::feeds::{rss, Item};
 use url::Url;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -27,20 +30,14 @@ fn article(title: &str) -> String {
     )
 }
 
-fn rss(links: &[&str]) -> String {
-    let date = Utc::now().to_rfc2822();
-    let mut s = String::from(
-        "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>wire</title>\
-         <link>http://example.org/</link><description>d</description>",
-    );
-    for (i, link) in links.iter().enumerate() {
-        s.push_str(&format!(
-            "<item><title>Item {i}</title><link>{link}</link><description>see the \
-             page</description><pubDate>{date}</pubDate></item>"
-        ));
-    }
-    s.push_str("</channel></rss>");
-    s
+/// A feed linking to `links`, item by item.
+fn feed_linking(links: &[String]) -> String {
+    let items: Vec<Item> = links
+        .iter()
+        .enumerate()
+        .map(|(i, link)| Item::new(format!("Item {i}"), link.as_str(), "see the page"))
+        .collect();
+    rss(&items)
 }
 
 /// A server on `addr` (port 0) answering every request with an article page.
@@ -83,10 +80,10 @@ async fn site() -> Site {
     ];
     Mock::given(method("GET"))
         .and(path("/feed.xml"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(
-            rss(&links.iter().map(String::as_str).collect::<Vec<_>>()).into_bytes(),
-            "application/rss+xml",
-        ))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw(feed_linking(&links).into_bytes(), "application/rss+xml"),
+        )
         .mount(&feed)
         .await;
     let redirect = |to: String| ResponseTemplate::new(302).insert_header("Location", to);
@@ -109,40 +106,31 @@ async fn site() -> Site {
 }
 
 fn config(dir: &std::path::Path, feed: &str, allow: Option<bool>) -> std::path::PathBuf {
-    let allow = allow.map_or_else(String::new, |a| format!("allow_private_networks = {a}\n"));
-    let text = format!(
-        "state_dir = \"{}\"\n[http]\nper_host_delay_ms = 0\ntimeout_secs = 5\n{allow}\
-         [defaults]\nbackfill = \"all\"\n\
-         [[source]]\nname = \"wire\"\nurl = \"{feed}/feed.xml\"\n\
-         [[watchlist]]\nname = \"agadez\"\nkeywords = [\"Agadez\"]\nto = [\"a@example.org\"]\n",
-        dir.join("state").display()
-    );
-    let path = dir.join("newswatch.toml");
-    std::fs::write(&path, text).unwrap();
-    path
+    let mut http = config::http()
+        .set("timeout_secs", 5)
+        .set("respect_robots", true);
+    if let Some(a) = allow {
+        http = http.set("allow_private_networks", a);
+    }
+    ConfigFile::in_dir(dir)
+        .with(http)
+        .with(config::backfill_all())
+        .with(config::source("wire", &format!("{feed}/feed.xml")))
+        .with(config::watchlist("agadez", &["Agadez"]))
+        .write_in(dir)
 }
 
-/// `newswatch scan --json`: exit code, stdout, stderr.
+/// `newswatch scan --json`, logging at info: exit code, stdout, stderr.
 fn scan(config: &std::path::Path) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_newswatch"))
-        .arg("--config")
-        .arg(config)
-        .args(["scan", "--json"])
-        .env_remove("JOURNAL_STREAM")
-        .env("RUST_LOG", "newswatch=info")
-        .output()
-        .expect("run newswatch");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
+    let out = cli::output(
+        cli::with_config(config, &["scan", "--json"]).env("RUST_LOG", "newswatch=info"),
+    );
+    (out.code.unwrap_or(-1), out.stdout, out.stderr)
 }
 
 fn matches(stdout: &str) -> Vec<serde_json::Value> {
-    stdout
-        .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+    cli::json_lines(stdout)
+        .into_iter()
         .filter(|l| l.get("watchlist").is_some())
         .collect()
 }

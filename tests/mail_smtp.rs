@@ -1,9 +1,7 @@
 //! The SMTP transport against a real SMTP server on loopback: what is accepted arrives
 //! byte for byte, and each kind of refusal is classified as permanent or not.
 
-#[path = "support/smtp_sink.rs"]
-#[allow(dead_code, reason = "each test binary uses part of the sink")]
-mod smtp_sink;
+mod support;
 
 use std::time::Duration;
 
@@ -11,7 +9,7 @@ use lettre::message::Mailbox;
 use newswatch::config::smtp::parse_smtp_url;
 use newswatch::config::{MailConfig, TransportConfig};
 use newswatch::mail::Transport;
-use smtp_sink::SmtpSink;
+use support::smtp_sink::SmtpSink;
 
 fn transport(sink: &SmtpSink) -> Transport {
     // The sink speaks no TLS: plain text has to be asked for (issue 22).

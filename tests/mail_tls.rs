@@ -6,31 +6,33 @@
 //! naming the server. Bad `smtp_url` / `ca_file` values are config errors with
 //! file:line:column.
 
-#[path = "support/smtp_tls.rs"]
-#[allow(dead_code, reason = "each test uses part of the server")]
-mod smtp_tls;
+mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use lettre::message::Mailbox;
 use newswatch::config::Config;
 use newswatch::mail::{MailError, Transport};
-use smtp_tls::{Mode, TestPki, TlsSmtp};
+use support::cli;
+use support::config::{self, ConfigFile, Table};
+use support::smtp_tls::{Mode, TestPki, TlsSmtp};
 
 const USER: &str = "alerts";
 const PASSWORD: &str = "s3cret-Pa55";
 const MESSAGE: &str = "Subject: t\r\nMessage-ID: <m1@example.org>\r\n\r\nbody\r\n";
 
-/// A config file in `dir` with `[mail]` lines `mail`; returns its path.
-fn write_config(dir: &Path, mail: &str) -> PathBuf {
-    let path = dir.join("newswatch.toml");
-    let text = format!(
-        "state_dir = \"{}\"\n[mail]\nfrom = \"newswatch <newswatch@example.org>\"\ntransport = \"smtp\"\n{mail}\n",
-        dir.join("state").display()
-    );
-    std::fs::write(&path, text).unwrap();
-    path
+/// `[mail]` through `smtp_url`, from `newswatch <newswatch@example.org>`.
+fn mail(smtp_url: &str) -> Table {
+    Table::new("mail")
+        .set("from", "newswatch <newswatch@example.org>")
+        .set("transport", "smtp")
+        .set("smtp_url", smtp_url)
+}
+
+/// A config file in `dir` with `mail` as its `[mail]`; returns its path. The lines:
+/// 1 `state_dir`, 2 `[mail]`, 3 `from`, 4 `transport`, 5 `smtp_url`, 6 the next key.
+fn write_config(dir: &Path, mail: Table) -> PathBuf {
+    ConfigFile::in_dir(dir).with(mail).write_in(dir)
 }
 
 fn ca_file(dir: &Path, pem: &str) -> PathBuf {
@@ -99,10 +101,10 @@ async fn starttls_is_required_by_default_and_the_ca_decides() {
     let pki = TestPki::new();
     let server = TlsSmtp::start(Mode::StartTls, &pki.server_cert(), USER, PASSWORD).await;
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("smtp_url = \"smtp://{USER}@{}\"", server.addr());
+    let url = format!("smtp://{USER}@{}", server.addr());
 
     // No ca_file: the test CA is in no system store, so the handshake is refused before AUTH.
-    let err = send(&transport(&write_config(dir.path(), &url)))
+    let err = send(&transport(&write_config(dir.path(), mail(&url))))
         .await
         .expect_err("an unknown CA is refused");
     assert!(!err.permanent, "stays queued: {err}");
@@ -114,10 +116,7 @@ async fn starttls_is_required_by_default_and_the_ca_decides() {
 
     // With the CA in ca_file: STARTTLS, then AUTH inside TLS, then the message.
     let ca = ca_file(dir.path(), &pki.ca_pem);
-    let cfg = write_config(
-        dir.path(),
-        &format!("{url}\nca_file = \"{}\"", ca.display()),
-    );
+    let cfg = write_config(dir.path(), mail(&url).set("ca_file", config::path(&ca)));
     let reply = send(&transport(&cfg)).await.expect("accepted with ca_file");
     assert!(reply.starts_with("250"), "{reply}");
     let got = server.accepted();
@@ -142,7 +141,7 @@ async fn a_server_without_starttls_gets_neither_password_nor_message() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = write_config(
         dir.path(),
-        &format!("smtp_url = \"smtp://{USER}@{}\"", server.addr()),
+        mail(&format!("smtp://{USER}@{}", server.addr())),
     );
     let err = send(&transport(&cfg)).await.expect_err("TLS is required");
     assert!(!err.permanent, "the delivery stays queued: {err}");
@@ -161,11 +160,9 @@ async fn implicit_tls_for_smtps() {
     let ca = ca_file(dir.path(), &pki.ca_pem);
     let cfg = write_config(
         dir.path(),
-        &format!(
-            "smtp_url = \"smtps://{USER}@{}\"\nca_file = \"{}\"\nhelo_name = \"newswatch.example.net\"",
-            server.addr(),
-            ca.display()
-        ),
+        mail(&format!("smtps://{USER}@{}", server.addr()))
+            .set("ca_file", config::path(&ca))
+            .set("helo_name", "newswatch.example.net"),
     );
     send(&transport(&cfg)).await.expect("accepted over smtps");
     assert!(server.accepted()[0].tls);
@@ -184,16 +181,13 @@ async fn a_self_signed_relay_is_trusted_through_ca_file() {
     let cert = TestPki::self_signed();
     let server = TlsSmtp::start(Mode::StartTls, &cert, USER, PASSWORD).await;
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("smtp_url = \"smtp://{USER}@{}\"", server.addr());
-    let err = send(&transport(&write_config(dir.path(), &url)))
+    let url = format!("smtp://{USER}@{}", server.addr());
+    let err = send(&transport(&write_config(dir.path(), mail(&url))))
         .await
         .expect_err("self-signed is refused by default");
     assert_one_sentence(&err, &server, "is not trusted");
     let ca = ca_file(dir.path(), &cert.pem);
-    let cfg = write_config(
-        dir.path(),
-        &format!("{url}\nca_file = \"{}\"", ca.display()),
-    );
+    let cfg = write_config(dir.path(), mail(&url).set("ca_file", config::path(&ca)));
     send(&transport(&cfg)).await.expect("trusted once named");
     assert_password_never_in_clear(&server);
 }
@@ -206,11 +200,7 @@ async fn a_ca_certificate_served_as_the_server_certificate_is_explained() {
     let ca = ca_file(dir.path(), &pki.ca_pem);
     let cfg = write_config(
         dir.path(),
-        &format!(
-            "smtp_url = \"smtp://{USER}@{}\"\nca_file = \"{}\"",
-            server.addr(),
-            ca.display()
-        ),
+        mail(&format!("smtp://{USER}@{}", server.addr())).set("ca_file", config::path(&ca)),
     );
     let err = send(&transport(&cfg)).await.expect_err("refused");
     assert_one_sentence(
@@ -229,11 +219,7 @@ async fn a_wrong_password_is_one_sentence_and_not_permanent() {
     let ca = ca_file(dir.path(), &pki.ca_pem);
     let cfg = write_config(
         dir.path(),
-        &format!(
-            "smtp_url = \"smtp://{USER}@{}\"\nca_file = \"{}\"",
-            server.addr(),
-            ca.display()
-        ),
+        mail(&format!("smtp://{USER}@{}", server.addr())).set("ca_file", config::path(&ca)),
     );
     let err = send(&transport(&cfg)).await.expect_err("535");
     assert!(
@@ -252,7 +238,7 @@ async fn plain_text_only_when_written_out() {
     // tls=none: no STARTTLS even when offered (the operator asked for it).
     let cfg = write_config(
         dir.path(),
-        &format!("smtp_url = \"smtp://{}?tls=none\"", server.addr()),
+        mail(&format!("smtp://{}?tls=none", server.addr())),
     );
     send(&transport(&cfg)).await.expect("plain text accepted");
     assert!(server.commands("STARTTLS").is_empty());
@@ -262,7 +248,7 @@ async fn plain_text_only_when_written_out() {
     let bare = TlsSmtp::start(Mode::NoStartTls, &pki.server_cert(), USER, PASSWORD).await;
     let cfg = write_config(
         dir.path(),
-        &format!("smtp_url = \"smtp://{}?tls=opportunistic\"", bare.addr()),
+        mail(&format!("smtp://{}?tls=opportunistic", bare.addr())),
     );
     send(&transport(&cfg))
         .await
@@ -270,23 +256,12 @@ async fn plain_text_only_when_written_out() {
     assert!(!bare.accepted()[0].tls);
 }
 
+/// `newswatch --config CONFIG ARGS…` with `envs` set: exit code, stdout, stderr.
 fn newswatch(config: &Path, args: &[&str], envs: &[(&str, &str)]) -> (i32, String, String) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_newswatch"));
-    cmd.arg("--config")
-        .arg(config)
-        .args(args)
-        .env_remove("NEWSWATCH_SMTP_PASSWORD")
-        .env_remove("CREDENTIALS_DIRECTORY")
-        .env_remove("JOURNAL_STREAM");
-    for (k, v) in envs {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
+    let mut cmd = cli::with_config(config, args);
+    cmd.envs(envs.iter().copied());
+    let out = cli::output(&mut cmd);
+    (out.code.unwrap_or(-1), out.stdout, out.stderr)
 }
 
 #[test]
@@ -294,15 +269,9 @@ fn ca_file_missing_or_not_pem_is_a_config_error_at_its_position() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("missing.pem");
     let cases = [
-        (
-            format!("ca_file = \"{}\"", missing.display()),
-            "cannot read ",
-        ),
-        (
-            "ca_file = \"junk.pem\"".to_string(),
-            "holds no PEM certificate",
-        ),
-        ("ca_file = \"broken.pem\"".to_string(), "is not PEM"),
+        (config::path(&missing), "cannot read "),
+        ("junk.pem".into(), "holds no PEM certificate"),
+        ("broken.pem".into(), "is not PEM"),
     ];
     std::fs::write(dir.path().join("junk.pem"), "not a certificate\n").unwrap();
     std::fs::write(
@@ -310,10 +279,11 @@ fn ca_file_missing_or_not_pem_is_a_config_error_at_its_position() {
         "-----BEGIN CERTIFICATE-----\nMIIB\n",
     )
     .unwrap();
-    for (line, needle) in cases {
+    for (ca, needle) in cases {
+        let line = format!("ca_file = {ca}");
         let cfg = write_config(
             dir.path(),
-            &format!("smtp_url = \"smtp://mail.example.org\"\n{line}"),
+            mail("smtp://mail.example.org").set("ca_file", ca),
         );
         let (code, _, err) = newswatch(&cfg, &["check"], &[]);
         assert_eq!(code, 2, "{line}: {err}");
@@ -329,7 +299,7 @@ fn every_part_of_smtp_url_is_checked_with_its_position() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = write_config(
         dir.path(),
-        "smtp_url = \"smtp://alerts@mail.example.org:587?tls=bogus\"",
+        mail("smtp://alerts@mail.example.org:587?tls=bogus"),
     );
     let want = format!(
         "{}:5:48: mail.smtp_url: tls: expected \"required\", \"opportunistic\" or \"none\", found \"bogus\"",
@@ -352,7 +322,7 @@ fn check_warns_on_tls_none_with_a_password() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = write_config(
         dir.path(),
-        "smtp_url = \"smtp://alerts@mail.example.org:25?tls=none\"",
+        mail("smtp://alerts@mail.example.org:25?tls=none"),
     );
     let (code, out, err) = newswatch(&cfg, &["check"], &[("NEWSWATCH_SMTP_PASSWORD", PASSWORD)]);
     assert_eq!(code, 0, "valid, only unsafe: {err}");
@@ -369,7 +339,7 @@ fn check_warns_on_tls_none_with_a_password() {
     );
 
     // The default needs no warning, and the plan says what it does.
-    let cfg = write_config(dir.path(), "smtp_url = \"smtp://alerts@mail.example.org\"");
+    let cfg = write_config(dir.path(), mail("smtp://alerts@mail.example.org"));
     let (code, out, err) = newswatch(&cfg, &["check"], &[("NEWSWATCH_SMTP_PASSWORD", PASSWORD)]);
     assert_eq!(code, 0, "{err}");
     assert!(!err.contains("warning"), "{err}");
@@ -384,36 +354,26 @@ fn check_warns_on_tls_none_with_a_password() {
 /// digest stays queued, the password is never sent, and the log says why in one line.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_digest_for_a_relay_without_starttls_stays_queued_and_the_log_says_why() {
-    use wiremock::matchers::{method, path};
-    use wiremock::{Mock, MockServer, ResponseTemplate};
+    use support::feeds::{rss, Item};
+    use wiremock::MockServer;
 
     let pki = TestPki::new();
     let relay = TlsSmtp::start(Mode::NoStartTls, &pki.server_cert(), USER, PASSWORD).await;
     let site = MockServer::start().await;
-    let rss = format!(
-        "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>wire</title>\
-         <link>http://example.org/</link><description>d</description>\
-         <item><title>Niger junta talks continue</title><link>http://example.org/a/1</link>\
-         <description>Talks go on.</description><pubDate>{}</pubDate></item></channel></rss>",
-        chrono::Utc::now().to_rfc2822()
-    );
-    Mock::given(method("GET"))
-        .and(path("/feed.xml"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(rss, "application/rss+xml"))
-        .mount(&site)
-        .await;
+    let feed = rss(&[Item::new(
+        "Niger junta talks continue",
+        "http://example.org/a/1",
+        "Talks go on.",
+    )]);
+    support::site::serve_feed(&site, feed).await;
     let dir = tempfile::tempdir().unwrap();
-    let cfg = write_config(
-        dir.path(),
-        &format!(
-            "smtp_url = \"smtp://{USER}@{}\"\n[http]\nper_host_delay_ms = 0\n\
-             [defaults]\nbackfill = \"all\"\n\
-             [[source]]\nname = \"wire\"\nurl = \"{}/feed.xml\"\nfollow = false\n\
-             [[watchlist]]\nname = \"niger\"\nkeywords = [\"Niger\"]\nto = [\"a@example.org\"]\n",
-            relay.addr(),
-            site.uri()
-        ),
-    );
+    let cfg = ConfigFile::in_dir(dir.path())
+        .with(mail(&format!("smtp://{USER}@{}", relay.addr())))
+        .with(Table::new("http").set("per_host_delay_ms", 0))
+        .with(config::backfill_all())
+        .with(config::source("wire", &format!("{}/feed.xml", site.uri())).set("follow", false))
+        .with(config::watchlist("niger", &["Niger"]))
+        .write_in(dir.path());
     let pw = [("NEWSWATCH_SMTP_PASSWORD", PASSWORD)];
     let (code, _, err) = newswatch(&cfg, &["scan"], &pw);
     assert_eq!(code, 0, "{err}");
@@ -449,10 +409,7 @@ fn an_empty_credential_is_no_password() {
     let dir = tempfile::tempdir().unwrap();
     let creds = dir.path().join("creds");
     std::fs::create_dir(&creds).unwrap();
-    let cfg = write_config(
-        dir.path(),
-        "smtp_url = \"smtp://mail.example.org:25?tls=none\"",
-    );
+    let cfg = write_config(dir.path(), mail("smtp://mail.example.org:25?tls=none"));
     let creds_dir = creds.to_str().unwrap();
     for (content, warned) in [("\n", false), ("", false), ("hunter2\n", true)] {
         std::fs::write(creds.join("smtp-password"), content).unwrap();

@@ -5,18 +5,14 @@
 //! files" (it used to fail 1,522 of them: every host's connection stayed open in the pool),
 //! and must not start them all at once.
 
-#[path = "support/daemon.rs"]
-#[allow(dead_code, reason = "the test uses part of the helpers")]
-mod daemon;
-#[path = "support/many_hosts.rs"]
-mod many_hosts;
+mod support;
 
 use std::collections::HashSet;
 use std::os::unix::process::CommandExt as _;
 use std::time::{Duration, Instant};
 
-use daemon::{run_command, signal, stderr_lines, Guard};
-use many_hosts::{Sites, WATCHLIST};
+use support::daemon::{run_command, signal, stderr_lines, Guard};
+use support::many_hosts::{Sites, WATCHLIST};
 
 const SOURCES: usize = 10_000;
 /// The descriptor limit the daemon runs under, soft and hard (systemd's default soft limit).

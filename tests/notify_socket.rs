@@ -5,8 +5,7 @@
 //! which is logged with file:line:column while the daemon keeps running), and STOPPING=1 then
 //! exit 0 within 10 s on SIGTERM.
 
-#[path = "support/daemon.rs"]
-mod daemon;
+mod support;
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
@@ -17,13 +16,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
-use daemon::{exits_within, run_command, signal, stderr_lines, Guard};
-
-const RSS: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
-<rss version="2.0"><channel><title>t</title><link>http://127.0.0.1/</link><description>d</description>
-<item><title>Niger: troops withdraw from Agadez</title><link>http://127.0.0.1/a1</link>
-<description>Niger said on Monday that the withdrawal was complete.</description></item>
-</channel></rss>"#;
+use support::config::{self, ConfigFile, Table};
+use support::daemon::{exits_within, run_command, signal, stderr_lines, Guard};
+use support::feeds::{rss, Item};
 
 /// A loopback HTTP/1.1 server answering every request with the feed; counts requests.
 fn serve_feed() -> (u16, Arc<AtomicUsize>) {
@@ -31,6 +26,12 @@ fn serve_feed() -> (u16, Arc<AtomicUsize>) {
     let port = listener.local_addr().unwrap().port();
     let hits = Arc::new(AtomicUsize::new(0));
     let counter = hits.clone();
+    let feed = rss(&[Item::new(
+        "Niger: troops withdraw from Agadez",
+        "http://127.0.0.1/a1",
+        "Niger said on Monday that the withdrawal was complete.",
+    )
+    .undated()]);
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { continue };
@@ -46,8 +47,8 @@ fn serve_feed() -> (u16, Arc<AtomicUsize>) {
             }
             let _ = write!(
                 stream,
-                "HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{RSS}",
-                RSS.len()
+                "HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{feed}",
+                feed.len()
             );
         }
     });
@@ -55,26 +56,17 @@ fn serve_feed() -> (u16, Arc<AtomicUsize>) {
 }
 
 fn config(port: u16) -> String {
-    format!(
-        r#"
-timezone = "UTC"
-[http]
-respect_robots = false
-per_host_delay_ms = 0
-[mail]
-transport = "file"
-[[source]]
-name = "loop"
-url = "http://127.0.0.1:{port}/rss.xml"
-schedule = "*/2 * * * * *"
-follow = false
-[[watchlist]]
-name = "niger"
-keywords = ["Niger"]
-to = ["a@example.org"]
-digest = "immediate"
-"#
-    )
+    ConfigFile::new()
+        .set("timezone", "UTC")
+        .with(config::http())
+        .with(Table::new("mail").set("transport", "file"))
+        .with(
+            config::source("loop", &format!("http://127.0.0.1:{port}/rss.xml"))
+                .set("schedule", "*/2 * * * * *")
+                .set("follow", false),
+        )
+        .with(config::watchlist("niger", &["Niger"]).set("digest", "immediate"))
+        .text()
 }
 
 /// One datagram: the lines the daemon sent in one sd_notify call, and when it arrived.

@@ -7,23 +7,20 @@
 //! production fetcher and pipeline (and, for the crash, the release binary). The scans' clock
 //! is passed in, so "a later scan" is minutes later without waiting.
 
-#[path = "support/daemon.rs"]
-#[allow(dead_code, reason = "each test binary uses part of the helpers")]
-mod daemon;
-#[path = "support/hostile.rs"]
-#[allow(dead_code, reason = "each test binary uses part of the server")]
-mod hostile;
+mod support;
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
-use hostile::{ok, response, Hostile, Reply, Request};
 use newswatch::config::Config;
 use newswatch::fetch::Fetcher;
 use newswatch::pipeline::{scan_source, ScanMode, ScanReport, TEXT_TRIES};
 use newswatch::store::Store;
+use support::config::{self, ConfigFile, Table};
+use support::feeds::{rss, Item};
+use support::hostile::{self, ok, response, Hostile, Reply, Request};
 
 const TEASER: &str = "Read more.";
 
@@ -38,22 +35,6 @@ fn article_page(title: &str, body: &str) -> String {
          <article><h1>{title}</h1><p>{body}</p><p>{para}</p><p>{para}</p></article>\
          <footer>© Sahel Wire</footer></body></html>"
     )
-}
-
-fn rss(base: &str, items: &[(&str, &str)]) -> String {
-    let date = Utc::now().to_rfc2822();
-    let mut s = String::from(
-        "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>wire</title>\
-         <link>http://example.org/</link><description>d</description>",
-    );
-    for (title, path) in items {
-        s.push_str(&format!(
-            "<item><title>{title}</title><link>{base}{path}</link>\
-             <description>{TEASER}</description><pubDate>{date}</pubDate></item>"
-        ));
-    }
-    s.push_str("</channel></rss>");
-    s
 }
 
 /// A loopback site whose replies are scripted per path: a queue used in turn, the last
@@ -90,8 +71,13 @@ impl Site {
         self.script.lock().unwrap().insert(path.into(), replies);
     }
 
+    /// `/feed.xml`: items (title, path) of teasers, linking to the paths on this site.
     fn feed(&self, items: &[(&str, &str)]) {
-        let feed = rss(&self.url(""), items);
+        let items: Vec<Item> = items
+            .iter()
+            .map(|(title, path)| Item::new(*title, self.url(path), TEASER))
+            .collect();
+        let feed = rss(&items);
         self.set("/feed.xml", vec![ok("application/rss+xml", feed)]);
     }
 
@@ -108,14 +94,24 @@ fn busy() -> Reply {
     response(503, &[("Content-Type", "text/html")], b"busy")
 }
 
+/// `http`, the source "wire" reading `feed_url` (its pages followed; a first scan reports
+/// what it finds) and `watchlist`.
+fn config_file(dir: &Path, feed_url: &str, http: Table, watchlist: Table) -> ConfigFile {
+    ConfigFile::in_dir(dir)
+        .with(http)
+        .with(config::source("wire", feed_url).set("backfill", "all"))
+        .with(watchlist)
+}
+
 fn config(dir: &Path, feed_url: &str) -> Config {
-    let text = format!(
-        "state_dir = \"{}\"\n[http]\nper_host_delay_ms = 0\ntimeout_secs = 1\nrespect_robots = false\n\
-         [[source]]\nname = \"wire\"\nurl = \"{feed_url}\"\nbackfill = \"all\"\n\
-         [[watchlist]]\nname = \"niger\"\nkeywords = [\"Niger\", \"النيجر\"]\n\
-         require = [\"withdrawal\", \"curfew\", \"انسحاب\"]\nto = [\"a@example.org\"]\n",
-        dir.join("state").display()
-    );
+    let text = config_file(
+        dir,
+        feed_url,
+        config::http().set("timeout_secs", 1),
+        config::watchlist("niger", &["Niger", "النيجر"])
+            .set("require", vec!["withdrawal", "curfew", "انسحاب"]),
+    )
+    .text();
     Config::from_text(&dir.join("newswatch.toml"), &text).expect("valid config")
 }
 
@@ -304,34 +300,24 @@ async fn a_crash_between_reading_a_page_and_recording_it_loses_nothing() {
     let site = Site::start().await;
     site.set("/a/1.html", vec![busy(), ok("text/html", &page)]);
     site.feed(&[("Breaking", "/a/1.html")]);
-    let conf = dir.path().join("newswatch.toml");
-    std::fs::write(
-        &conf,
-        format!(
-            "state_dir = \"{}\"\n[http]\nper_host_delay_ms = 0\nrespect_robots = false\n\
-             [[source]]\nname = \"wire\"\nurl = \"{}\"\nbackfill = \"all\"\n\
-             [[watchlist]]\nname = \"niger\"\nkeywords = [\"Niger\"]\nrequire = [\"withdrawal\"]\nto = [\"a@example.org\"]\n",
-            dir.path().join("state").display(),
-            site.url("/feed.xml")
-        ),
+    let conf = config_file(
+        dir.path(),
+        &site.url("/feed.xml"),
+        config::http(),
+        config::watchlist("niger", &["Niger"]).set("require", vec!["withdrawal"]),
     )
-    .unwrap();
+    .write_in(dir.path());
     let run = |failpoint: Option<&str>| {
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_newswatch"));
-        cmd.arg("--config").arg(&conf).args(["scan", "--json"]);
-        match failpoint {
-            Some(f) => cmd.env("NEWSWATCH_FAILPOINT", f),
-            None => cmd.env_remove("NEWSWATCH_FAILPOINT"),
-        };
+        let mut cmd = support::cli::with_config(&conf, &["scan", "--json"]);
+        if let Some(f) = failpoint {
+            cmd.env("NEWSWATCH_FAILPOINT", f);
+        }
         cmd.stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped());
         cmd
     };
-    let json_lines = |out: &std::process::Output| -> Vec<serde_json::Value> {
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
+    let json_lines = |out: &std::process::Output| {
+        support::cli::json_lines(&String::from_utf8_lossy(&out.stdout))
     };
     // First run: the page answers 503, the article is owed its text.
     let out = tokio::task::spawn_blocking({
@@ -345,19 +331,16 @@ async fn a_crash_between_reading_a_page_and_recording_it_loses_nothing() {
     make_owed_due(&dir.path().join("state").join("newswatch.db"));
 
     // Second run reads the page and is killed before it records anything.
-    let mut child = daemon::Guard(run(Some("after-follow")).spawn().unwrap());
-    let lines = daemon::stderr_lines(&mut child.0);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    loop {
-        let line = lines
-            .recv_timeout(deadline.saturating_duration_since(std::time::Instant::now()))
-            .expect("the failpoint is reached");
-        if line.contains("failpoint after-follow reached") {
-            break;
-        }
-    }
-    daemon::signal(&child.0, "KILL");
-    daemon::exits_within(&mut child.0, std::time::Duration::from_secs(5));
+    let mut child = support::daemon::Guard(run(Some("after-follow")).spawn().unwrap());
+    let lines = support::daemon::stderr_lines(&mut child.0);
+    support::daemon::wait_line(
+        &lines,
+        "failpoint after-follow reached",
+        std::time::Duration::from_secs(20),
+        &mut Vec::new(),
+    );
+    support::daemon::signal(&child.0, "KILL");
+    support::daemon::exits_within(&mut child.0, std::time::Duration::from_secs(5));
     assert_eq!(site.served("/a/1.html"), 2);
 
     // Third run: the page is read again and its match is reported, new.
@@ -426,13 +409,13 @@ async fn one_line_briefs_are_matched_on_their_pages() {
         ("Africa", "/p/link-list.html"),
         ("Oops", "/p/soft-404.html"),
     ]);
-    let text = format!(
-        "state_dir = \"{}\"\n[http]\nper_host_delay_ms = 0\nrespect_robots = false\n\
-         [[source]]\nname = \"wire\"\nurl = \"{}\"\nbackfill = \"all\"\n\
-         [[watchlist]]\nname = \"sahel\"\nkeywords = [\"أغاديز\", \"Niamey\", \"Niger\", \"Sahel\", \"Afrique\"]\nto = [\"a@example.org\"]\n",
-        dir.path().join("state").display(),
-        site.url("/feed.xml")
-    );
+    let text = config_file(
+        dir.path(),
+        &site.url("/feed.xml"),
+        config::http(),
+        config::watchlist("sahel", &["أغاديز", "Niamey", "Niger", "Sahel", "Afrique"]),
+    )
+    .text();
     let cfg = Config::from_text(&dir.path().join("newswatch.toml"), &text).unwrap();
     let store = Store::open(&cfg.database_path()).unwrap();
     let r = scan(&cfg, &store, Utc::now()).await;

@@ -3,12 +3,7 @@
 //! never holds the database's write lock while it waits on the network (another process can
 //! write while a page hangs).
 
-#[path = "support/daemon.rs"]
-#[allow(dead_code, reason = "the tests use part of the helpers")]
-mod daemon;
-#[path = "support/hostile.rs"]
-#[allow(dead_code, reason = "the tests use part of the server")]
-mod hostile;
+mod support;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -17,8 +12,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hostile::{not_found, ok, Hostile, Reply};
 use newswatch::pipeline::MAX_ENTRIES;
+use support::hostile::{not_found, ok, Hostile, Reply};
 
 /// An RSS feed of `items` items, the newest (`first`) first, each linking `/a/<n>`.
 fn feed(base: &str, first: usize, items: usize) -> String {
@@ -66,7 +61,7 @@ fn scan(config: &Path, args: &[&str]) -> (Vec<serde_json::Value>, String, u64) {
     let err_reader = std::thread::spawn(move || std::io::read_to_string(err).unwrap());
     let mut peak = 0;
     while child.try_wait().unwrap().is_none() {
-        peak = peak.max(hostile::vm_hwm_kb(pid));
+        peak = peak.max(support::cli::vm_hwm_kb(pid));
         std::thread::sleep(Duration::from_millis(5));
     }
     let lines = reader
@@ -205,7 +200,7 @@ async fn issue_21_scan_holds_no_write_lock_while_a_page_hangs() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = config(dir.path(), &server.url("/feed.xml"), true);
     let db = dir.path().join("state").join("newswatch.db");
-    let mut scan = daemon::Guard(
+    let mut scan = support::daemon::Guard(
         Command::new(env!("CARGO_BIN_EXE_newswatch"))
             .arg("--config")
             .arg(&cfg)
@@ -231,8 +226,8 @@ async fn issue_21_daemon_holds_no_write_lock_while_a_page_hangs() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = config(dir.path(), &server.url("/feed.xml"), true);
     let state = dir.path().join("state");
-    let mut run = daemon::Guard(
-        daemon::run_command(&cfg, &state)
+    let mut run = support::daemon::Guard(
+        support::daemon::run_command(&cfg, &state)
             .stderr(Stdio::null())
             .spawn()
             .unwrap(),

@@ -7,57 +7,25 @@
 //! input: an index pointing to itself, a 50,000-URL sitemap, a 50 MB sitemap, a gzip bomb,
 //! an index nested too deep and a page where a sitemap should be. Bounded, logged, never fatal.
 
+mod support;
+
 use std::io::Write as _;
 use std::path::Path;
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
-use newswatch::config::Config;
-use newswatch::fetch::Fetcher;
-use newswatch::pipeline::{scan_source, ScanMode, ScanReport, MAX_ENTRIES};
-use newswatch::store::Store;
-use tempfile::TempDir;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use newswatch::pipeline::MAX_ENTRIES;
+use support::config::{self, source, watchlist, ConfigFile, Table};
+use support::pipeline::Harness;
+use support::site;
+use wiremock::MockServer;
 
-struct Harness {
-    _dir: TempDir,
-    config: Config,
-    store: Store,
-    fetcher: Fetcher,
-}
-
-impl Harness {
-    fn new(http: &str, rest: &str) -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let text = format!(
-            "state_dir = \"{}\"\n[http]\n{http}\n[defaults]\nbackfill = \"all\"\n{rest}",
-            dir.path().join("state").display()
-        );
-        let config = Config::from_text(&dir.path().join("newswatch.toml"), &text)
-            .unwrap_or_else(|e| panic!("test config is valid: {e}"));
-        let store = Store::open(&config.database_path()).expect("open store");
-        let fetcher = Fetcher::new(config.http.clone()).expect("build fetcher");
-        Self {
-            _dir: dir,
-            config,
-            store,
-            fetcher,
-        }
+/// A harness on `http` and `tables`; every first scan reports what it finds.
+fn harness(http: Table, tables: Vec<Table>) -> Harness {
+    let mut file = ConfigFile::new().with(http).with(config::backfill_all());
+    for t in tables {
+        file = file.with(t);
     }
-
-    async fn scan(&self, name: &str) -> ScanReport {
-        let source = self.config.source(name).expect("configured source");
-        scan_source(
-            &self.config,
-            &self.store,
-            &self.fetcher,
-            source,
-            ScanMode::Record,
-            Utc::now(),
-        )
-        .await
-        .expect("a scan fails only when the database does")
-    }
+    Harness::new(&file)
 }
 
 fn rfc3339(d: DateTime<Utc>) -> String {
@@ -99,10 +67,9 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
     enc.finish().expect("in-memory gzip")
 }
 
+/// Serves `body` at `p`, to be requested `times` times.
 async fn mount(server: &MockServer, p: &str, body: Vec<u8>, content_type: &str, times: u64) {
-    Mock::given(method("GET"))
-        .and(path(p))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(body, content_type))
+    site::get(p, body, content_type)
         .expect(times)
         .mount(server)
         .await;
@@ -118,7 +85,10 @@ fn page(lang: &str, title: &str, body: &str) -> Vec<u8> {
     .into_bytes()
 }
 
-const HTTP: &str = "per_host_delay_ms = 0\nrespect_robots = true\n";
+/// No delay between requests to a host; robots.txt asked for.
+fn http() -> Table {
+    config::http().set("respect_robots", true)
+}
 
 #[tokio::test]
 async fn news_sitemap_followed_and_filtered_by_language() {
@@ -182,13 +152,13 @@ async fn news_sitemap_followed_and_filtered_by_language() {
         1,
     )
     .await;
-    let h = Harness::new(
-        HTTP,
-        &format!(
-            "[[source]]\nname = \"sahel-news\"\nurl = \"{site}/news-sitemap.xml\"\n\
-             [[watchlist]]\nname = \"all\"\nkeywords = [\"Niger\", \"النيجر\"]\nto = [\"a@example.org\"]\n\
-             [[watchlist]]\nname = \"ar-fr\"\nkeywords = [\"Niger\", \"النيجر\"]\nlanguages = [\"ar\", \"fr\"]\nto = [\"a@example.org\"]\n"
-        ),
+    let h = harness(
+        http(),
+        vec![
+            source("sahel-news", &format!("{site}/news-sitemap.xml")),
+            watchlist("all", &["Niger", "النيجر"]),
+            watchlist("ar-fr", &["Niger", "النيجر"]).set("languages", vec!["ar", "fr"]),
+        ],
     );
     let report = h.scan("sahel-news").await;
     assert_eq!(report.error, None);
@@ -280,12 +250,14 @@ async fn index_of_two_gzipped_sitemaps_each_read_once() {
         1,
     )
     .await;
-    let h = Harness::new(
-        HTTP,
-        &format!(
-            "[[source]]\nname = \"sahel-index\"\nurl = \"{site}/sitemap_index.xml\"\nkind = \"sitemap\"\nfollow = false\n\
-             [[watchlist]]\nname = \"niger\"\nkeywords = [\"Niger\", \"النيجر\", \"Agadez\"]\nto = [\"a@example.org\"]\n"
-        ),
+    let h = harness(
+        http(),
+        vec![
+            source("sahel-index", &format!("{site}/sitemap_index.xml"))
+                .set("kind", "sitemap")
+                .set("follow", false),
+            watchlist("niger", &["Niger", "النيجر", "Agadez"]),
+        ],
     );
     let report = h.scan("sahel-index").await;
     assert_eq!(report.error, None);
@@ -390,18 +362,20 @@ async fn bad_sitemaps_are_bounded_logged_and_never_fatal() {
         ("deep", "/deep/0.xml"),
         ("html", "/not-a-sitemap"),
     ];
-    let mut rest = String::new();
-    for (name, p) in sources {
-        rest.push_str(&format!(
-            "[[source]]\nname = \"{name}\"\nurl = \"{site}{p}\"\nkind = \"sitemap\"\nfollow = false\n"
-        ));
-    }
-    rest.push_str(
-        "[[watchlist]]\nname = \"niger\"\nkeywords = [\"Niger\"]\nto = [\"a@example.org\"]\n",
-    );
-    let h = Harness::new(
-        "per_host_delay_ms = 0\nrespect_robots = false\nmax_body_bytes = 20_000_000\ntimeout_secs = 20\n",
-        &rest,
+    let mut tables: Vec<Table> = sources
+        .iter()
+        .map(|(name, p)| {
+            source(name, &format!("{site}{p}"))
+                .set("kind", "sitemap")
+                .set("follow", false)
+        })
+        .collect();
+    tables.push(watchlist("niger", &["Niger"]));
+    let h = harness(
+        config::http()
+            .set("max_body_bytes", 20_000_000)
+            .set("timeout_secs", 20),
+        tables,
     );
 
     let report = h.scan("self").await;

@@ -9,13 +9,7 @@ use newswatch::model::{
     Validators, WatchlistName,
 };
 use newswatch::store::{DeliveryFailure, FetchFailure, QueueCounts, Store, StoreError};
-
-fn name<T: std::str::FromStr>(s: &str) -> T
-where
-    T::Err: std::fmt::Debug,
-{
-    s.parse().unwrap()
-}
+use support::name;
 
 fn article(url: &str, fp: &str, reportable: bool, watchlists: &[&str]) -> ScannedArticle {
     ScannedArticle {
@@ -27,6 +21,7 @@ fn article(url: &str, fp: &str, reportable: bool, watchlists: &[&str]) -> Scanne
         text: "النيجر".into(),
         text_from: Some(TextFrom::Page),
         debt: TextDebt::Settled,
+        sketch: None,
         reportable_if_new: reportable,
         matches: watchlists
             .iter()
@@ -35,6 +30,8 @@ fn article(url: &str, fp: &str, reportable: bool, watchlists: &[&str]) -> Scanne
                 terms: vec!["النيجر".into()],
                 snippet: "النيجر".into(),
                 highlights: vec![(0, 12)],
+                title_highlights: vec![],
+                prominence: Default::default(),
             })
             .collect(),
     }
@@ -44,24 +41,36 @@ fn article(url: &str, fp: &str, reportable: bool, watchlists: &[&str]) -> Scanne
 async fn a_match_is_new_once_even_across_reopen() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("newswatch.db");
-    let now = Utc::now();
-    let s: SourceName = name("s");
-    let a = [article("https://a.example/1", "f1", true, &["niger"])];
-    {
-        let store = Store::open(&path).unwrap();
-        assert_eq!(store.record_scan(&s, &a, now).await.unwrap()[0].new, [true]);
+    let url = support::pg::cluster().fresh_db().await;
+    let sqlite = || async { Store::open(&path).unwrap() };
+    let postgres = || async { Store::open_postgres(&url, None).await.unwrap() };
+    for backend in ["sqlite", "postgresql"] {
+        let open = || async {
+            match backend {
+                "sqlite" => sqlite().await,
+                _ => postgres().await,
+            }
+        };
+        let now = Utc::now();
+        let s: SourceName = name("s");
+        let a = [article("https://a.example/1", "f1", true, &["niger"])];
+        {
+            let store = open().await;
+            assert_eq!(store.record_scan(&s, &a, now).await.unwrap()[0].new, [true]);
+            assert_eq!(
+                store.record_scan(&s, &a, now).await.unwrap()[0].new,
+                [false]
+            );
+        }
+        let store = open().await;
+        let r = store.record_scan(&s, &a, now).await.unwrap();
+        assert_eq!(r[0].new, [false], "{backend}: a restart must not re-report");
         assert_eq!(
-            store.record_scan(&s, &a, now).await.unwrap()[0].new,
-            [false]
+            store.pending_matches(&name("niger")).await.unwrap().len(),
+            1,
+            "{backend}"
         );
     }
-    let store = Store::open(&path).unwrap();
-    let r = store.record_scan(&s, &a, now).await.unwrap();
-    assert_eq!(r[0].new, [false], "a restart must not re-report");
-    assert_eq!(
-        store.pending_matches(&name("niger")).await.unwrap().len(),
-        1
-    );
 }
 
 #[tokio::test]
@@ -337,5 +346,146 @@ async fn health_changes_once_per_change() {
             .await
             .unwrap()
             .is_empty());
+    }
+}
+
+fn sketch(words: u32, hashes: &[u64]) -> newswatch::model::StorySketch {
+    newswatch::model::StorySketch {
+        words,
+        shingles: hashes.len() as u32,
+        hashes: hashes.to_vec(),
+    }
+}
+
+/// Issue 19: an article's sketch and where its terms sit are kept with it, the sketch
+/// replaced when its owed text arrives, and read back with its pending match.
+#[tokio::test]
+async fn sketches_and_term_places_are_kept_with_the_article() {
+    for (_d, store) in support::backends().await {
+        let s: SourceName = name("s");
+        let now = Utc::now();
+        let mut teaser = article("https://a.example/1", "teaser", true, &["niger"]);
+        teaser.sketch = Some(sketch(20, &[1, 2, 3]));
+        teaser.matches[0].title_highlights = vec![(0, 5)];
+        teaser.matches[0].prominence = newswatch::model::Prominence {
+            in_title: true,
+            first_in_body: Some(120),
+            occurrences: 4,
+        };
+        teaser.debt = TextDebt::Owed {
+            url: "https://a.example/1".into(),
+            tries: 1,
+            next_try_at: now,
+            error: "timed out".into(),
+        };
+        store.record_scan(&s, &[teaser], now).await.unwrap();
+        let p = store.pending_matches(&name("niger")).await.unwrap();
+        assert_eq!(p[0].sketch, Some(sketch(20, &[1, 2, 3])));
+        assert_eq!(p[0].title_highlights, [(0, 5)]);
+        assert_eq!(p[0].prominence.first_in_body, Some(120));
+        assert!(p[0].prominence.in_title);
+        assert_eq!(p[0].prominence.occurrences, 4);
+        assert_eq!(p[0].first_seen.timestamp_millis(), now.timestamp_millis());
+
+        let mut full = article("https://a.example/1", "full text", true, &["niger"]);
+        full.sketch = Some(sketch(400, &[5, 8]));
+        store.record_scan(&s, &[full], now).await.unwrap();
+        let p = store.pending_matches(&name("niger")).await.unwrap();
+        assert_eq!(
+            p[0].sketch,
+            Some(sketch(400, &[5, 8])),
+            "the page's text's sketch"
+        );
+        let mut gone = article("https://b.example/2", "short", true, &["niger"]);
+        gone.sketch = None;
+        store.record_scan(&s, &[gone], now).await.unwrap();
+        let p = store.pending_matches(&name("niger")).await.unwrap();
+        assert_eq!(p[1].sketch, None);
+        assert_eq!(p[1].prominence, Default::default(), "no term places given");
+    }
+}
+
+/// Issue 19: the parts of one digest are recorded together or not at all, and what a
+/// watchlist mailed is found again within the window.
+#[tokio::test]
+async fn digest_parts_are_recorded_together_and_mailed_copies_found_again() {
+    for (_d, store) in support::backends().await {
+        let now = Utc::now();
+        let mut scanned = Vec::new();
+        for k in 0..4u64 {
+            let mut a = article(
+                &format!("https://a.example/{k}"),
+                &format!("f{k}"),
+                true,
+                &["niger"],
+            );
+            a.sketch = Some(sketch(10 * k as u32, &[k, k + 10]));
+            scanned.push(a);
+        }
+        store
+            .record_scan(&name("wire"), &scanned, now)
+            .await
+            .unwrap();
+        let ids: Vec<i64> = store
+            .pending_matches(&name("niger"))
+            .await
+            .unwrap()
+            .iter()
+            .map(|p| p.article_id)
+            .collect();
+        // The second part claims a match the first claims too: neither is recorded.
+        let clash = [
+            record("niger", "<p1@x>", &ids[..2]),
+            record("niger", "<p2@x>", &ids[1..]),
+        ];
+        assert!(matches!(
+            store.record_digests(&clash, now).await,
+            Err(StoreError::Conflict)
+        ));
+        assert_eq!(
+            store.pending_matches(&name("niger")).await.unwrap().len(),
+            4
+        );
+        assert!(store.undelivered().await.unwrap().is_empty());
+        let parts = [
+            record("niger", "<p1@x>", &ids[..2]),
+            record("niger", "<p2@x>", &ids[2..]),
+        ];
+        let digest_ids = store.record_digests(&parts, now).await.unwrap();
+        assert_eq!(digest_ids.len(), 2);
+        assert!(store
+            .pending_matches(&name("niger"))
+            .await
+            .unwrap()
+            .is_empty());
+        assert_eq!(
+            store.undelivered().await.unwrap().len(),
+            4,
+            "2 parts × 2 recipients"
+        );
+
+        let mailed = store
+            .mailed_copies(&name("niger"), now - Duration::hours(72))
+            .await
+            .unwrap();
+        assert_eq!(mailed.len(), 4);
+        assert_eq!(mailed[1].sketch, sketch(10, &[1, 11]));
+        assert_eq!(mailed[0].source, "wire");
+        assert!(store
+            .mailed_copies(&name("niger"), now + Duration::hours(1))
+            .await
+            .unwrap()
+            .is_empty());
+        assert!(store
+            .mailed_copies(&name("other"), now - Duration::hours(1))
+            .await
+            .unwrap()
+            .is_empty());
+        let recent = store
+            .source_sketches(&[name("wire"), name("nobody")], now - Duration::hours(1), 3)
+            .await
+            .unwrap();
+        assert_eq!(recent.len(), 3, "at most 3 per source");
+        assert!(recent.iter().all(|(s, _, _)| s == "wire"));
     }
 }

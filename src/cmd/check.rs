@@ -1,5 +1,7 @@
-//! `newswatch check`: validates the config, prints the plan, and warns (on stderr, exit
-//! still 0) about settings that are valid but unsafe.
+//! `newswatch check`: validates the config, prints the plan and the database's schema
+//! version, and warns (on stderr, exit still 0) about settings that are valid but unsafe. A
+//! database that cannot be used (unreachable, newer than this build, not newswatch's) is exit
+//! 2, like an invalid config.
 
 use std::fmt::Write as _;
 
@@ -15,34 +17,53 @@ pub async fn run(globals: &Globals) -> Result<(), CmdError> {
         eprintln!("{w}");
     }
     print!("{}", plan(&config, Utc::now()));
-    // The database, looked at without writing: its schema version, or why it cannot be used.
-    let line = match &config.database {
+    println!("{}", database_line(&config).await?);
+    Ok(())
+}
+
+/// The database, looked at without writing anything: its schema version. One that cannot be
+/// used — unreachable, refusing the login, newer than this build, not newswatch's — makes the
+/// config unusable as it stands: exit 2 (SPEC: `check` exits 0 or 2), with the database named
+/// and the cause, the same for SQLite and PostgreSQL. (`run` exits 1 on the same database:
+/// a runtime failure that the unit restarts.)
+async fn database_line(config: &Config) -> Result<String, CmdError> {
+    use crate::store::schema::{Found, SCHEMA_VERSION};
+    let (name, found) = match &config.database {
         Some(db) => {
             let pw = crate::secrets::database_password();
-            match crate::store::postgres::probe(&db.url, pw.as_deref()).await {
-                Ok(found) => format!("database: postgresql, connected; {}", version_words(found)),
-                Err(e) => {
-                    return Err(CmdError::Runtime(anyhow::anyhow!(
-                        "database: cannot connect: {e}"
-                    )))
-                }
-            }
+            let found = crate::store::postgres::probe(&db.url, pw.as_deref())
+                .await
+                .map_err(|e| unusable(&format!("{e}")))?;
+            (
+                format!("postgresql {}", crate::store::postgres::shown_url(&db.url)),
+                Some(found),
+            )
         }
-        None => match crate::store::sqlite::probe(&config.database_path()) {
-            Ok(Some(found)) => format!(
-                "database: sqlite {}; {}",
-                config.database_path().display(),
-                version_words(found)
-            ),
-            Ok(None) => format!(
-                "database: sqlite {} (created at the first run)",
-                config.database_path().display()
-            ),
-            Err(e) => format!("database: {e}"),
-        },
+        None => {
+            let path = config.database_path();
+            let found =
+                crate::store::sqlite::probe(&path).map_err(|e| unusable(&format!("{e}")))?;
+            (format!("sqlite {}", path.display()), found)
+        }
     };
-    println!("{line}");
-    Ok(())
+    let Some(found) = found else {
+        return Ok(format!("database: {name} (created at the first run)"));
+    };
+    match found {
+        Found::Version(v) if v > SCHEMA_VERSION => Err(unusable(&format!(
+            "database {name}: schema version {v} is newer than this build's {SCHEMA_VERSION}; run the newer release, or restore a backup"
+        ))),
+        Found::Foreign => Err(unusable(&format!(
+            "database {name} is not a newswatch database (it has tables, but no newswatch schema version)"
+        ))),
+        found => Ok(format!("database: {name}, connected; {}", version_words(found))),
+    }
+}
+
+fn unusable(why: &str) -> CmdError {
+    CmdError::Usage(format!(
+        "{why} (the config cannot be used with this database)"
+    ))
 }
 
 fn version_words(found: crate::store::schema::Found) -> String {
@@ -50,12 +71,9 @@ fn version_words(found: crate::store::schema::Found) -> String {
     match found {
         Found::Empty => format!("empty (schema version {SCHEMA_VERSION} is made at the first run)"),
         Found::Version(v) if v == SCHEMA_VERSION => format!("schema version {v}, this build's"),
-        Found::Version(v) if v < SCHEMA_VERSION => {
+        Found::Version(v) => {
             format!("schema version {v}; the first run upgrades it to {SCHEMA_VERSION}")
         }
-        Found::Version(v) => format!(
-            "schema version {v} is NEWER than this build's {SCHEMA_VERSION}: this build will refuse it"
-        ),
         Found::Foreign => "not a newswatch database".to_string(),
     }
 }

@@ -44,7 +44,9 @@ pub async fn run(globals: &Globals, names: &[String], send: bool) -> Result<(), 
             if n == 0 {
                 println!("{name}: nothing new");
             } else {
-                println!("{name}: digest of {n} article(s) queued");
+                // n counts matches: copies of one story are one item, but each is queued.
+                let plural = if n == 1 { "" } else { "s" };
+                println!("{name}: digest of {n} matched article{plural} queued");
             }
         }
         let r = outbox::deliver_due(&store, &config.mail, &transport, Due::All, claimant)
@@ -64,30 +66,31 @@ pub async fn run(globals: &Globals, names: &[String], send: bool) -> Result<(), 
     }
     let mut any = false;
     for &w in &chosen {
-        let preview = outbox::preview_digest(&store, cx(w), now)
+        let previews = outbox::preview_digest(&store, cx(w), now)
             .await
             .map_err(|e| CmdError::Runtime(e.into()))?;
-        let Some(p) = preview else { continue };
-        any = true;
-        // As the first recipient receives it (each gets their own `To:` unless
-        // show_recipients).
-        let wl = w;
-        let message = match wl.to.first() {
-            Some(first) => {
-                // Deliveries address the recipient's bare address, as recorded.
-                let bare = lettre::message::Mailbox::new(None, first.email.clone());
-                crate::mail::addressed_to(&p.message, &bare).into_owned()
+        for p in previews {
+            any = true;
+            // As the first recipient receives it (each gets their own `To:` unless
+            // show_recipients).
+            let wl = w;
+            let message = match wl.to.first() {
+                Some(first) => {
+                    // Deliveries address the recipient's bare address, as recorded.
+                    let bare = lettre::message::Mailbox::new(None, first.email.clone());
+                    crate::mail::addressed_to(&p.message, &bare).into_owned()
+                }
+                None => p.message.clone(),
+            };
+            if !wl.show_recipients && wl.to.len() > 1 {
+                let others: Vec<String> = wl.to[1..].iter().map(|m| m.email.to_string()).collect();
+                println!(
+                    "[also sent to {}, each with only their own address in To:]",
+                    others.join(", ")
+                );
             }
-            None => p.message.clone(),
-        };
-        if !wl.show_recipients && wl.to.len() > 1 {
-            let others: Vec<String> = wl.to[1..].iter().map(|m| m.email.to_string()).collect();
-            println!(
-                "[also sent to {}, each with only their own address in To:]",
-                others.join(", ")
-            );
+            print!("{}", preview_text(&message, &p.rendered));
         }
-        print!("{}", preview_text(&message, &p.rendered));
     }
     if !any {
         eprintln!("no pending matches: nothing would be mailed");

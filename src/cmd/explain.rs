@@ -3,10 +3,14 @@
 //! An article page is explained on the text the daemon would match (`pipeline::choose_text`);
 //! a feed or a listing page item by item; a page without an article on its visible text,
 //! saying so; anything else as plain text. When the watchlist keeps only some languages, each
-//! item says whether its language kept it.
+//! item says whether its language kept it. A matching item shows its rank in a digest, part
+//! by part (`digest::rank`), as a story of one copy.
+
+use chrono::{DateTime, Utc};
 
 use super::{read_input, CmdError, Globals};
-use crate::config::Watchlist;
+use crate::config::{Watchlist, Watchlists};
+use crate::digest::rank::{Score, OUTLETS_POINTS, OUTLET_POINTS};
 use crate::extract::{charset, detect_lang, extract_any, html_fragment_text, Entry, Extracted};
 use crate::pipeline::{choose_text, FeedText};
 
@@ -15,6 +19,7 @@ struct Item {
     title: String,
     body: String,
     lang: Option<String>,
+    published: Option<DateTime<Utc>>,
 }
 
 pub async fn run(globals: &Globals, watchlist: &str, input: &str) -> Result<(), CmdError> {
@@ -35,6 +40,7 @@ pub async fn run(globals: &Globals, watchlist: &str, input: &str) -> Result<(), 
                 title: chosen.title,
                 body: chosen.text,
                 lang: chosen.lang,
+                published: chosen.published,
             }]
         }
         Ok(Extracted::Feed(entries)) => {
@@ -61,6 +67,7 @@ pub async fn run(globals: &Globals, watchlist: &str, input: &str) -> Result<(), 
                 title: String::new(),
                 body,
                 lang,
+                published: None,
             }]
         }
         // Plain text (the seed article, a pasted story) is explained as it is.
@@ -71,6 +78,7 @@ pub async fn run(globals: &Globals, watchlist: &str, input: &str) -> Result<(), 
                 title: String::new(),
                 body,
                 lang,
+                published: None,
             }]
         }
     };
@@ -84,8 +92,27 @@ pub async fn run(globals: &Globals, watchlist: &str, input: &str) -> Result<(), 
         if let Some(e) = config.watchlists.explain(&wl.name, &item.title, &item.body) {
             println!("{e}");
         }
+        if let Some(line) = rank_line(&config.watchlists, wl, item, Utc::now()) {
+            println!("{line}");
+        }
     }
     Ok(())
+}
+
+/// The item's rank in a digest, part by part, as a story of one copy at `now`; `None` when
+/// the watchlist does not match it.
+fn rank_line(
+    lists: &Watchlists,
+    wl: &Watchlist,
+    item: &Item,
+    now: DateTime<Utc>,
+) -> Option<String> {
+    let p = lists.prominence(&wl.name, &item.title, &item.body)?;
+    let when = item.published.unwrap_or(now);
+    let score = Score::of(&p, 1, when, now);
+    Some(format!(
+        "rank in a digest (as the only copy of its story, now): {score}; every other outlet carrying the story adds {OUTLET_POINTS} (at most {OUTLETS_POINTS})"
+    ))
 }
 
 fn entry_item(e: Entry) -> Item {
@@ -93,6 +120,7 @@ fn entry_item(e: Entry) -> Item {
         title: e.title.unwrap_or_default(),
         body: e.text,
         lang: e.lang,
+        published: e.published,
     }
 }
 

@@ -75,7 +75,7 @@ pub async fn run(
         }
         if json {
             for m in &r.matches {
-                let line = serde_json::json!({
+                let mut line = serde_json::json!({
                     "watchlist": m.watchlist,
                     "source": m.source,
                     "url": m.url,
@@ -84,8 +84,12 @@ pub async fn run(
                     "terms": m.terms,
                     "snippet": m.snippet,
                     "new": m.new,
-                    "text_from": m.text_from,
                 });
+                // Left out, not null, for an article recorded before newswatch said where
+                // its text came from (release 0.1): the key's values are the three below.
+                if let Some(from) = m.text_from {
+                    line["text_from"] = serde_json::json!(from);
+                }
                 println!("{line}");
             }
             continue;

@@ -70,6 +70,8 @@ pub struct DatabaseConfig {
 pub const DEFAULT_LEASE_SECS: u64 = 60;
 /// The shortest lease: a claim must outlast a slow request.
 pub const MIN_LEASE_SECS: i64 = 10;
+/// The longest lease: a dead instance's claims hold its work back this long.
+pub const MAX_LEASE_SECS: i64 = 3600;
 
 /// How long what is stored is kept (`[retention]`).
 ///
@@ -208,6 +210,8 @@ pub struct Watchlist {
     pub show_recipients: bool,
     /// ISO 639-1 codes (lower-case) of the languages kept; empty keeps every language.
     pub languages: Vec<String>,
+    /// `prefer`: sources whose copy of a story is shown first, most preferred first.
+    pub prefer: Vec<SourceName>,
 }
 
 impl Watchlist {

@@ -92,6 +92,7 @@ pub struct RawWatchlist {
     pub digest: Option<S<String>>,
     pub show_recipients: Option<bool>,
     pub languages: Option<S<Vec<S<String>>>>,
+    pub prefer: Option<S<Vec<S<String>>>>,
 }
 
 /// Parses `text` into the raw config and the list of unknown keys found (as errors), so

@@ -221,12 +221,14 @@ fn validate_database(cx: &mut Ctx<'_>, table: Spanned<raw::RawDatabase>) -> Opti
     let d = table.into_inner();
     let lease = match &d.lease_secs {
         None => DEFAULT_LEASE_SECS,
-        Some(v) if *v.get_ref() >= MIN_LEASE_SECS => v.get_ref().unsigned_abs(),
+        Some(v) if (MIN_LEASE_SECS..=MAX_LEASE_SECS).contains(v.get_ref()) => {
+            v.get_ref().unsigned_abs()
+        }
         Some(v) => {
             cx.err(
                 v.span(),
                 format!(
-                    "database.lease_secs: expected an integer >= {MIN_LEASE_SECS}, found {}",
+                    "database.lease_secs: expected an integer from {MIN_LEASE_SECS} to {MAX_LEASE_SECS} (seconds), found {}",
                     v.get_ref()
                 ),
             );
@@ -242,12 +244,14 @@ fn validate_database(cx: &mut Ctx<'_>, table: Spanned<raw::RawDatabase>) -> Opti
     };
     let text = url.get_ref();
     let scheme_ok = text.starts_with("postgresql://") || text.starts_with("postgres://");
-    match text.parse::<tokio_postgres::Config>() {
-        Ok(_) if !scheme_ok => cx.err(
+    // Never echo a password written in the URL.
+    let shown = crate::store::postgres::shown_url(text);
+    match crate::store::postgres::tls::parse(text) {
+        _ if !scheme_ok => cx.err(
             url.span(),
-            format!("database.url: expected a postgresql:// or postgres:// URL, found {text:?}"),
+            format!("database.url: expected a postgresql:// or postgres:// URL, found {shown:?}"),
         ),
-        Ok(c) if c.get_password().is_some() => cx.err(
+        Ok(t) if t.config.get_password().is_some() => cx.err(
             url.span(),
             "database.url: a password does not belong in the config file; set $NEWSWATCH_DATABASE_PASSWORD or the systemd credential \"database-password\"",
         ),
@@ -259,7 +263,7 @@ fn validate_database(cx: &mut Ctx<'_>, table: Spanned<raw::RawDatabase>) -> Opti
         }
         Err(e) => cx.err(
             url.span(),
-            format!("database.url: {e}, found {text:?} (e.g. postgresql://newswatch@db.example.org/newswatch or postgresql://newswatch@/newswatch?host=/run/postgresql)"),
+            format!("database.url: {e}, found {shown:?} (e.g. postgresql://newswatch@db.example.org/newswatch?sslmode=verify-full or postgresql://newswatch@/newswatch?host=/run/postgresql)"),
         ),
     }
     None
@@ -513,6 +517,7 @@ fn validate_watchlist(
     }
     .unwrap_or(DigestSchedule::Immediate);
     let languages = validate_languages(cx, &name, w.languages.as_ref());
+    let prefer = validate_prefer(cx, &name, w.prefer.as_ref(), sources);
     (
         Watchlist {
             // An invalid name is an error already: this config is never used.
@@ -523,6 +528,7 @@ fn validate_watchlist(
             digest,
             show_recipients: w.show_recipients.unwrap_or(false),
             languages,
+            prefer,
         },
         spans,
     )
@@ -552,6 +558,36 @@ fn validate_languages(
             ),
             Ok(code) => out.push(code),
             Err(e) => cx.err(l.span(), format!("watchlist {name:?}: languages: {e}")),
+        }
+    }
+    out
+}
+
+/// `prefer = [...]`: names of configured sources (no patterns), each once.
+fn validate_prefer(
+    cx: &mut Ctx<'_>,
+    name: &str,
+    list: Option<&Spanned<Vec<Spanned<String>>>>,
+    sources: &[&str],
+) -> Vec<SourceName> {
+    let mut out: Vec<SourceName> = Vec::new();
+    for p in list.map(|l| l.get_ref().as_slice()).unwrap_or_default() {
+        let s = p.get_ref();
+        if !sources.contains(&s.as_str()) {
+            let hint = closest(s, sources)
+                .map(|c| format!(" (did you mean {c:?}?)"))
+                .unwrap_or_default();
+            cx.err(
+                p.span(),
+                format!("watchlist {name:?}: prefer names unknown source {s:?}{hint}"),
+            );
+        } else if out.iter().any(|o| o == s.as_str()) {
+            cx.err(
+                p.span(),
+                format!("watchlist {name:?}: prefer lists {s:?} twice"),
+            );
+        } else {
+            out.push(SourceName::from_stored(s.clone()));
         }
     }
     out

@@ -1,8 +1,8 @@
 //! The configured watchlists and the one matcher compiled from all their terms, asked by
 //! name. The matcher numbers watchlists; that number stays in here.
 
-use crate::matcher::{Explanation, Matcher};
-use crate::model::{ArticleMatch, SourceName, WatchlistName};
+use crate::matcher::{Explanation, Matcher, WatchlistMatch};
+use crate::model::{ArticleMatch, Prominence, SourceName, WatchlistName};
 
 use super::Watchlist;
 
@@ -93,10 +93,24 @@ impl Watchlists {
                         .iter()
                         .map(|r| (r.start, r.end))
                         .collect(),
+                    title_highlights: m.title_spans.iter().map(|r| (r.start, r.end)).collect(),
+                    prominence: prominence(&m, body),
                     snippet: m.snippet.text,
                 })
             })
             .collect()
+    }
+
+    /// Where watchlist `name`'s terms sit in an article, if it matches (for `explain`'s
+    /// score parts).
+    #[must_use]
+    pub fn prominence(&self, name: &WatchlistName, title: &str, body: &str) -> Option<Prominence> {
+        let i = self.lists.iter().position(|w| &w.name == name)?;
+        self.matcher
+            .find(title, body)
+            .into_iter()
+            .find(|m| m.watchlist == i)
+            .map(|m| prominence(&m, body))
     }
 
     /// How watchlist `name` decides on an article, term by term.
@@ -119,5 +133,17 @@ impl<'a> IntoIterator for &'a Watchlists {
 
     fn into_iter(self) -> Self::IntoIter {
         self.lists.iter()
+    }
+}
+
+/// The ranking inputs of a match on an article with this `body`.
+fn prominence(m: &WatchlistMatch, body: &str) -> Prominence {
+    Prominence {
+        in_title: !m.title_spans.is_empty(),
+        first_in_body: m.first_body_hit.map(|at| {
+            let permille = at.saturating_mul(1000) / body.len().max(1);
+            u16::try_from(permille.min(999)).unwrap_or(999)
+        }),
+        occurrences: u32::try_from(m.title_spans.len() + m.body_hits).unwrap_or(u32::MAX),
     }
 }

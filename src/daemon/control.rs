@@ -86,8 +86,14 @@ pub(super) fn reload(cfg: &Config, loader: &Loader) -> Result<Reloaded, Vec<Stri
     })
 }
 
-/// Pings systemd's watchdog (when `WatchdogSec` is set) while the scheduler loop runs and the
-/// database answers.
+/// Pings systemd's watchdog (when `WatchdogSec` is set) each time the scheduler loop turns,
+/// whether or not the database answers. What the watchdog is for is a wedged process — a
+/// loop that no longer turns — which a restart cures. A database that is down is not cured
+/// by a restart: the instance waits for it, claiming nothing (and a restart would find it
+/// down and exit 1 over and over). The loop's turns stay short while it is down (one try
+/// every few seconds, each bounded by the connect timeout), so the pings keep coming.
+/// (miniflux pings only after its `store.Ping()`; with a database shared by several
+/// instances that would have systemd kill every instance at once for one outage.)
 pub(super) struct Watchdog {
     every: Option<Duration>,
     next: Instant,
@@ -109,15 +115,13 @@ impl Watchdog {
         }
     }
 
-    /// Pings if a ping is due and the database answers.
-    pub async fn ping_if_due(&mut self, store: &Store) {
+    /// Pings if a ping is due.
+    pub fn ping_if_due(&mut self) {
         let Some(every) = self.every else { return };
         if Instant::now() < self.next {
             return;
         }
-        if store.ping().await.is_ok() {
-            systemd::watchdog();
-        }
+        systemd::watchdog();
         self.next = Instant::now() + every;
     }
 }
@@ -145,16 +149,17 @@ impl Status {
     }
 
     /// Something the line counts changed: written now, or when [`STATUS_EVERY`] has passed.
-    pub async fn changed(&mut self, cfg: &Config, store: &Store) {
+    pub async fn changed(&mut self, cfg: &Config, store: &Store, db_ok: bool) {
         self.stale = self.enabled;
-        self.write_if_due(cfg, store).await;
+        self.write_if_due(cfg, store, db_ok).await;
     }
 
-    pub async fn write_if_due(&mut self, cfg: &Config, store: &Store) {
+    /// Writes the line owed, if one is and [`STATUS_EVERY`] has passed.
+    pub async fn write_if_due(&mut self, cfg: &Config, store: &Store, db_ok: bool) {
         if !self.stale || Instant::now() < self.next {
             return;
         }
-        systemd::status(&status_line(cfg, store).await);
+        systemd::status(&status_line(cfg, store, db_ok).await);
         self.stale = false;
         self.next = Instant::now() + STATUS_EVERY;
     }
@@ -169,8 +174,15 @@ impl Status {
     }
 }
 
-/// One line for systemd's status: sources (failing), matches pending, deliveries queued.
-pub(super) async fn status_line(cfg: &Config, store: &Store) -> String {
+/// One line for systemd's status: sources (failing), matches pending, deliveries queued; or,
+/// while the database is unreachable (`db_ok` false), that it is waited for.
+pub(super) async fn status_line(cfg: &Config, store: &Store, db_ok: bool) -> String {
+    if !db_ok {
+        return format!(
+            "{} sources; database unreachable, waiting for it (nothing claimed meanwhile)",
+            cfg.sources.len()
+        );
+    }
     let failing = store
         .source_health()
         .await

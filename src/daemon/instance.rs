@@ -1,12 +1,16 @@
 //! This process among the instances sharing a database: its identity, its heartbeat
 //! (renewing every lease it holds), the cleanup of instances on this machine that died, and
-//! one log line when the database goes away and one when it is back.
+//! one log line when the database goes away and one when it is back, for the whole process
+//! ([`DbHealth`], shared with the mail task).
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use tracing::{error, info, warn};
 
+use super::DaemonError;
 use crate::model::InstanceId;
 use crate::store::{Instance, Store, StoreError};
 
@@ -18,7 +22,7 @@ pub(super) struct Presence {
     pub me: Instance,
     pub lease: Duration,
     next_beat: tokio::time::Instant,
-    db: DbHealth,
+    db: Arc<DbHealth>,
 }
 
 impl Presence {
@@ -26,8 +30,10 @@ impl Presence {
     /// restart after a crash takes its old claims back at once instead of waiting them out).
     ///
     /// # Errors
-    /// The database fails.
-    pub async fn start(store: &Store, lease: Duration) -> Result<Presence, StoreError> {
+    /// The database fails, or this machine's clock is too far from the database server's
+    /// for leases to mean the same to every instance ([`check_clock`]).
+    pub async fn start(store: &Store, lease: Duration) -> Result<Presence, DaemonError> {
+        check_clock(store, lease).await?;
         let now = Utc::now();
         let machine = machine_name();
         let pid = std::process::id();
@@ -50,7 +56,7 @@ impl Presence {
             me,
             lease,
             next_beat: tokio::time::Instant::now() + lease / 3,
-            db: DbHealth::default(),
+            db: Arc::default(),
         })
     }
 
@@ -82,13 +88,18 @@ impl Presence {
     }
 
     /// Records how a database call went, for the once-per-change log lines.
-    pub fn note<T>(&mut self, r: &Result<T, StoreError>) {
+    pub fn note<T>(&self, r: &Result<T, StoreError>) {
         self.db.note(r);
     }
 
     /// Whether the database answered last time.
     pub fn db_ok(&self) -> bool {
-        !self.db.down
+        !self.db.is_down()
+    }
+
+    /// The process's view of the database, for the mail task.
+    pub fn health(&self) -> Arc<DbHealth> {
+        Arc::clone(&self.db)
     }
 
     /// Stops: every claim released, so others need not wait them out.
@@ -99,26 +110,85 @@ impl Presence {
     }
 }
 
-/// Logs the database going away once, and coming back once — not once per source.
-#[derive(Default)]
-struct DbHealth {
-    down: bool,
+/// Whether the database answers, as the last call found it; logs its going away once and
+/// its coming back once for the whole process — not once per source, per delivery round or
+/// per task.
+#[derive(Debug, Default)]
+pub(super) struct DbHealth {
+    down: AtomicBool,
 }
 
 impl DbHealth {
-    fn note<T>(&mut self, r: &Result<T, StoreError>) {
-        match (r, self.down) {
-            (Err(e), false) => {
-                error!(error = %e, "database unreachable: claiming no new work until it is back; what is recorded is safe");
-                self.down = true;
+    pub fn note<T>(&self, r: &Result<T, StoreError>) {
+        match r {
+            Err(e) => {
+                if !self.down.swap(true, Ordering::Relaxed) {
+                    error!(error = %e, "database unreachable: claiming no new work until it is back; what is recorded is safe");
+                }
             }
-            (Ok(_), true) => {
-                info!("database reachable again: resuming");
-                self.down = false;
+            Ok(_) => {
+                if self.down.swap(false, Ordering::Relaxed) {
+                    info!("database reachable again: resuming");
+                }
             }
-            _ => {}
         }
     }
+
+    pub fn is_down(&self) -> bool {
+        self.down.load(Ordering::Relaxed)
+    }
+}
+
+/// How far this machine's clock may be from the database server's before the start is
+/// refused, as a part of the lease: a holder renews its claims a third of a lease before they
+/// end, so instances whose clocks differ by less than that never take live claims from
+/// each other.
+const SKEW_REFUSED: u32 = 3;
+/// A skew above this is logged: per-host delays and `Retry-After` are kept by the instances'
+/// clocks too, so they are off by the skew.
+const SKEW_LOGGED: chrono::Duration = chrono::Duration::seconds(1);
+
+/// Leases are stamped with each instance's clock (the instances keep time with NTP; see the
+/// README). With a shared database, the server's clock is the common reference: this one is
+/// compared with it once at start-up, the round trip's midpoint against the server's time.
+async fn check_clock(store: &Store, lease: Duration) -> Result<(), DaemonError> {
+    let before = Utc::now();
+    let Some(server) = store.server_time().await? else {
+        return Ok(());
+    };
+    let after = Utc::now();
+    let skew = clock_skew(before, server, after);
+    let limit = chrono::Duration::from_std(lease / SKEW_REFUSED).unwrap_or(SKEW_LOGGED);
+    if skew.abs() > limit {
+        return Err(DaemonError::Clock(format!(
+            "this machine's clock is {:.1} s {} the database server's; leases of {} s need \
+             the instances' clocks within {} s of each other (run NTP, e.g. systemd-timesyncd \
+             or chrony)",
+            skew.abs().as_seconds_f64(),
+            if skew > chrono::Duration::zero() {
+                "behind"
+            } else {
+                "ahead of"
+            },
+            lease.as_secs(),
+            limit.num_seconds()
+        )));
+    }
+    if skew.abs() > SKEW_LOGGED {
+        warn!(skew_ms = skew.num_milliseconds(), "this machine's clock differs from the database server's; per-host delays across instances are off by as much (run NTP)");
+    }
+    Ok(())
+}
+
+/// The server's clock minus ours: positive when ours is behind. `before` and `after` bracket
+/// the round trip that read `server`.
+fn clock_skew(
+    before: DateTime<Utc>,
+    server: DateTime<Utc>,
+    after: DateTime<Utc>,
+) -> chrono::Duration {
+    let mid = before + (after - before) / 2;
+    server - mid
 }
 
 /// This machine's name (for telling which instances run here).
@@ -141,4 +211,29 @@ fn process_alive(pid: u32) -> bool {
     // SAFETY: signal 0 only checks that the process exists.
     let rc = unsafe { libc::kill(pid, 0) };
     rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(ms: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp_millis(1_700_000_000_000 + ms).unwrap()
+    }
+
+    #[test]
+    fn skew_is_measured_from_the_round_trip_s_midpoint() {
+        for (before, server, after, skew_ms) in [
+            (0, 50, 100, 0),
+            (0, 5_050, 100, 5_000),
+            (0, -4_950, 100, -5_000),
+            (1_000, 1_000, 1_000, 0),
+        ] {
+            assert_eq!(
+                clock_skew(at(before), at(server), at(after)).num_milliseconds(),
+                skew_ms,
+                "{before} {server} {after}"
+            );
+        }
+    }
 }

@@ -1,23 +1,29 @@
 //! The mail task: composes digests when asked and delivers, retrying undelivered messages
 //! when they fall due, until told to stop. One task, so deliveries never race each other.
+//!
+//! A digest it could not compose yet — the database unreachable, or another instance
+//! composing that watchlist's digest — stays owed and is tried again every
+//! [`COMPOSE_RETRY`]: a cron tick that falls during an outage is composed once the database
+//! is back, not a whole schedule later, and one whose composer died is composed once its claim
+//! expires. Database errors are logged once for the whole process ([`DbHealth`]).
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
-use tracing::error;
 
-use chrono::DateTime;
-
+use super::instance::{DbHealth, Presence};
 use crate::config::{Config, DigestSchedule};
 use crate::mail::Transport;
 use crate::model::{InstanceId, WatchlistName};
-use crate::outbox::{self, Claimant, DigestContext, Due};
+use crate::outbox::{self, Claimant, Composed, DigestContext, Due};
 use crate::store::Store;
 
 /// The mail task never sleeps longer than this, so clock jumps are noticed.
 const MAX_SLEEP: Duration = Duration::from_secs(60);
+/// How often an owed digest is tried again.
+pub const COMPOSE_RETRY: Duration = Duration::from_secs(5);
 
 /// A digest to compose: the watchlist, and for a cron digest the tick it is for.
 pub(super) type DigestJob = (WatchlistName, Option<DateTime<Utc>>);
@@ -38,25 +44,9 @@ pub(super) struct MailTask {
 
 impl MailTask {
     /// Starts the task; it first retries every undelivered message (SPEC: at start-up).
-    /// `me` claims each digest and delivery for `lease` while it works on it.
-    pub fn start(
-        cfg: Arc<Config>,
-        store: Arc<Store>,
-        transport: Transport,
-        me: InstanceId,
-        lease: Duration,
-    ) -> MailTask {
+    pub fn start(mailer: Mailer) -> MailTask {
         let (tx, rx) = mpsc::unbounded_channel();
-        let task = tokio::spawn(mail_loop(
-            Mailer {
-                cfg,
-                store,
-                transport,
-                me,
-                lease,
-            },
-            rx,
-        ));
+        let task = tokio::spawn(mail_loop(mailer, rx));
         MailTask { tx, task }
     }
 
@@ -95,15 +85,37 @@ pub(super) fn immediate_watchlists(cfg: &Config) -> Vec<WatchlistName> {
 }
 
 /// What the mail task works with.
-struct Mailer {
+pub(super) struct Mailer {
     cfg: Arc<Config>,
     store: Arc<Store>,
     transport: Transport,
     me: InstanceId,
+    /// How long its claims on digests and deliveries last.
     lease: Duration,
+    db: Arc<DbHealth>,
+    /// Digests not composed yet: tried again every [`COMPOSE_RETRY`].
+    owed: Vec<DigestJob>,
 }
 
 impl Mailer {
+    /// The mail task of the instance `presence`.
+    pub fn new(
+        cfg: Arc<Config>,
+        store: Arc<Store>,
+        transport: Transport,
+        presence: &Presence,
+    ) -> Mailer {
+        Mailer {
+            cfg,
+            store,
+            transport,
+            me: presence.id().clone(),
+            lease: presence.lease,
+            db: presence.health(),
+            owed: Vec::new(),
+        }
+    }
+
     fn claimant(&self) -> Claimant<'_> {
         Claimant {
             me: &self.me,
@@ -111,25 +123,41 @@ impl Mailer {
         }
     }
 
-    async fn compose(&self, jobs: Vec<DigestJob>) {
-        for (name, tick) in jobs {
+    /// Composes `jobs` and what is owed; keeps owing what could not be composed yet.
+    async fn compose(&mut self, jobs: Vec<DigestJob>) {
+        for job in jobs {
+            if !self.owed.contains(&job) {
+                self.owed.push(job);
+            }
+        }
+        let mut still = Vec::new();
+        for (name, tick) in std::mem::take(&mut self.owed) {
             let Some(watchlist) = self.cfg.watchlists.get(&name) else {
                 continue;
             };
+            // With the database down, one failed try is enough to know: the rest wait.
+            if self.db.is_down() && !still.is_empty() {
+                still.push((name, tick));
+                continue;
+            }
             let cx = DigestContext {
                 watchlist,
                 mail: &self.cfg.mail,
                 timezone: self.cfg.timezone,
             };
-            if let Err(e) =
-                outbox::compose_digest(&self.store, cx, Utc::now(), self.claimant(), tick).await
-            {
-                error!(watchlist = %name, error = %e, "cannot record digest");
+            let r = outbox::compose_due(&self.store, cx, Utc::now(), self.claimant(), tick).await;
+            self.db.note(&r);
+            if matches!(r, Ok(Composed::Busy) | Err(_)) {
+                still.push((name, tick));
             }
         }
+        self.owed = still;
     }
 
     async fn deliver(&self, due: Due) {
+        if self.db.is_down() {
+            return;
+        }
         let r = outbox::deliver_due(
             &self.store,
             &self.cfg.mail,
@@ -138,8 +166,24 @@ impl Mailer {
             self.claimant(),
         )
         .await;
-        if let Err(e) = r {
-            error!(error = %e, "delivery round failed");
+        self.db.note(&r);
+    }
+
+    /// How long to sleep: until the next delivery is due, or an owed digest is tried again.
+    async fn sleep_for(&self) -> Duration {
+        let mut sleep = MAX_SLEEP;
+        if !self.owed.is_empty() || self.db.is_down() {
+            sleep = sleep.min(COMPOSE_RETRY);
+        }
+        if self.db.is_down() {
+            return sleep;
+        }
+        let next = self.store.next_delivery_at().await;
+        self.db.note(&next);
+        match next {
+            Ok(Some(t)) => sleep.min((t - Utc::now()).to_std().unwrap_or_default()),
+            Ok(None) => sleep,
+            Err(_) => sleep.min(COMPOSE_RETRY),
         }
     }
 }
@@ -147,10 +191,7 @@ impl Mailer {
 async fn mail_loop(mut m: Mailer, mut rx: mpsc::UnboundedReceiver<Job>) {
     m.deliver(Due::All).await;
     loop {
-        let next = m.store.next_delivery_at().await.ok().flatten();
-        let sleep = next.map_or(MAX_SLEEP, |t| {
-            (t - Utc::now()).to_std().unwrap_or_default().min(MAX_SLEEP)
-        });
+        let sleep = m.sleep_for().await;
         tokio::select! {
             job = rx.recv() => match job {
                 Some(Job::Compose(jobs)) => {
@@ -163,7 +204,12 @@ async fn mail_loop(mut m: Mailer, mut rx: mpsc::UnboundedReceiver<Job>) {
                 }
                 Some(Job::Stop) | None => return,
             },
-            () = tokio::time::sleep(sleep) => m.deliver(Due::Now).await,
+            () = tokio::time::sleep(sleep) => {
+                if !m.owed.is_empty() {
+                    m.compose(Vec::new()).await;
+                }
+                m.deliver(Due::Now).await;
+            }
         }
     }
 }

@@ -1,14 +1,17 @@
 //! The daemon: a timer per source and per digest, SIGHUP reload (swap `Arc<Config>`),
 //! SIGTERM drain, and a mail task that retries undelivered digests until accepted.
 //!
-//! [`run`] reads as its steps: start the mail task and the plan, then loop — start the
-//! scans that are due ([`scans`]), queue the digests that are due ([`mail`]), sleep until the
-//! earliest next fire time ([`plan`]) or until a scan ends or a control message comes
-//! ([`control`]) — and drain on shutdown. The sleep is like mini-redis
-//! `purge_expired_tasks`: until the next deadline or a nudge, then recompute. Control
-//! messages come in through a channel so tests drive the same loop without signals;
-//! [`watch_config`] is one more sender, turning an edit of the config file into a reload.
+//! [`run`] reads as its steps: start the mail task and the plan, then loop — ping the
+//! watchdog, claim the sources that are due and start their scans ([`claims`], [`scans`]),
+//! queue the digests that are due ([`mail`]), sleep until the earliest next fire time
+//! ([`plan`]) or until a scan ends or a control message comes ([`control`]) — and drain on
+//! shutdown. The sleep is like mini-redis `purge_expired_tasks`: until the next deadline or a
+//! nudge, then recompute. Control messages come in through a channel so tests drive the same
+//! loop without signals; [`watch_config`] is one more sender, turning an edit of the config
+//! file into a reload. While the database is unreachable the loop keeps turning (and pinging
+//! the watchdog) but claims nothing; what the outage left owed is settled when it is back.
 
+mod claims;
 mod control;
 mod instance;
 mod mail;
@@ -66,6 +69,8 @@ pub enum DaemonError {
     Fetch(#[from] FetchError),
     #[error("mail transport: {0}")]
     Mail(#[from] MailError),
+    #[error("{0}")]
+    Clock(String),
 }
 
 /// Loads the config again on reload (the CLI's `--state-dir` override included).
@@ -84,6 +89,14 @@ struct Daemon {
     status: Status,
     /// When the database says to look again for due sources.
     source_wake: Option<DateTime<Utc>>,
+    /// The sources to record again (a reload found the database unreachable): nothing is
+    /// claimed until they are, so claims follow the running config.
+    sync_owed: bool,
+    /// Scans that ended while the database was unreachable: their sources, to release (due
+    /// then) once it is back, so a claim never outlives its scan.
+    releases_owed: Vec<(crate::model::SourceName, DateTime<Utc>)>,
+    /// While the database is unreachable, when to try it again.
+    next_probe: Instant,
     /// How long each claim of due sources took (for the totals logged at exit).
     claim_times: Vec<Duration>,
     /// The latest `[retention]`, for the retention task.
@@ -104,15 +117,21 @@ pub async fn run(
     let mut d = Daemon::start(config, store).await?;
     loop {
         let now = Utc::now();
-        d.start_due_scans(now).await;
+        // The loop is turning: that is what the watchdog watches. A database outage is
+        // waited out here, not a reason to be restarted (README, "Several instances").
+        d.watchdog.ping_if_due();
+        if d.db_ready().await {
+            d.settle_owed(now).await;
+            d.start_due_scans(now).await;
+        }
         d.queue_due_digests(now);
         let wake = d.presence.wake_by(d.watchdog.wake_by(d.next_wake()));
         let wake = d.status.wake_by(wake);
         tokio::select! {
             () = tokio::time::sleep_until(wake) => {
                 d.presence.beat_if_due(&d.store).await;
-                d.watchdog.ping_if_due(&d.store).await;
-                d.status.write_if_due(&d.cfg, &d.store).await;
+                let db_ok = d.presence.db_ok();
+                d.status.write_if_due(&d.cfg, &d.store, db_ok).await;
             }
             Some(done) = d.scans.next_finished(), if !d.scans.is_empty() => d.finish_scan(done).await,
             msg = control.recv() => match msg {
@@ -136,21 +155,20 @@ impl Daemon {
         let presence = Presence::start(&store, lease).await?;
         let fetcher = fetcher_for(&cfg, &store, &presence)?;
         let transport = Transport::from_config(&cfg.mail, &cfg.outbox_dir())?;
-        plan::sync_sources(&cfg, &store, Utc::now()).await?;
-        let mail = MailTask::start(
+        plan::sync_sources(&cfg, &store, presence.id(), Utc::now()).await?;
+        let mail = MailTask::start(mail::Mailer::new(
             cfg.clone(),
             store.clone(),
             transport,
-            presence.id().clone(),
-            lease,
-        );
+            &presence,
+        ));
         // Matches recorded before a crash but not yet digested go out now for "immediate"
         // watchlists; cron watchlists keep them for their next digest.
         mail.compose(immediate_jobs(mail::immediate_watchlists(&cfg)));
         let digests = DigestPlan::new(&cfg, Utc::now());
         let (retention, settings) = tokio::sync::watch::channel(cfg.retention);
         let pruner = tokio::spawn(retention::run(store.clone(), settings));
-        systemd::ready(&control::status_line(&cfg, &store).await);
+        systemd::ready(&control::status_line(&cfg, &store, true).await);
         info!(
             sources = cfg.sources.len(),
             watchlists = cfg.watchlists.len(),
@@ -169,54 +187,13 @@ impl Daemon {
             watchdog: Watchdog::from_env(),
             status: Status::new(),
             source_wake: None,
+            sync_owed: false,
+            releases_owed: Vec::new(),
+            next_probe: Instant::now(),
             claim_times: Vec::new(),
             retention,
             pruner,
         })
-    }
-
-    /// Claims the sources due now (as many as there is room for) and starts their scans.
-    async fn start_due_scans(&mut self, now: DateTime<Utc>) {
-        if self.source_wake.is_some_and(|w| w > now) && self.presence.db_ok() {
-            return;
-        }
-        let room = MAX_SCANS.saturating_sub(self.scans.len());
-        if room < CLAIM_BATCH && !self.scans.is_empty() {
-            // Claims come a batch at a time, not one per scan that ends: each is a commit.
-            // The next scan to end looks again.
-            self.source_wake = None;
-            return;
-        }
-        let until = self.presence.lease_until(now);
-        let claimed = if room == 0 {
-            Ok(Vec::new())
-        } else {
-            let t = Instant::now();
-            let claimed = self
-                .store
-                .claim_due_sources(self.presence.id(), now, until, room)
-                .await;
-            self.claim_times.push(t.elapsed());
-            claimed
-        };
-        self.presence.note(&claimed);
-        for name in claimed.unwrap_or_default() {
-            if self.scans.is_running(&name) {
-                continue;
-            }
-            self.scans.spawn(
-                name,
-                self.cfg.clone(),
-                self.store.clone(),
-                self.fetcher.clone(),
-            );
-        }
-        let wake = self.store.next_source_wake().await;
-        self.presence.note(&wake);
-        self.source_wake = match wake {
-            Ok(w) => w,
-            Err(_) => Some(now + chrono::Duration::from_std(DB_RETRY).unwrap_or_default()),
-        };
     }
 
     fn queue_due_digests(&mut self, now: DateTime<Utc>) {
@@ -233,6 +210,9 @@ impl Daemon {
         let mut wait = MAX_SLEEP;
         if self.store.is_shared() {
             wait = wait.min(SHARED_POLL);
+        }
+        if !self.presence.db_ok() {
+            wait = wait.min(self.next_probe.saturating_duration_since(Instant::now()));
         }
         let until = |t: DateTime<Utc>| (t - Utc::now()).to_std().unwrap_or_default();
         if let Some(t) = self.source_wake {
@@ -264,22 +244,9 @@ impl Daemon {
                 .collect();
             self.mail.compose(immediate_jobs(immediate));
         }
-        if let Some(source) = self.cfg.source(done.source.as_str()) {
-            let (cfg, now) = (&self.cfg, Utc::now());
-            let finished = self
-                .store
-                .finish_source_after(&done.source, self.presence.id(), |state| {
-                    plan::next_source_due(cfg, source, state, now)
-                })
-                .await;
-            self.presence.note(&finished);
-            if matches!(finished, Ok(false)) {
-                tracing::warn!(source = %done.source, "the scan outlasted its claim; another instance may have scanned the source too (each match is still recorded once)");
-            }
-            // Its next time may be the earliest.
-            self.source_wake = Some(Utc::now());
-        }
-        self.status.changed(&self.cfg, &self.store).await;
+        self.release_source(done.source).await;
+        let db_ok = self.presence.db_ok();
+        self.status.changed(&self.cfg, &self.store, db_ok).await;
     }
 
     /// Swaps in a valid new config (sources recorded again; running scans keep theirs);
@@ -296,9 +263,13 @@ impl Daemon {
                 };
                 self.mail.reconfigure(self.cfg.clone(), new.transport);
                 let _ = self.retention.send(self.cfg.retention);
-                plan::sync_sources(&self.cfg, &self.store, Utc::now()).await?;
                 self.digests = DigestPlan::new(&self.cfg, Utc::now());
-                self.source_wake = None;
+                // Recorded now if the database answers, else as soon as it does; the
+                // daemon keeps running either way.
+                self.sync_owed = true;
+                if self.presence.db_ok() {
+                    self.settle_owed(Utc::now()).await;
+                }
                 info!(
                     sources = self.cfg.sources.len(),
                     watchlists = self.cfg.watchlists.len(),
@@ -311,7 +282,8 @@ impl Daemon {
                 }
             }
         }
-        systemd::ready(&control::status_line(&self.cfg, &self.store).await);
+        let db_ok = self.presence.db_ok();
+        systemd::ready(&control::status_line(&self.cfg, &self.store, db_ok).await);
         Ok(())
     }
 

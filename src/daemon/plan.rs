@@ -12,7 +12,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::config::{Config, DigestSchedule, Source};
-use crate::model::{SourceState, WatchlistName};
+use crate::model::{InstanceId, SourceState, WatchlistName};
 use crate::schedule::CronSpec;
 use crate::store::{SourceDue, Store, StoreError};
 
@@ -26,13 +26,14 @@ pub const FIRST_SCANS_AT_ONCE: usize = super::MAX_SCANS;
 /// daily source need not wait a day for its baseline.
 pub const FIRST_SCAN_SPREAD_MAX: Duration = Duration::from_secs(3600);
 
-/// Records every configured source and when it is due at `now`.
+/// Records every configured source as `me`'s and when it is due at `now`.
 ///
 /// # Errors
 /// The database fails.
 pub(super) async fn sync_sources(
     cfg: &Config,
     store: &Store,
+    me: &InstanceId,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let mut due = Vec::with_capacity(cfg.sources.len());
@@ -49,7 +50,7 @@ pub(super) async fn sync_sources(
         }
     }
     due.extend(first_scans(cfg, &first, now));
-    store.sync_sources(&due, now, now - STALE_AFTER).await
+    store.sync_sources(me, &due, now, now - STALE_AFTER).await
 }
 
 /// When the sources at `first` (indices into the config), never fetched, are first due. A

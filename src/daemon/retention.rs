@@ -21,12 +21,18 @@ pub const PRUNE_BATCH: usize = 500;
 /// The pause between two batches, for the scans' transactions.
 const BETWEEN_BATCHES: Duration = Duration::from_millis(50);
 
+/// How long an article's story sketch is kept: twice the clustering window, so a digest
+/// delayed a few days (a mail server down) still recognises its copies.
+pub const KEEP_SKETCH: Duration =
+    Duration::from_secs(2 * crate::stories::DEFAULT_WINDOW_HOURS.unsigned_abs() * 3600);
+
 /// The cut-offs `retention` sets at `now`.
 #[must_use]
 pub fn cutoffs(retention: Retention, now: DateTime<Utc>) -> Cutoffs {
     let back =
         |d: Duration| now - chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX / 2);
     Cutoffs {
+        sketch_before: back(KEEP_SKETCH.min(retention.keep_text)),
         text_before: back(retention.keep_text),
         identity_before: back(retention.keep_identity),
     }
@@ -50,6 +56,7 @@ pub async fn prune_all(
         if p.is_empty() {
             break;
         }
+        total.sketches += p.sketches;
         total.texts += p.texts;
         total.bodies += p.bodies;
         total.articles += p.articles;
@@ -60,6 +67,7 @@ pub async fn prune_all(
     let pages = store.compact().await?;
     if !total.is_empty() {
         info!(
+            sketches = total.sketches,
             texts = total.texts,
             bodies = total.bodies,
             articles = total.articles,

@@ -129,9 +129,17 @@ pub struct WatchlistMatch {
     /// First occurrence of each matching keyword, then of each matching
     /// require term, in config order.
     pub hits: Vec<TermHit>,
-    /// The snippet for the digest: around the first body hit, else the first
-    /// title hit.
+    /// The snippet for the digest, always from the body (the digest shows the title
+    /// already): around the body's first occurrence of a keyword or require term, else
+    /// the body's opening words without highlights (the terms are in the title only).
     pub snippet: Snippet,
+    /// Every occurrence of the watchlist's keyword and require terms in the title:
+    /// byte ranges of the title, in text order (they may overlap).
+    pub title_spans: Vec<Range<usize>>,
+    /// Occurrences of those terms in the body.
+    pub body_hits: usize,
+    /// Byte offset in the body of the first of them.
+    pub first_body_hit: Option<usize>,
 }
 
 #[derive(Debug)]
@@ -316,16 +324,26 @@ impl Matcher {
                     .chain(&list.require)
                     .filter_map(|&t| self.term_hit(w, t, &first, &all, texts))
                     .collect();
-                let lead = hits
+                let own = |(check, _): &&(u32, Range<usize>)| self.is_own(w, *check, false);
+                let title_spans: Vec<Range<usize>> = all.fields[0]
                     .iter()
-                    .filter(|h| h.field == Field::Body)
-                    .min_by_key(|h| h.span.start)
-                    .or_else(|| hits.iter().min_by_key(|h| h.span.start));
-                let snippet = lead.map(|h| h.snippet.clone()).unwrap_or_default();
+                    .filter(own)
+                    .map(|(_, r)| r.clone())
+                    .collect();
+                let mut in_body = all.fields[1].iter().filter(own);
+                let first_body_hit = in_body.next().map(|(_, r)| r.clone());
+                let body_hits = usize::from(first_body_hit.is_some()) + in_body.count();
+                let snippet = match &first_body_hit {
+                    Some(span) => self.snippet(w, body, &all.fields[1], span.clone(), false),
+                    None => snippet::opening(body),
+                };
                 WatchlistMatch {
                     watchlist: w,
                     hits,
                     snippet,
+                    title_spans,
+                    body_hits,
+                    first_body_hit: first_body_hit.map(|r| r.start),
                 }
             })
             .collect()
@@ -418,6 +436,15 @@ impl Matcher {
         })
     }
 
+    /// Whether `check` decides a term of watchlist `w` (its keyword or require terms, and
+    /// its exclude terms if asked).
+    fn is_own(&self, w: usize, check: u32, with_exclude: bool) -> bool {
+        self.check_terms[check as usize].iter().any(|&t| {
+            let info = &self.terms[t as usize];
+            info.watchlist == w && (with_exclude || info.group != TermGroup::Exclude)
+        })
+    }
+
     /// The snippet around `span`, highlighting every occurrence of the
     /// watchlist's keyword and require terms (and exclude terms if asked)
     /// that lies wholly inside it; `hits` are the field's occurrences.
@@ -436,12 +463,7 @@ impl Matcher {
             .iter()
             .take_while(|(_, r)| r.start < window.end)
         {
-            let relevant = r.end <= window.end
-                && self.check_terms[*check as usize].iter().any(|&t| {
-                    let info = &self.terms[t as usize];
-                    info.watchlist == w && (with_exclude || info.group != TermGroup::Exclude)
-                });
-            if relevant {
+            if r.end <= window.end && self.is_own(w, *check, with_exclude) {
                 highlights.push(r.clone());
             }
         }

@@ -72,6 +72,9 @@ pub(crate) fn window(text: &str, span: Range<usize>) -> Range<usize> {
             .map_or_else(|| prev_boundary(text, raw_end, span.end), |i| span.end + i)
     };
     let end = text[..end].trim_end().len().max(span.end);
+    // Never open on whitespace (a body that starts with blank lines).
+    let lead = &text[start..span.start];
+    let start = start + lead.len() - lead.trim_start().len();
     start..end
 }
 
@@ -97,6 +100,17 @@ fn prev_boundary(text: &str, pos: usize, limit: usize) -> usize {
     }
 }
 
+/// The opening words of `text` (about [`SNIPPET_CHARS`] characters), without highlights:
+/// the snippet of an article whose terms are in its title only.
+pub(crate) fn opening(text: &str) -> Snippet {
+    // No highlights: offsets into the trimmed text serve as well as into `text`.
+    let text = text.trim_start();
+    if text.is_empty() {
+        return Snippet::default();
+    }
+    build(text, window(text, 0..0), &[])
+}
+
 /// Builds the snippet for `window` of `text`; `highlights` are byte ranges of
 /// `text` (any order, may overlap, may stick out of the window).
 pub(crate) fn build(text: &str, window: Range<usize>, highlights: &[Range<usize>]) -> Snippet {
@@ -109,7 +123,8 @@ pub(crate) fn build(text: &str, window: Range<usize>, highlights: &[Range<usize>
 
     let slice = &text[window.clone()];
     let mut out = String::with_capacity(slice.len() + 8);
-    if window.start > 0 {
+    // `…` only where words were left out: never for whitespace alone (issue 19).
+    if !text[..window.start].trim().is_empty() {
         out.push_str(ELLIPSIS);
         out.push(' ');
     }
@@ -130,7 +145,7 @@ pub(crate) fn build(text: &str, window: Range<usize>, highlights: &[Range<usize>
         }
     }
     new_at.resize(slice.len() + 1, out.len());
-    if window.end < text.len() {
+    if !text[window.end..].trim().is_empty() {
         out.push(' ');
         out.push_str(ELLIPSIS);
     }
@@ -180,6 +195,28 @@ mod tests {
         let s = build(text, window(text, at..at + 5), &[at..at + 5]);
         assert_eq!(s.text, "Pentagon confirms talks on leaving Niger");
         assert_eq!(&s.text[s.highlights[0].clone()], "Niger");
+    }
+
+    #[test]
+    fn no_ellipsis_for_whitespace_alone() {
+        let text = "\n\n  Pentagon confirms talks on leaving Niger.  \n\n";
+        let at = text.find("Niger").expect("present");
+        let s = build(text, window(text, at..at + 5), &[at..at + 5]);
+        assert_eq!(s.text, "Pentagon confirms talks on leaving Niger.");
+    }
+
+    #[test]
+    fn opening_words_without_highlights() {
+        let text = format!("\n  {}", "word ".repeat(100));
+        let s = opening(&text);
+        assert!(
+            s.text.starts_with("word word") && s.text.ends_with("word …"),
+            "{}",
+            s.text
+        );
+        assert!(s.highlights.is_empty());
+        assert_eq!(opening(" \n ").text, "");
+        assert_eq!(opening("Short body.").text, "Short body.");
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 
-use super::WatchlistName;
+use super::{Prominence, StorySketch, WatchlistName};
 
 /// What an article was matched on (`scan --json` `text_from`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -64,9 +64,14 @@ pub struct ArticleMatch {
     pub watchlist: WatchlistName,
     /// Terms as written in the config.
     pub terms: Vec<String>,
+    /// From the body (the digest shows the title already).
     pub snippet: String,
     /// Byte ranges into `snippet`.
     pub highlights: Vec<(usize, usize)>,
+    /// Byte ranges of the article's title where the terms are.
+    pub title_highlights: Vec<(usize, usize)>,
+    /// Where the terms sit, for ranking.
+    pub prominence: Prominence,
 }
 
 /// Whether a scanned article's text is final, or its page's text is still owed.
@@ -103,6 +108,10 @@ pub struct ScannedArticle {
     /// Where that text came from; `None` only for articles stored before this was kept.
     pub text_from: Option<TextFrom>,
     pub debt: TextDebt,
+    /// The sketch of `text` copies of its story are recognised by; `None` for a body too
+    /// short to tell (it clusters with nothing), and for a [`TextDebt::Stored`] article,
+    /// whose sketch is stored already.
+    pub sketch: Option<StorySketch>,
     /// Whether its matches are reported if the article is new (the backfill decision).
     pub reportable_if_new: bool,
     pub matches: Vec<ArticleMatch>,

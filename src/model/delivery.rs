@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{SourceName, WatchlistName};
+use super::{Prominence, SourceName, StorySketch, WatchlistName};
 
 /// A match waiting for its watchlist's next digest.
 #[derive(Debug, Clone)]
@@ -18,6 +18,14 @@ pub struct PendingMatch {
     pub snippet: String,
     /// Byte ranges into `snippet`.
     pub highlights: Vec<(usize, usize)>,
+    /// Byte ranges into `title` (empty for matches recorded before newswatch kept them).
+    pub title_highlights: Vec<(usize, usize)>,
+    /// Where the terms sit (default for matches recorded before newswatch kept it).
+    pub prominence: Prominence,
+    /// When newswatch first recorded the article.
+    pub first_seen: DateTime<Utc>,
+    /// Its body's sketch; `None` for a body too short to tell (or recorded before).
+    pub sketch: Option<StorySketch>,
 }
 
 /// A rendered message body: a one-line subject and the two alternative parts (made by

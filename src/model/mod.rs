@@ -7,11 +7,13 @@
 //! - [`article`]: an article as a scan saw it, as the store knows it, and its text debt.
 //! - [`health`]: HTTP validators and a source's state and health changes.
 //! - [`delivery`]: pending matches, recorded digests and their deliveries.
+//! - [`story`]: what clustering and ranking keep of each copy of a story.
 
 pub mod article;
 pub mod delivery;
 pub mod health;
 pub mod names;
+pub mod story;
 
 pub use article::{
     ArticleMatch, KnownArticle, OwedText, RecordedArticle, ScannedArticle, TextDebt, TextFrom,
@@ -21,3 +23,4 @@ pub use delivery::{
 };
 pub use health::{HealthChange, HealthEvent, SourceHealth, SourceState, Validators};
 pub use names::{InstanceId, NameError, SourceName, WatchlistName};
+pub use story::{MailedCopy, Prominence, StorySketch};

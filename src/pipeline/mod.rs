@@ -482,6 +482,11 @@ async fn resolve(
             _ => fingerprint(&chosen.title, &chosen.text),
         },
         urls,
+        // A stored article's sketch is stored with it.
+        sketch: match debt {
+            TextDebt::Stored => None,
+            _ => crate::stories::sketch(&chosen.text),
+        },
         reportable_if_new: baselined || source.backfill.reports(chosen.published, now),
         title: chosen.title,
         published: chosen.published,

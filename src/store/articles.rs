@@ -14,6 +14,7 @@ use chrono::{DateTime, Utc};
 
 use super::sources::ensure_row;
 use super::sql::{params, Row, Tx};
+use super::stories;
 use super::StoreError;
 use crate::model::{
     KnownArticle, OwedText, RecordedArticle, ScannedArticle, SourceName, TextDebt, TextFrom,
@@ -138,6 +139,9 @@ pub(super) async fn record_scan(
                     ],
                 )
                 .await?;
+            if changed == 1 {
+                stories::write_match_places(tx, stored.id, m).await?;
+            }
             new.push(changed == 1 && stored.reportable);
         }
         out.push(RecordedArticle {
@@ -288,6 +292,7 @@ async fn upsert_article(
             write_text(tx, id, &a.text, now).await?;
             add_urls(tx, id, &a.urls).await?;
             write_debt(tx, id, source, &a.debt).await?;
+            stories::write_sketch(tx, id, a.sketch.as_ref()).await?;
             Stored {
                 id,
                 url: a.urls.first().cloned(),
@@ -345,6 +350,7 @@ async fn settle_owed(
         .time(0)?;
     write_text(tx, found.id, &a.text, first_seen).await?;
     write_debt(tx, found.id, source, &a.debt).await?;
+    stories::write_sketch(tx, found.id, a.sketch.as_ref()).await?;
     Ok(Stored {
         id: found.id,
         url: found.url,

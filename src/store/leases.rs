@@ -10,7 +10,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::sql::{params, Row, Tx};
+use super::sql::{params, Row, Tx, Value};
 use super::StoreError;
 use crate::model::{Delivery, InstanceId, SourceName, WatchlistName};
 
@@ -116,6 +116,11 @@ pub(super) async fn forget_instance(
         params![id.as_str()],
     )
     .await?;
+    tx.exec(
+        "DELETE FROM instance_sources WHERE instance = $1",
+        params![id.as_str()],
+    )
+    .await?;
     tx.exec("DELETE FROM instances WHERE id = $1", params![id.as_str()])
         .await?;
     Ok(())
@@ -172,19 +177,21 @@ pub(super) async fn holdings(tx: &mut Tx<'_>) -> Result<Vec<Held>, StoreError> {
     Ok(out)
 }
 
-/// Records which sources the config has and when each is due: a new one as given, one
+/// Records which sources `me`'s config has and when each is due: a new one as given, one
 /// being scanned as it is, one whose stored time passed before `stale_before` (nobody ran
-/// then) at the given time, else the earlier of the two. Sources no longer configured are
-/// never claimed.
+/// then) at the given time, else the earlier of the two. Instances' configs may differ (a
+/// rolling config change): each records its own list, claims only what is on it, and a source
+/// is `configured` while any instance has it. A source on no list is never claimed.
 pub(super) async fn sync_sources(
     tx: &mut Tx<'_>,
+    me: &InstanceId,
     due: &[SourceDue],
     now: DateTime<Utc>,
     stale_before: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     tx.exec(
-        "UPDATE sources SET configured = 0 WHERE configured != 0",
-        &[],
+        "DELETE FROM instance_sources WHERE instance = $1",
+        params![me.as_str()],
     )
     .await?;
     for s in due {
@@ -199,11 +206,43 @@ pub(super) async fn sync_sources(
         )
         .await?;
     }
+    record_instance_sources(tx, me, due).await?;
+    tx.exec(
+        "UPDATE sources SET configured = 0 WHERE configured != 0 AND NOT EXISTS (
+             SELECT 1 FROM instance_sources i WHERE i.source = sources.name)",
+        &[],
+    )
+    .await?;
     Ok(())
 }
 
-/// Claims up to `limit` configured sources that are due at `now` and not held (or whose
-/// holder's lease has passed) until `until`; the earliest due first. A claimed source's
+/// Rows of `instance_sources` written per statement.
+const LIST_CHUNK: usize = 500;
+
+/// `me`'s list of sources, a few hundred rows per statement.
+async fn record_instance_sources(
+    tx: &mut Tx<'_>,
+    me: &InstanceId,
+    due: &[SourceDue],
+) -> Result<(), StoreError> {
+    for chunk in due.chunks(LIST_CHUNK) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|i| format!("($1, ${})", i + 2))
+            .collect();
+        let sql = format!(
+            "INSERT INTO instance_sources (instance, source) VALUES {} ON CONFLICT DO NOTHING",
+            rows.join(", ")
+        );
+        let mut values = vec![Value::from(me.as_str())];
+        values.extend(chunk.iter().map(|s| Value::from(s.name.as_str())));
+        tx.exec(&sql, &values).await?;
+    }
+    Ok(())
+}
+
+/// Claims up to `limit` of `me`'s sources (those on its config's list, see [`sync_sources`])
+/// that are due at `now` and not held (or whose holder's lease has passed) until `until`; the
+/// earliest due first. A claimed source's
 /// `next_due_at` becomes its lease's end: if the claim is not renewed or released by then, the
 /// source is due again, for any instance (the index on due times is all the scheduler reads).
 pub(super) async fn claim_due_sources(
@@ -215,9 +254,10 @@ pub(super) async fn claim_due_sources(
 ) -> Result<Vec<SourceName>, StoreError> {
     let sql = format!(
         "UPDATE sources SET lease_holder = $1, lease_until = $3, next_due_at = $3 WHERE name IN (
-             SELECT name FROM sources WHERE configured = 1 AND next_due_at <= $2
-               AND (lease_holder IS NULL OR lease_until < $2)
-             ORDER BY next_due_at LIMIT $4{}) RETURNING name",
+             SELECT s.name FROM sources s WHERE s.configured = 1 AND s.next_due_at <= $2
+               AND (s.lease_holder IS NULL OR s.lease_until < $2)
+               AND EXISTS (SELECT 1 FROM instance_sources i WHERE i.instance = $1 AND i.source = s.name)
+             ORDER BY s.next_due_at LIMIT $4{}) RETURNING name",
         tx.skip_locked()
     );
     tx.rows(&sql, params![me.as_str(), now, until, limit])
@@ -227,17 +267,22 @@ pub(super) async fn claim_due_sources(
         .collect()
 }
 
-/// When the scheduler should look again: the earliest time a configured source is due, or
+/// When `me`'s scheduler should look again: the earliest time one of its sources is due, or
 /// a lease on one passes. A held source's `next_due_at` is its lease's end (claims and
 /// heartbeats set both), and a claim needs `next_due_at` passed anyway, so the earliest
-/// `next_due_at` is the answer: one step down the `sources_due` index, where an expression
-/// over both columns read every source, once per scan (issue 21).
-pub(super) async fn next_source_wake(tx: &mut Tx<'_>) -> Result<Option<DateTime<Utc>>, StoreError> {
+/// `next_due_at` is the answer: a walk down the `sources_due` index to the first of `me`'s,
+/// where an expression over both columns read every source, once per scan (issue 21).
+pub(super) async fn next_source_wake(
+    tx: &mut Tx<'_>,
+    me: &InstanceId,
+) -> Result<Option<DateTime<Utc>>, StoreError> {
     match tx
         .row(
-            "SELECT next_due_at FROM sources WHERE configured = 1 AND next_due_at IS NOT NULL
-             ORDER BY next_due_at LIMIT 1",
-            &[],
+            "SELECT s.next_due_at FROM sources s
+             WHERE s.configured = 1 AND s.next_due_at IS NOT NULL
+               AND EXISTS (SELECT 1 FROM instance_sources i WHERE i.instance = $1 AND i.source = s.name)
+             ORDER BY s.next_due_at LIMIT 1",
+            params![me.as_str()],
         )
         .await?
     {
@@ -264,9 +309,23 @@ pub(super) async fn finish_source(
     Ok(n == 1)
 }
 
+/// How a claim on composing a digest went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DigestClaim {
+    /// This instance composes it now.
+    Claimed,
+    /// Another instance holds the claim: try again later (if it dies, its claim expires and
+    /// the tick is still to be composed).
+    Busy,
+    /// That cron tick was composed already.
+    Composed,
+}
+
 /// Claims composing `watchlist`'s digest until `until`; for a cron digest, `tick` is the
-/// schedule's time, and a tick already claimed is not claimed again. False: another
-/// instance holds it, or composed this tick already.
+/// schedule's time. The tick is marked composed only when its composer releases the claim
+/// having recorded the digest ([`release_digest`]), so an instance that dies half-way leaves
+/// the tick to whoever claims it after its lease. `me` may claim again what it holds (a retry
+/// after a database error).
 pub(super) async fn claim_digest(
     tx: &mut Tx<'_>,
     watchlist: &WatchlistName,
@@ -274,46 +333,68 @@ pub(super) async fn claim_digest(
     now: DateTime<Utc>,
     until: DateTime<Utc>,
     tick: Option<DateTime<Utc>>,
-) -> Result<bool, StoreError> {
+) -> Result<DigestClaim, StoreError> {
     tx.exec(
         "INSERT INTO watchlist_state (watchlist) VALUES ($1) ON CONFLICT (watchlist) DO NOTHING",
         params![watchlist.as_str()],
     )
     .await?;
+    let ticked = i64::from(tick.is_some());
+    let tick = tick.unwrap_or(now);
     let n = tx
         .exec(
-            "UPDATE watchlist_state SET lease_holder = $2, lease_until = $4,
-                 digest_tick = CASE WHEN $6 = 1 THEN $5 ELSE digest_tick END
-             WHERE watchlist = $1 AND (lease_holder IS NULL OR lease_until < $3)
+            "UPDATE watchlist_state SET lease_holder = $2, lease_until = $4
+             WHERE watchlist = $1 AND (lease_holder IS NULL OR lease_until < $3 OR lease_holder = $2)
                AND ($6 = 0 OR digest_tick IS NULL OR digest_tick < $5)",
-            params![
-                watchlist.as_str(),
-                me.as_str(),
-                now,
-                until,
-                tick.unwrap_or(now),
-                i64::from(tick.is_some())
-            ],
+            params![watchlist.as_str(), me.as_str(), now, until, tick, ticked],
         )
         .await?;
-    Ok(n == 1)
+    if n == 1 {
+        return Ok(DigestClaim::Claimed);
+    }
+    let done = tx
+        .one(
+            "SELECT COUNT(*) FROM watchlist_state
+             WHERE watchlist = $1 AND $3 = 1 AND digest_tick IS NOT NULL AND digest_tick >= $2",
+            params![watchlist.as_str(), tick, ticked],
+        )
+        .await?
+        .int(0)?;
+    Ok(if done > 0 {
+        DigestClaim::Composed
+    } else {
+        DigestClaim::Busy
+    })
 }
 
+/// Releases `me`'s claim on composing `watchlist`'s digest; `composed`: the cron tick whose
+/// digest is recorded now (never moved backwards).
 pub(super) async fn release_digest(
     tx: &mut Tx<'_>,
     watchlist: &WatchlistName,
     me: &InstanceId,
+    composed: Option<DateTime<Utc>>,
 ) -> Result<(), StoreError> {
     tx.exec(
-        "UPDATE watchlist_state SET lease_holder = NULL, lease_until = NULL
+        "UPDATE watchlist_state SET lease_holder = NULL, lease_until = NULL,
+             digest_tick = CASE WHEN $4 = 1 AND (digest_tick IS NULL OR digest_tick < $3)
+                 THEN $3 ELSE digest_tick END
          WHERE watchlist = $1 AND lease_holder = $2",
-        params![watchlist.as_str(), me.as_str()],
+        params![
+            watchlist.as_str(),
+            me.as_str(),
+            composed,
+            i64::from(composed.is_some())
+        ],
     )
     .await?;
     Ok(())
 }
 
 /// Claims sending `d` until `until`. False: another instance is sending it, or it was sent.
+/// `me` may claim again what it holds: a delivery whose outcome could not be recorded (the
+/// database went away after the server answered) is sent again, with the same Message-ID,
+/// rather than held by a claim the heartbeat keeps renewing.
 pub(super) async fn claim_delivery(
     tx: &mut Tx<'_>,
     d: &Delivery,
@@ -325,7 +406,7 @@ pub(super) async fn claim_delivery(
         .exec(
             "UPDATE deliveries SET lease_holder = $3, lease_until = $5
              WHERE digest_id = $1 AND recipient = $2 AND state = 'pending'
-               AND (lease_holder IS NULL OR lease_until < $4)",
+               AND (lease_holder IS NULL OR lease_until < $4 OR lease_holder = $3)",
             params![d.digest_id, &d.recipient, me.as_str(), now, until],
         )
         .await?;

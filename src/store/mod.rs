@@ -7,11 +7,15 @@
 //! the transport accepted the message. Policy (backfill cut-offs, back-off delays) is
 //! passed in.
 //!
-//! The operations ([`articles`], [`sources`], [`outbox`]) are written once against the
+//! The operations ([`articles`], [`sources`], [`outbox`], [`stories`]) are written once against the
 //! shared SQL interface of [`sql`] and run on whichever backend the store was opened on: an
 //! enum rather than a trait object, because there are exactly two backends, known at compile
 //! time, and an enum keeps the async methods plain `async fn`s (a trait's async methods
-//! cannot be called through `dyn`) and every match exhaustive. Today: SQLite ([`sqlite`]).
+//! cannot be called through `dyn`) and every match exhaustive. The backends: SQLite
+//! ([`sqlite`], one file in `state_dir`, the default) and PostgreSQL ([`postgres`], one
+//! database any number of instances share, with TLS as its URL's `sslmode` says). What lets
+//! instances share one database (who runs, and the leases on sources, digests, deliveries
+//! and host slots) is in `leases` and `hosts`.
 
 mod articles;
 mod hosts;
@@ -23,6 +27,7 @@ pub mod schema;
 mod sources;
 pub(crate) mod sql;
 pub mod sqlite;
+mod stories;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -34,9 +39,11 @@ pub use crate::model::{
     PendingMatch, RecordedArticle, ScannedArticle, SourceHealth, SourceState, TextDebt,
     Undelivered,
 };
-use crate::model::{DigestRecord, InstanceId, SourceName, Validators, WatchlistName};
+use crate::model::{
+    DigestRecord, InstanceId, MailedCopy, SourceName, StorySketch, Validators, WatchlistName,
+};
 pub use hosts::{HostBlock, HostRules, HostTurn};
-pub use leases::{Held as Lease, Instance, SourceDue};
+pub use leases::{DigestClaim, Held as Lease, Instance, SourceDue};
 pub use outbox::QueueCounts;
 pub use retention::{Cutoffs, Held, HeldArticle, HeldCursor, Pruned};
 pub use sources::{FetchFailure, FetchSuccess, FAILING_AFTER};
@@ -160,6 +167,28 @@ impl Store {
         let mut tx = self.begin(Mode::Read).await?;
         tx.one("SELECT 1", &[]).await?;
         tx.commit().await
+    }
+
+    /// The database server's clock, for comparing an instance's with it; `None` for SQLite,
+    /// which runs on this machine's.
+    ///
+    /// # Errors
+    /// The database does not answer.
+    pub async fn server_time(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        if !self.is_shared() {
+            return Ok(None);
+        }
+        let ms: Result<i64, StoreError> = in_tx!(self, Read, |tx| async {
+            tx.one(
+                "SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)",
+                &[],
+            )
+            .await?
+            .int(0)
+        });
+        DateTime::from_timestamp_millis(ms?)
+            .map(Some)
+            .ok_or_else(|| StoreError::Corrupt("the server's clock is out of range".into()))
     }
 
     // --- articles -------------------------------------------------------------------------
@@ -321,26 +350,29 @@ impl Store {
         in_tx!(self, Read, |tx| leases::holdings(tx))
     }
 
-    /// Records the configured sources and when each is due (see
+    /// Records `me`'s configured sources and when each is due (see
     /// `leases::sync_sources`).
     ///
     /// # Errors
     /// Database failure.
     pub async fn sync_sources(
         &self,
+        me: &InstanceId,
         due: &[SourceDue],
         now: DateTime<Utc>,
         stale_before: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         in_tx!(self, Write, |tx| leases::sync_sources(
             tx,
+            me,
             due,
             now,
             stale_before
         ))
     }
 
-    /// Claims up to `limit` due sources for `me` until `until`.
+    /// Claims up to `limit` of `me`'s due sources until `until` (only sources on `me`'s
+    /// list: see [`Store::sync_sources`]).
     ///
     /// # Errors
     /// Database failure.
@@ -356,12 +388,15 @@ impl Store {
         ))
     }
 
-    /// The earliest time a configured source is due or a lease on one passes.
+    /// The earliest time one of `me`'s sources is due or a lease on one passes.
     ///
     /// # Errors
     /// Database failure.
-    pub async fn next_source_wake(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
-        in_tx!(self, Read, |tx| leases::next_source_wake(tx))
+    pub async fn next_source_wake(
+        &self,
+        me: &InstanceId,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        in_tx!(self, Read, |tx| leases::next_source_wake(tx, me))
     }
 
     /// Releases `me`'s lease on `name`, due next at `next_due`; false if it was lost.
@@ -396,8 +431,8 @@ impl Store {
         })
     }
 
-    /// Claims composing `watchlist`'s digest (for the cron `tick`, if any); false if another
-    /// instance holds it or composed that tick.
+    /// Claims composing `watchlist`'s digest (for the cron `tick`, if any): claimed, held by
+    /// another instance (try later), or that tick composed already.
     ///
     /// # Errors
     /// Database failure.
@@ -408,13 +443,15 @@ impl Store {
         now: DateTime<Utc>,
         until: DateTime<Utc>,
         tick: Option<DateTime<Utc>>,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<DigestClaim, StoreError> {
         in_tx!(self, Write, |tx| leases::claim_digest(
             tx, watchlist, me, now, until, tick
         ))
     }
 
-    /// Releases `me`'s claim on composing `watchlist`'s digest.
+    /// Releases `me`'s claim on composing `watchlist`'s digest; `composed`: the cron tick
+    /// whose digest is now recorded (or found to have nothing to send), so no instance
+    /// composes it again.
     ///
     /// # Errors
     /// Database failure.
@@ -422,8 +459,11 @@ impl Store {
         &self,
         watchlist: &WatchlistName,
         me: &InstanceId,
+        composed: Option<DateTime<Utc>>,
     ) -> Result<(), StoreError> {
-        in_tx!(self, Write, |tx| leases::release_digest(tx, watchlist, me))
+        in_tx!(self, Write, |tx| leases::release_digest(
+            tx, watchlist, me, composed
+        ))
     }
 
     /// Claims sending `d`; false if another instance is sending it or it was sent.
@@ -645,6 +685,87 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
         in_tx!(self, Write, |tx| outbox::record_digest(tx, digest, now))
+    }
+
+    /// Records the numbered parts of one digest, each with its Message-ID, its matches and
+    /// its deliveries, all in one transaction: every match is claimed by exactly one part,
+    /// or (on any failure) none is recorded. Returns the digest ids, in order.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] when any of the matches was claimed meanwhile (nothing is
+    /// recorded then); database failure.
+    pub async fn record_digests(
+        &self,
+        parts: &[DigestRecord],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<i64>, StoreError> {
+        in_tx!(self, Write, |tx| async {
+            let mut ids = Vec::with_capacity(parts.len());
+            for d in parts {
+                ids.push(outbox::record_digest(tx, d, now).await?);
+            }
+            Ok::<_, StoreError>(ids)
+        })
+    }
+
+    // --- stories --------------------------------------------------------------------------
+
+    /// The copies `watchlist` has mailed of articles first seen since `since` that have a
+    /// sketch: what a copy arriving later is recognised against.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn mailed_copies(
+        &self,
+        watchlist: &WatchlistName,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<MailedCopy>, StoreError> {
+        in_tx!(self, Read, |tx| stories::mailed_copies(
+            tx, watchlist, since
+        ))
+    }
+
+    /// Settles late copies of a story already mailed that no digest with news listed
+    /// within the clustering window: their matches join the digest `told_in` that mailed
+    /// the story (exactly one digest per pair), and no mail is sent for them.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn fold_late_copies(
+        &self,
+        watchlist: &WatchlistName,
+        told_in: i64,
+        article_ids: &[i64],
+    ) -> Result<u64, StoreError> {
+        in_tx!(self, Write, |tx| stories::fold_late_copies(
+            tx,
+            watchlist,
+            told_in,
+            article_ids
+        ))
+    }
+
+    /// The sketches of each of `sources`' articles first seen since `since`, at most
+    /// `per_source` of the newest each, with their article ids: what each source's furniture
+    /// is learnt from.
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn source_sketches(
+        &self,
+        sources: &[SourceName],
+        since: DateTime<Utc>,
+        per_source: usize,
+    ) -> Result<Vec<(SourceName, i64, StorySketch)>, StoreError> {
+        in_tx!(self, Read, |tx| async {
+            let mut out = Vec::new();
+            for s in sources {
+                for (id, sk) in stories::source_sketches(tx, s, since, per_source).await? {
+                    out.push((s.clone(), id, sk));
+                }
+            }
+            Ok::<_, StoreError>(out)
+        })
     }
 
     /// Deliveries not yet accepted whose next attempt is due at `now` (all of them with

@@ -5,10 +5,11 @@
 use chrono::{DateTime, Utc};
 
 use super::sql::{params, Row, Tx};
+use super::stories;
 use super::StoreError;
 use crate::model::{
     Delivery, DeliveryFailure, DeliveryState, DigestRecord, HealthChange, HealthEvent,
-    PendingMatch, SourceName, Undelivered, WatchlistName,
+    PendingMatch, Prominence, SourceName, Undelivered, WatchlistName,
 };
 
 /// What is waiting, for `status` and the service's status line.
@@ -28,8 +29,11 @@ pub(super) async fn pending_matches(
 ) -> Result<Vec<PendingMatch>, StoreError> {
     let rows = tx
         .rows(
-            "SELECT a.id, a.url, a.title, a.published, a.lang, m.source, m.terms, m.snippet, m.highlights
+            "SELECT a.id, a.url, a.title, a.published, a.lang, m.source, m.terms, m.snippet, m.highlights,
+                    m.title_highlights, m.in_title, m.first_in_body, m.occurrences, a.first_seen,
+                    s.words, s.shingles, s.hashes
              FROM matches m JOIN articles a ON a.id = m.article_id
+             LEFT JOIN story_sketches s ON s.article_id = a.id
              WHERE m.watchlist = $1 AND m.state = 'pending'
              ORDER BY m.matched_at, a.id",
             params![watchlist.as_str()],
@@ -47,6 +51,17 @@ pub(super) async fn pending_matches(
                 terms: r.json(6)?,
                 snippet: r.text(7)?,
                 highlights: r.json(8)?,
+                title_highlights: match r.opt_text(9)? {
+                    Some(_) => r.json(9)?,
+                    None => Vec::new(),
+                },
+                prominence: Prominence {
+                    in_title: r.opt_int(10)?.is_some_and(|n| n != 0),
+                    first_in_body: r.opt_num(11)?,
+                    occurrences: r.opt_num(12)?.unwrap_or(0),
+                },
+                first_seen: r.time(13)?,
+                sketch: stories::sketch_at(r, 14)?,
             })
         })
         .collect()

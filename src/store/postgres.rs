@@ -1,5 +1,5 @@
 //! The PostgreSQL backend: a small pool of connections (deadpool) to one database that any
-//! number of newswatch instances share. Transactions are `BEGIN` … `COMMIT` on a pooled
+//! number of newswatch instances share, over TLS as the URL's `sslmode` asks ([`tls`]). Transactions are `BEGIN` … `COMMIT` on a pooled
 //! connection; a transaction dropped uncommitted takes its connection out of the pool and
 //! closes it, so the server rolls it back and no half-done transaction is ever reused.
 //!
@@ -7,12 +7,13 @@
 //! cached); results map onto its cells: integers and booleans to [`Cell::Int`], text to
 //! [`Cell::Text`], `bytea` to [`Cell::Blob`].
 
+pub mod tls;
+
 use std::time::Duration;
 
 use bytes::BytesMut;
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
 use tokio_postgres::types::{to_sql_checked, IsNull, ToSql, Type};
-use tokio_postgres::NoTls;
 
 use super::schema::{self, Backend};
 use super::sql::{Cell, Mode, Row, Value};
@@ -22,6 +23,12 @@ use super::StoreError;
 pub const POOL_SIZE: usize = 8;
 /// How long getting a connection may take before the database counts as unreachable.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// A server that stops answering without closing the connection (a host gone, a network
+/// partition) is noticed within about this long — TCP keepalives and `TCP_USER_TIMEOUT`
+/// — instead of the system's default of many minutes, so a call to it fails rather than
+/// wedging the instance (the watchdog would restart it then). The URL's own `keepalives*` /
+/// `tcp_user_timeout` settings win.
+pub const DEAD_PEER: Duration = Duration::from_secs(30);
 /// The advisory lock that serializes migrations between instances starting at once.
 const MIGRATION_LOCK: i64 = 0x6e65_7773_7761_7463; // "newswatc"
 
@@ -72,20 +79,30 @@ impl Postgres {
         Ok(db)
     }
 
-    /// The pool for `url` (it connects on first use).
+    /// The pool for `url` (it connects on first use), over TLS as its `sslmode` says.
     fn connect(url: &str, password: Option<&str>) -> Result<Postgres, StoreError> {
-        let mut config: tokio_postgres::Config = url
-            .parse()
-            .map_err(|e| StoreError::Postgres(format!("database url: {e}")))?;
+        let shown = shown_url(url);
+        let target =
+            tls::parse(url).map_err(|e| StoreError::Postgres(format!("database url: {e}")))?;
+        let connector = tls::connector(&target).map_err(|e| pg_message(&shown, &e))?;
+        let mut config = target.config;
         if let Some(p) = password {
             config.password(p);
         }
         config.connect_timeout(CONNECT_TIMEOUT);
-        config.application_name("newswatch");
-        let shown = shown_url(url);
+        if !url.contains("keepalives") && !url.contains("tcp_user_timeout") {
+            config
+                .keepalives_idle(DEAD_PEER / 3)
+                .keepalives_interval(DEAD_PEER / 6)
+                .keepalives_retries(2)
+                .tcp_user_timeout(DEAD_PEER);
+        }
+        if config.get_application_name().is_none() {
+            config.application_name("newswatch");
+        }
         let manager = Manager::from_config(
             config,
-            NoTls,
+            connector,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },
@@ -374,14 +391,65 @@ impl ToSql for Bind<'_, '_> {
     to_sql_checked!();
 }
 
-/// `url` with any password replaced by `***` (a password in the URL is refused by the
-/// config; this is for messages about URLs given otherwise).
-fn shown_url(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("***"));
-            u.to_string()
+/// `url` with any password (in its user part or a `password=` parameter) replaced by `***`,
+/// for messages. A password in the URL is refused by the config; this keeps it out of the
+/// messages that say so, and out of any other.
+#[must_use]
+pub fn shown_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let authority = match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{user}:***@{host}"),
+            None => authority.to_owned(),
+        },
+        None => authority.to_owned(),
+    };
+    let tail = match tail.split_once('?') {
+        Some((path, query)) => {
+            let params: Vec<&str> = query
+                .split('&')
+                .map(|p| {
+                    if p.starts_with("password=") {
+                        "password=***"
+                    } else {
+                        p
+                    }
+                })
+                .collect();
+            format!("{path}?{}", params.join("&"))
         }
-        _ => url.to_owned(),
+        None => tail.to_owned(),
+    };
+    format!("{scheme}://{authority}{tail}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shown_url;
+
+    #[test]
+    fn a_password_is_never_shown() {
+        for (url, shown) in [
+            ("postgresql://u@h/db", "postgresql://u@h/db"),
+            (
+                "postgresql://u:pw@h:5432/db",
+                "postgresql://u:***@h:5432/db",
+            ),
+            (
+                "postgresql://u:pw@/db?host=/run/pg",
+                "postgresql://u:***@/db?host=/run/pg",
+            ),
+            (
+                "postgres://u@h/db?sslmode=require&password=pw",
+                "postgres://u@h/db?sslmode=require&password=***",
+            ),
+            ("postgresql://u:p@w@h/db", "postgresql://u:***@h/db"),
+        ] {
+            assert_eq!(shown_url(url), shown);
+        }
     }
 }

@@ -17,6 +17,8 @@ use crate::model::SourceName;
 /// What one batch pruned.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Pruned {
+    /// Articles whose story sketch was dropped.
+    pub sketches: u64,
     /// Articles whose text was dropped.
     pub texts: u64,
     /// Digests whose message body was dropped.
@@ -40,6 +42,9 @@ impl Pruned {
 /// The ages past which things are pruned.
 #[derive(Debug, Clone, Copy)]
 pub struct Cutoffs {
+    /// Story sketches of articles first seen before this are dropped (they are read only
+    /// within the clustering window; never later than `text_before`).
+    pub sketch_before: DateTime<Utc>,
     /// Article text and digest bodies first seen (created) before this are dropped.
     pub text_before: DateTime<Utc>,
     /// Articles first seen before this are forgotten.
@@ -56,6 +61,23 @@ pub(super) async fn prune_batch(
     cut: Cutoffs,
     limit: usize,
 ) -> Result<Pruned, StoreError> {
+    // A body's story sketch (a kilobyte, a third of a typical text) is read only within
+    // the clustering window, so it goes long before the text.
+    // Walked in the sketches' own order (article ids grow with first sight), so a batch
+    // starts at the oldest sketch left rather than at the oldest article, whose sketch is
+    // long gone: the walk is as long as the batch, not as long as the database's history.
+    let sketches = tx
+        .exec(
+            "DELETE FROM story_sketches WHERE article_id IN (
+                 SELECT s.article_id FROM story_sketches s
+                 WHERE (SELECT a.first_seen FROM articles a WHERE a.id = s.article_id) < $1
+                 AND NOT EXISTS (SELECT 1 FROM matches m
+                                 WHERE m.article_id = s.article_id AND m.state = 'pending')
+                 AND NOT EXISTS (SELECT 1 FROM owed_text o WHERE o.article_id = s.article_id)
+                 ORDER BY s.article_id LIMIT $2)",
+            params![cut.sketch_before, limit],
+        )
+        .await?;
     let texts = tx
         .exec(
             &format!(
@@ -82,7 +104,7 @@ pub(super) async fn prune_batch(
         "SELECT a.id FROM articles a WHERE a.first_seen < $1 AND {PRUNABLE}
          ORDER BY a.first_seen, a.id LIMIT $2"
     );
-    for table in ["matches", "article_urls", "article_texts"] {
+    for table in ["matches", "article_urls", "article_texts", "story_sketches"] {
         tx.exec(
             &format!("DELETE FROM {table} WHERE article_id IN ({chosen})"),
             params![cut.identity_before, limit],
@@ -118,6 +140,7 @@ pub(super) async fn prune_batch(
         )
         .await?;
     Ok(Pruned {
+        sketches,
         texts,
         bodies,
         articles,

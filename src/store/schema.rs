@@ -116,6 +116,18 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: V4,
         postgres: PG_V4,
     },
+    Migration {
+        version: 5,
+        name: "stories",
+        sqlite: V5,
+        postgres: PG_V5,
+    },
+    Migration {
+        version: 6,
+        name: "each instance's sources",
+        sqlite: V6,
+        postgres: V6,
+    },
 ];
 
 /// The version a database has once every migration is applied.
@@ -428,6 +440,53 @@ CREATE TABLE host_slots (
     PRIMARY KEY (host, slot)
 );
 "#;
+
+/// Stories (issue 19): each article's body sketch, which copies of one story are recognised
+/// by (`crate::stories`; no row for a body too short to tell), and where a match's terms sit
+/// (title highlights as JSON byte ranges, the ranking inputs), NULL for matches recorded
+/// before. The indexes serve the digest's look-back: a watchlist's matches mailed since a
+/// time, a source's recent articles.
+const V5: &str = r"
+CREATE TABLE story_sketches (
+    article_id INTEGER PRIMARY KEY REFERENCES articles(id),
+    words      INTEGER NOT NULL,
+    shingles   INTEGER NOT NULL,
+    hashes     BLOB NOT NULL
+);
+ALTER TABLE matches ADD COLUMN title_highlights TEXT;
+ALTER TABLE matches ADD COLUMN in_title INTEGER;
+ALTER TABLE matches ADD COLUMN first_in_body INTEGER;
+ALTER TABLE matches ADD COLUMN occurrences INTEGER;
+CREATE INDEX matches_mailed ON matches(watchlist, state, matched_at);
+CREATE INDEX articles_source_seen ON articles(source, first_seen);
+";
+
+const PG_V5: &str = r"
+CREATE TABLE story_sketches (
+    article_id BIGINT PRIMARY KEY REFERENCES articles(id),
+    words      BIGINT NOT NULL,
+    shingles   BIGINT NOT NULL,
+    hashes     BYTEA NOT NULL
+);
+ALTER TABLE matches ADD COLUMN title_highlights TEXT;
+ALTER TABLE matches ADD COLUMN in_title BIGINT;
+ALTER TABLE matches ADD COLUMN first_in_body BIGINT;
+ALTER TABLE matches ADD COLUMN occurrences BIGINT;
+CREATE INDEX matches_mailed ON matches(watchlist, state, matched_at);
+CREATE INDEX articles_source_seen ON articles(source, first_seen);
+";
+
+/// Each instance's own list of sources (issue 17): instances whose configs differ (a rolling
+/// config change) claim only the sources they have, and one instance's list never hides
+/// another's sources. The same statements on both engines.
+const V6: &str = r"
+CREATE TABLE instance_sources (
+    instance TEXT NOT NULL,
+    source   TEXT NOT NULL,
+    PRIMARY KEY (instance, source)
+);
+CREATE INDEX instance_sources_source ON instance_sources(source);
+";
 
 #[cfg(test)]
 mod tests {

@@ -323,21 +323,3 @@ async fn lying_length(stream: &mut TcpStream, declared: u64, send: u64) -> std::
     }
     stream.shutdown().await
 }
-
-/// `VmHWM` (peak resident set) of a live process in kB, 0 once it is gone.
-///
-/// Not `wait4`'s `ru_maxrss`: Linux carries the high-water mark of the mm replaced at
-/// `execve` into it, and std spawns with `CLONE_VM`, so that figure includes the parent's RSS.
-#[allow(
-    dead_code,
-    reason = "used by some of the binaries that include this file"
-)]
-pub fn vm_hwm_kb(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}

@@ -3,8 +3,6 @@
 //! `tests/fixtures/listing/` (see its README). Shared by
 //! `tests/extract_listing.rs` and `examples/score_listing.rs`.
 
-#![allow(dead_code, reason = "each includer uses a different part")]
-
 use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};

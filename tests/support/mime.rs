@@ -1,4 +1,63 @@
-//! Just enough MIME decoding for tests to read what a digest says.
+//! Just enough MIME for tests to read what a digest says: its header fields, its parts
+//! decoded, the messages in a file outbox.
+
+use std::path::Path;
+
+/// The values of every `name:` field in the message's header (unfolded, trimmed; the name
+/// in any case).
+pub fn headers(message: &str, name: &str) -> Vec<String> {
+    let mut fields: Vec<String> = Vec::new();
+    for line in message.lines() {
+        if line.is_empty() {
+            break;
+        }
+        match fields.last_mut() {
+            // A folded line goes on with the field before it (RFC 5322 §2.2.3).
+            Some(last) if line.starts_with([' ', '\t']) => last.push_str(line),
+            _ => fields.push(line.to_owned()),
+        }
+    }
+    fields
+        .iter()
+        .filter_map(|f| {
+            let (n, value) = f.split_once(':')?;
+            n.eq_ignore_ascii_case(name)
+                .then(|| value.trim().to_owned())
+        })
+        .collect()
+}
+
+/// The value of the first `name:` field in the message's header.
+pub fn header(message: &str, name: &str) -> Option<String> {
+    headers(message, name).into_iter().next()
+}
+
+/// The message's `Message-ID`, or "" when it has none.
+pub fn message_id(message: &str) -> String {
+    header(message, "Message-ID").unwrap_or_default()
+}
+
+/// The messages of a file outbox (`<state_dir>/outbox/*.eml`) as (file name, text), by
+/// name; none when the directory does not exist.
+pub fn outbox(dir: &Path) -> Vec<(String, String)> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut out: Vec<(String, String)> = entries
+        .map(|e| e.expect("outbox entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+        .map(|p| {
+            let name = p
+                .file_name()
+                .expect("a file")
+                .to_string_lossy()
+                .into_owned();
+            (name, std::fs::read_to_string(&p).expect("read a message"))
+        })
+        .collect();
+    out.sort();
+    out
+}
 
 /// The message's parts decoded (base64 / quoted-printable / 8bit), concatenated.
 pub fn decoded_text(data: &str) -> String {

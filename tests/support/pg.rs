@@ -7,8 +7,6 @@
 //! Debian's package puts the server in `/usr/lib/postgresql/<version>/bin`; set
 //! `NEWSWATCH_PG_BIN` to use another.
 
-#![allow(dead_code, reason = "each test binary uses part of the helpers")]
-
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -25,6 +23,8 @@ pub struct Cluster {
     owner: Option<(u32, u32)>,
     /// The server process, on its keeper thread.
     child: Mutex<Option<u32>>,
+    /// `-c name=value` settings beyond the defaults (TLS, a TCP address).
+    settings: Vec<(String, String)>,
 }
 
 /// The binary's shared cluster.
@@ -107,6 +107,46 @@ fn as_owner(mut cmd: Command, owner: Option<(u32, u32)>, death: Option<i32>) -> 
 impl Cluster {
     /// A new cluster, running.
     pub fn start() -> Cluster {
+        let cluster = Cluster::init();
+        cluster.run_server();
+        cluster
+    }
+
+    /// A new cluster that also listens on 127.0.0.1 and takes TCP connections only over TLS
+    /// (`hostssl` in pg_hba.conf; a plain one is refused), presenting `cert_pem` (with the
+    /// key `key_pem`). Unix-socket connections are trusted as usual.
+    pub fn start_tls(cert_pem: &str, key_pem: &str) -> Cluster {
+        let mut cluster = Cluster::init();
+        let data = cluster.dir.join("data");
+        for (name, text) in [("server.crt", cert_pem), ("server.key", key_pem)] {
+            let path = data.join(name);
+            std::fs::write(&path, text).expect("write the server's certificate");
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+            if let Some((uid, gid)) = cluster.owner {
+                std::os::unix::fs::chown(&path, Some(uid), Some(gid)).expect("chown");
+            }
+        }
+        std::fs::write(
+            data.join("pg_hba.conf"),
+            "local all all trust\nhostssl all all 127.0.0.1/32 trust\n",
+        )
+        .expect("write pg_hba.conf");
+        cluster.settings = [
+            ("listen_addresses", "127.0.0.1"),
+            ("ssl", "on"),
+            ("ssl_cert_file", "server.crt"),
+            ("ssl_key_file", "server.key"),
+        ]
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+        cluster.run_server();
+        cluster
+    }
+
+    /// initdb into a new directory.
+    fn init() -> Cluster {
         let bin = bin_dir();
         let owner = owner();
         static N: AtomicUsize = AtomicUsize::new(0);
@@ -134,15 +174,14 @@ impl Cluster {
             "initdb failed: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let cluster = Cluster {
+        Cluster {
             dir,
             port: free_port(),
             bin,
             owner,
             child: Mutex::new(None),
-        };
-        cluster.run_server();
-        cluster
+            settings: Vec::new(),
+        }
     }
 
     /// Starts the server on a keeper thread and waits until it accepts connections.
@@ -156,6 +195,11 @@ impl Cluster {
             .arg("-p")
             .arg(self.port.to_string())
             .args(["-c", "listen_addresses=", "-c", "fsync=off"])
+            .args(
+                self.settings
+                    .iter()
+                    .flat_map(|(k, v)| ["-c".to_owned(), format!("{k}={v}")]),
+            )
             .args(["-c", "synchronous_commit=off", "-c", "full_page_writes=off"])
             .args(["-c", "max_connections=200"])
             .stdout(Stdio::null())
@@ -233,6 +277,11 @@ impl Cluster {
 
     /// A new, empty database; its URL.
     pub async fn fresh_db(&self) -> String {
+        self.url(&self.fresh_db_name().await)
+    }
+
+    /// A new, empty database; its name.
+    pub async fn fresh_db_name(&self) -> String {
         static N: AtomicUsize = AtomicUsize::new(0);
         let name = format!(
             "nw_{}_{}",
@@ -249,7 +298,39 @@ impl Cluster {
             .expect("create a database");
         drop(client);
         let _ = task.await;
-        self.url(&name)
+        name
+    }
+
+    /// Runs `sql` (one or more statements) on the database at `url`.
+    pub async fn execute(url: &str, sql: &str) {
+        let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+            .await
+            .expect("connect to the test cluster");
+        let task = tokio::spawn(conn);
+        client.batch_execute(sql).await.expect("run the statements");
+        drop(client);
+        let _ = task.await;
+    }
+
+    /// The first column of the first row of `sql`, as text (`None` for no row or NULL).
+    pub async fn scalar(url: &str, sql: &str) -> Option<String> {
+        let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+            .await
+            .expect("connect to the test cluster");
+        let task = tokio::spawn(conn);
+        let rows = client.simple_query(sql).await.expect("run the query");
+        drop(client);
+        let _ = task.await;
+        rows.iter().find_map(|m| match m {
+            tokio_postgres::SimpleQueryMessage::Row(r) => r.get(0).map(str::to_owned),
+            _ => None,
+        })
+    }
+
+    /// The server's (postmaster's) process id, while it runs.
+    #[must_use]
+    pub fn pid(&self) -> Option<u32> {
+        *self.child.lock().expect("lock")
     }
 
     /// Where the server binaries are.

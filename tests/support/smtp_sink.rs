@@ -3,7 +3,7 @@
 //! accepted. Tests can make it fail the next transactions, reject one recipient, hold
 //! the reply to DATA, or drop the connection in the middle of DATA.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
+
+use super::mime;
 
 /// One message the server accepted (answered 250 to the end of DATA).
 #[derive(Debug, Clone)]
@@ -59,6 +61,21 @@ impl SmtpSink {
 
     pub fn messages(&self) -> Vec<Received> {
         self.state.lock().unwrap().messages.clone()
+    }
+
+    /// Which of the articles `/a/1.html` … `/a/{up_to}.html` the accepted messages name,
+    /// each with the Message-IDs of the messages that carried it.
+    pub fn articles_mailed(&self, up_to: usize) -> HashMap<usize, BTreeSet<String>> {
+        let mut out: HashMap<usize, BTreeSet<String>> = HashMap::new();
+        for m in self.messages() {
+            let text = mime::decoded_text(&m.data);
+            for n in 1..=up_to {
+                if text.contains(&format!("/a/{n}.html")) {
+                    out.entry(n).or_default().insert(mime::message_id(&m.data));
+                }
+            }
+        }
+        out
     }
 
     /// The next `n` transactions are refused at MAIL FROM with `code`.

@@ -21,16 +21,14 @@ fn item(source: &str, title: &str, published: Option<DateTime<Utc>>) -> DigestIt
         terms: vec!["Niger".into()],
         snippet: "Troops left Niger today.".into(),
         highlights: vec![12..17],
+        title_highlights: vec![],
+        also_in: vec![],
+        more_copies: 0,
     }
 }
 
 fn digest(items: Vec<DigestItem>) -> Digest {
-    Digest {
-        watchlist: "niger".into(),
-        items,
-        footer: vec![],
-        timezone: chrono_tz::Africa::Niamey,
-    }
+    Digest::new("niger", items, chrono_tz::Africa::Niamey)
 }
 
 fn seg(text: &str, highlight: bool) -> Segment {
@@ -45,12 +43,27 @@ fn subject_format_and_one_line() {
     let mut d = digest(vec![item("a", "t", None)]);
     assert_eq!(
         render_digest(&d).subject,
-        "[newswatch] niger: 1 new article(s)"
+        "[newswatch] niger: 1 new article"
     );
     d.watchlist = "x\r\nBcc: evil@example.org".into();
     let s = render_digest(&d).subject;
     assert!(!s.contains('\r') && !s.contains('\n'), "{s:?}");
-    assert_eq!(s, "[newswatch] x Bcc: evil@example.org: 1 new article(s)");
+    assert_eq!(s, "[newswatch] x Bcc: evil@example.org: 1 new article");
+    d.watchlist = "niger".into();
+    d.items.push(item("b", "u", None));
+    assert_eq!(
+        render_digest(&d).subject,
+        "[newswatch] niger: 2 new articles"
+    );
+    d.part = Some(PartOf { number: 2, of: 3 });
+    assert_eq!(
+        render_digest(&d).subject,
+        "[newswatch] niger: 2 new articles (2/3)"
+    );
+    let r = render_digest(&d);
+    assert!(r
+        .text
+        .starts_with("2 new articles (part 2 of 3) for watchlist \"niger\"."));
 }
 
 #[test]
@@ -151,12 +164,17 @@ fn text_wraps_at_72_columns() {
     d.footer = vec!["Source s has been failing since 2026-11-24 12:00 WAT: ".repeat(3)];
     let r = render_digest(&d);
     let url = format!("  {}", d.items[0].url);
+    let title = format!("* {}", d.items[0].title.trim());
     for line in r.text.lines() {
-        if line == url {
+        if line == url || line == title {
             continue;
         }
         assert!(line.chars().count() <= TEXT_WIDTH, "too long: {line:?}");
     }
+    assert!(
+        r.text.lines().any(|l| l == title),
+        "title not whole on its own line"
+    );
     assert!(r.text.lines().any(|l| l == url), "URL not on its own line");
     assert!(r.text.contains("**Niger**"));
 }
@@ -187,38 +205,128 @@ fn wrap_keeps_words_and_graphemes_whole() {
 }
 
 #[test]
-fn grouped_by_source_newest_first() {
-    let r = render_digest(&digest(vec![
-        item("old-source", "o1", at(8, 0)),
-        item("new-source", "n-undated", None),
-        item("new-source", "n1", at(9, 0)),
-        item("undated-source", "u1", None),
-        item("new-source", "n2", at(12, 0)),
-        item("old-source", "o2", at(11, 0)),
-    ]));
+fn items_in_the_order_given_full_then_compact() {
+    let mut d = digest(vec![
+        item("s1", "first", at(8, 0)),
+        item("s2", "second", None),
+        item("s3", "third", at(12, 0)),
+    ]);
+    d.full = 1;
+    let r = render_digest(&d);
     let order: Vec<&str> = r
         .text
         .lines()
-        .filter_map(|l| l.strip_prefix("== ").or_else(|| l.strip_prefix("* ")))
+        .filter_map(|l| l.strip_prefix("* "))
         .collect();
+    assert_eq!(order, ["first", "second", "third"]);
+    assert_eq!(r.text.matches("Matched: Niger").count(), 1, "{}", r.text);
     assert_eq!(
-        order,
-        vec![
-            "new-source (3) ==",
-            "n2",
-            "n1",
-            "n-undated",
-            "old-source (2) ==",
-            "o2",
-            "o1",
-            "undated-source (1) ==",
-            "u1",
-        ]
+        r.text.matches("Troops left").count(),
+        1,
+        "compact items have no snippet"
     );
+    assert!(r.text.contains("More new articles, in brief:"));
     let html_pos = |s: &str| r.html.find(s).unwrap();
-    assert!(html_pos(">n2<") < html_pos(">n1<"));
-    assert!(html_pos(">n-undated<") < html_pos(">o2<"));
-    assert!(html_pos(">o1<") < html_pos(">u1<"));
+    assert!(html_pos(">first<") < html_pos(">second<"));
+    assert!(html_pos("in brief") < html_pos(">second<"));
+    assert_eq!(r.html.matches("Matched:").count(), 1);
+}
+
+#[test]
+fn also_in_is_one_line_after_title_and_link() {
+    let mut i = item("reuters", "Niger: US troops to leave", at(9, 0));
+    i.also_in = (0..4)
+        .map(|k| OtherCopy {
+            source: format!("outlet-{k}"),
+            url: format!(
+                "https://outlet-{k}.example/world/africa/{}",
+                "long-slug-".repeat(6)
+            ),
+        })
+        .collect();
+    i.more_copies = 3;
+    let r = render_digest(&digest(vec![i.clone()]));
+    let lines: Vec<&str> = r.text.lines().collect();
+    let at = lines.iter().position(|l| l.starts_with("* Niger")).unwrap();
+    assert_eq!(lines[at + 1], format!("  {}", i.url));
+    let also = lines[at + 2].trim_start();
+    assert!(also.starts_with("Also in: "), "{also}");
+    for c in &i.also_in {
+        assert!(also.contains(&format!("{} {}", c.source, c.url)), "{also}");
+    }
+    assert!(also.ends_with("| and 3 more copies"), "{also}");
+    assert_eq!(r.text.matches("Also in:").count(), 1);
+    assert!(r
+        .html
+        .contains("Also in: <a href=\"https://outlet-0.example/"));
+    assert!(r.html.contains(" and 3 more copies</div>"));
+    // Compact items say it too.
+    let mut d = digest(vec![i]);
+    d.full = 0;
+    assert!(render_digest(&d)
+        .text
+        .contains("  Also in: outlet-0 https://"));
+}
+
+#[test]
+fn title_highlights_and_no_lone_ellipsis() {
+    let mut i = item("s", "Niger: troops leave Niger", at(9, 0));
+    i.title_highlights = vec![0..5, 20..25];
+    i.snippet = format!("… {} end …", "word ".repeat(13).trim_end());
+    i.highlights = vec![];
+    let r = render_digest(&digest(vec![i]));
+    // The text part keeps the title as written, on one line; the HTML part marks it.
+    assert!(
+        r.text.contains("\n* Niger: troops leave Niger\n"),
+        "{}",
+        r.text
+    );
+    assert_eq!(r.html.matches(">Niger</b>").count(), 2);
+    for width in [8usize, 20, 30, 66, 67, 68, 69, 70] {
+        let line = format!("{} …", "x".repeat(width));
+        for l in text::wrap(&line, 72, "  ", "  ") {
+            assert_ne!(l.trim(), "…", "width {width}");
+        }
+        for l in text::wrap(&format!("… {line}"), 72, "  ", "  ") {
+            assert_ne!(l.trim(), "…", "width {width}");
+        }
+    }
+    for l in r.text.lines() {
+        assert_ne!(l.trim(), "…");
+    }
+}
+
+#[test]
+fn earlier_stories_are_listed_under_their_title() {
+    let mut d = digest(vec![item("s", "new story", at(9, 0))]);
+    d.earlier = vec![EarlierStory {
+        title: "Mailed yesterday".into(),
+        url: "https://a.example/1".into(),
+        source: "reuters".into(),
+        mailed: at(7, 0).unwrap(),
+        also_in: vec![OtherCopy {
+            source: "late-wire".into(),
+            url: "https://late.example/x".into(),
+        }],
+        more_copies: 0,
+    }];
+    let r = render_digest(&d);
+    assert_eq!(r.subject, "[newswatch] niger: 1 new article");
+    let tail = &r.text[r.text.find("Already mailed, now also in:").unwrap()..];
+    assert!(tail.contains("* Mailed yesterday\n  https://a.example/1\n  Also in: late-wire https://late.example/x\n  reuters | mailed 2026-11-24 08:00 WAT"), "{tail}");
+    assert!(r.html.contains("Already mailed, now also in"));
+}
+
+#[test]
+fn long_titles_urls_and_snippets_are_bounded() {
+    let mut i = item("s", &"T".repeat(5000), at(9, 0));
+    i.url = format!("https://example.org/{}", "p".repeat(10_000));
+    i.snippet = "Niger ".repeat(1000);
+    i.terms = (0..100).map(|k| format!("term{k}")).collect();
+    let size = measure_item(&i, true, chrono_tz::UTC);
+    assert!(size.html < 20_000 && size.text < 10_000, "{size:?}");
+    let r = render_digest(&digest(vec![i]));
+    assert!(!r.html.contains("<a "), "a URL cut short is not linked");
 }
 
 #[test]
@@ -300,7 +408,7 @@ fn empty_digest_renders_footer() {
     let mut d = digest(vec![]);
     d.footer = vec!["Source bbc-ar has recovered (2026-11-24 14:05 WAT).".into()];
     let r = render_digest(&d);
-    assert_eq!(r.subject, "[newswatch] niger: 0 new article(s)");
+    assert_eq!(r.subject, "[newswatch] niger: 0 new articles");
     assert!(r
         .text
         .starts_with("No new articles for watchlist \"niger\"."));
@@ -340,7 +448,9 @@ proptest::proptest! {
         }]);
         let r = render_digest(&d);
         let url = format!("  {}", d.items[0].url);
-        for line in r.text.lines().filter(|l| *l != url) {
+        // The title's line is never wrapped (it is at most MAX_TITLE characters).
+        let title_line = |l: &str| l.starts_with("* ");
+        for line in r.text.lines().filter(|l| *l != url && !title_line(l)) {
             proptest::prop_assert!(line.graphemes(true).count() <= TEXT_WIDTH, "{line:?}");
         }
         let body = &r.html[r.html.find("<body").unwrap()..];

@@ -1,11 +1,14 @@
-//! The plain-text part: wrapped at [`TEXT_WIDTH`] columns on whole words,
-//! URLs on their own unwrapped line, highlights as `**term**`.
+//! The plain-text part: wrapped at [`TEXT_WIDTH`] columns on whole words, each item's
+//! title on one unwrapped line exactly as the article gives it (a reader, a filter or a
+//! search finds it whole; the HTML part highlights the terms in it), URLs on their own
+//! unwrapped line, snippet highlights as `**term**`, each story's other copies on one
+//! `Also in:` line.
 
 use std::fmt::Write as _;
 
 use unicode_segmentation::UnicodeSegmentation;
 
-use super::{ItemView, View, TEXT_WIDTH};
+use super::{CopyView, EarlierView, ItemView, Segment, View, TEXT_WIDTH};
 
 /// Marker put on both sides of a highlighted run.
 const MARK: &str = "**";
@@ -14,20 +17,21 @@ const INDENT: &str = "  ";
 
 pub(super) fn render(v: &View) -> String {
     let mut out = String::new();
-    let heading = match v.count {
-        0 => format!("No new articles for watchlist \"{}\".", v.watchlist),
-        1 => format!("1 new article for watchlist \"{}\".", v.watchlist),
-        n => format!("{n} new articles for watchlist \"{}\".", v.watchlist),
-    };
+    let heading = format!("{} for watchlist \"{}\".", v.count_line(), v.watchlist);
     push_wrapped(&mut out, &heading, "", "");
 
-    for g in &v.groups {
-        out.push('\n');
-        let rule = format!("== {} ({}) ==", g.source, g.items.len());
-        push_wrapped(&mut out, &rule, "", "");
-        for item in &g.items {
+    for (i, item) in v.items.iter().enumerate() {
+        if i == v.full {
             out.push('\n');
-            push_item(&mut out, item);
+            push_wrapped(&mut out, "More new articles, in brief:", "", "");
+        }
+        out.push_str(&self::item(item, i < v.full));
+    }
+    if !v.earlier.is_empty() {
+        out.push('\n');
+        push_wrapped(&mut out, "Already mailed, now also in:", "", "");
+        for e in &v.earlier {
+            out.push_str(&earlier(e));
         }
     }
 
@@ -46,23 +50,86 @@ pub(super) fn render(v: &View) -> String {
     out
 }
 
-fn push_item(out: &mut String, item: &ItemView) {
-    push_wrapped(out, &item.title, "* ", INDENT);
+/// One story, in full or compact, with the blank line before it.
+pub(super) fn item(item: &ItemView, full: bool) -> String {
+    let mut out = String::from("\n");
+    push_title(&mut out, &plain(&item.title));
     if !item.url.is_empty() {
         // Never wrapped: a broken URL is a dead link.
         let _ = writeln!(out, "{INDENT}{}", item.url);
     }
+    push_also_in(&mut out, &item.also_in, item.more_copies);
     let meta = match &item.published {
         Some(p) => format!("{} | {p}", item.source),
         None => item.source.clone(),
     };
-    push_wrapped(out, &meta, INDENT, INDENT);
+    push_wrapped(&mut out, &meta, INDENT, INDENT);
+    if !full {
+        return out;
+    }
     if !item.terms.is_empty() {
         let terms = format!("Matched: {}", item.terms.join(", "));
-        push_wrapped(out, &terms, INDENT, INDENT);
+        push_wrapped(&mut out, &terms, INDENT, INDENT);
     }
-    let snippet: String = item
-        .snippet
+    let snippet = marked(&item.snippet);
+    if !snippet.is_empty() {
+        push_wrapped(&mut out, &snippet, INDENT, INDENT);
+    }
+    out
+}
+
+/// Copies of a story mailed before, under its title, with the blank line before it.
+pub(super) fn earlier(e: &EarlierView) -> String {
+    let mut out = String::from("\n");
+    push_title(&mut out, &e.title);
+    if !e.url.is_empty() {
+        let _ = writeln!(out, "{INDENT}{}", e.url);
+    }
+    push_also_in(&mut out, &e.also_in, e.more_copies);
+    let meta = format!("{} | mailed {}", e.source, e.mailed);
+    push_wrapped(&mut out, &meta, INDENT, INDENT);
+    out
+}
+
+/// `Also in: bbc-en https://… | apnews https://… | and 3 more`: one line, never wrapped
+/// (it holds links, and readers and checks find a story's copies on it).
+fn push_also_in(out: &mut String, copies: &[CopyView], more: usize) {
+    if copies.is_empty() && more == 0 {
+        return;
+    }
+    let mut named: Vec<String> = copies
+        .iter()
+        .map(|c| {
+            if c.url.is_empty() {
+                c.source.clone()
+            } else {
+                format!("{} {}", c.source, c.url)
+            }
+        })
+        .collect();
+    match more {
+        0 => {}
+        1 => named.push("and 1 more copy".into()),
+        n => named.push(format!("and {n} more copies")),
+    }
+    let _ = writeln!(out, "{INDENT}Also in: {}", named.join(" | "));
+}
+
+/// `* title` on one line, never wrapped: titles are short, and one cut in two is no
+/// longer the title a reader or a mail filter searches for.
+fn push_title(out: &mut String, title: &str) {
+    let title = title.split_whitespace().collect::<Vec<_>>().join(" ");
+    let _ = writeln!(out, "* {title}");
+}
+
+/// Runs as one string, unmarked.
+fn plain(segments: &[Segment]) -> String {
+    segments.iter().map(|s| s.text.as_str()).collect()
+}
+
+/// Runs as one string, highlights marked `**term**`.
+fn marked(segments: &[Segment]) -> String {
+    segments
         .iter()
         .map(|s| {
             if s.highlight {
@@ -78,10 +145,7 @@ fn push_item(out: &mut String, item: &ItemView) {
                 s.text.clone()
             }
         })
-        .collect();
-    if !snippet.is_empty() {
-        push_wrapped(out, &snippet, INDENT, INDENT);
-    }
+        .collect()
 }
 
 fn push_wrapped(out: &mut String, s: &str, first: &str, rest: &str) {
@@ -118,6 +182,31 @@ fn words(s: &str) -> Vec<&str> {
     words
 }
 
+/// Words of `s` to wrap: an ellipsis standing alone is kept with the word before it (or,
+/// first, the word after it), so no line is a lone `…`.
+fn wrap_units(s: &str) -> Vec<String> {
+    let mut units: Vec<String> = Vec::new();
+    let mut pending: Option<String> = None;
+    for w in words(s) {
+        let lone = w.chars().all(|c| c == '…' || c == '.') && w.contains('…');
+        match units.last_mut() {
+            Some(last) if lone => {
+                last.push(' ');
+                last.push_str(w);
+            }
+            _ if lone => {
+                pending = Some(pending.map_or_else(|| w.to_owned(), |p| format!("{p} {w}")))
+            }
+            _ => units.push(match pending.take() {
+                Some(p) => format!("{p} {w}"),
+                None => w.to_owned(),
+            }),
+        }
+    }
+    units.extend(pending);
+    units
+}
+
 /// Greedy wrap of `s` to `width` columns: the first line starts with `first`,
 /// the others with `rest`. A word wider than a whole line is cut between
 /// graphemes.
@@ -126,7 +215,8 @@ pub(super) fn wrap(s: &str, width_max: usize, first: &str, rest: &str) -> Vec<St
     let mut line = first.to_string();
     let mut used = width(first);
     let mut empty = true;
-    for word in words(s) {
+    for unit in wrap_units(s) {
+        let word = unit.as_str();
         let w = width(word);
         if !empty && used + 1 + w > width_max {
             lines.push(std::mem::replace(&mut line, rest.to_string()));
@@ -141,14 +231,32 @@ pub(super) fn wrap(s: &str, width_max: usize, first: &str, rest: &str) -> Vec<St
             line.push_str(word);
             used += w;
         } else {
-            for g in word.graphemes(true) {
+            let gs: Vec<&str> = word.graphemes(true).collect();
+            // Where a cut line would leave nothing but an ellipsis after it, cut one word
+            // grapheme sooner, so the ellipsis keeps company.
+            let only_dots = |rest: &[&str]| rest.iter().all(|g| matches!(*g, " " | "…" | "."));
+            let mut k = 0;
+            while k < gs.len() {
                 if used >= width_max && !empty {
                     lines.push(std::mem::replace(&mut line, rest.to_string()));
                     used = width(rest);
                 }
-                line.push_str(g);
-                used += 1;
+                let room = width_max.saturating_sub(used).max(1);
+                let mut take = room.min(gs.len() - k);
+                if k + take < gs.len() && only_dots(&gs[k + take..]) {
+                    // The last word grapheme goes to the next line with the dots.
+                    let last_word = gs.iter().rposition(|g| !only_dots(&[g])).unwrap_or(0);
+                    take = last_word.saturating_sub(k).max(1);
+                }
+                for g in &gs[k..k + take] {
+                    line.push_str(g);
+                }
+                used += take;
+                k += take;
                 empty = false;
+                if k < gs.len() {
+                    used = width_max;
+                }
             }
         }
         empty = false;
