@@ -9,9 +9,14 @@ so it measures what systemd would see. No traffic leaves loopback.
       state_dir = "./state" lands there. Times spawn -> READY=1 (cold: fresh state dir; warm:
       existing database) and SIGHUP -> READY=1, then SIGTERM -> exit.
 
-  scripts/bench-service.py soak [--bin ...] [--minutes 10] [--every 30]
+  scripts/bench-service.py soak [--bin ...] [--minutes 10] [--every 30] [--schedule CRON]
       One source on a loopback feed server, schedule "* * * * * *" (every second), one
-      watchlist; samples VmRSS from /proc/PID/status every --every seconds.
+      watchlist; samples VmRSS from /proc/PID/status and the CPU time used (utime + stime
+      from /proc/PID/stat) every --every seconds.
+
+  scripts/bench-service.py idle [--bin ...] [--minutes 60] [--every 60]
+      The soak with schedule "0 0 1 1 *": the source is read once at start, then the daemon
+      waits; its CPU and RSS between scans (issue 21).
 """
 
 import argparse
@@ -163,7 +168,7 @@ transport = "file"
 [[source]]
 name = "loop"
 url = "http://127.0.0.1:{port}/rss.xml"
-schedule = "* * * * * *"
+schedule = "{args.schedule}"
 follow = false
 backfill = "all"
 [[watchlist]]
@@ -181,34 +186,54 @@ digest = "0 7 * * *"
         threading.Thread(target=n.drain, daemon=True).start()
         samples = []
         end = time.monotonic() + args.minutes * 60
+        cpu0 = None
         while True:
             rss = None
             with open(f"/proc/{p.pid}/status") as f:
                 for line in f:
                     if line.startswith("VmRSS:"):
                         rss = int(line.split()[1])
+            cpu = cpu_seconds(p.pid)
+            cpu0 = cpu if cpu0 is None else cpu0
             t = args.minutes * 60 - (end - time.monotonic())
             samples.append(rss)
-            print(f"t={t:6.0f}s VmRSS={rss} kB fetches={FeedHandler.hits}", flush=True)
+            print(f"t={t:6.0f}s VmRSS={rss} kB CPU={cpu:.2f}s fetches={FeedHandler.hits}",
+                  flush=True)
             if time.monotonic() >= end:
                 break
             time.sleep(min(args.every, max(0.0, end - time.monotonic())))
+        used = cpu_seconds(p.pid) - cpu0
         rc = stop(p)
         srv.shutdown()
         print(f"VmRSS kB: first {samples[0]}  last {samples[-1]}  max {max(samples)}  "
               f"(samples {len(samples)}, fetches {FeedHandler.hits}, exit {rc})")
+        span = args.minutes * 60
+        print(f"CPU after the first sample: {used:.2f} s in {span:.0f} s = {100 * used / span:.3f} %")
+
+
+def cpu_seconds(pid):
+    """utime + stime of a live process, in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def idle(args):
+    args.schedule = "0 0 1 1 *"
+    soak(args)
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("mode", choices=["startup", "soak"])
+    ap.add_argument("mode", choices=["startup", "soak", "idle"])
     ap.add_argument("--bin", default=os.path.join(ROOT, "target", "release", "newswatch"))
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--minutes", type=float, default=10)
     ap.add_argument("--every", type=float, default=30)
+    ap.add_argument("--schedule", default="* * * * * *")
     args = ap.parse_args()
     args.bin = os.path.abspath(args.bin)
-    {"startup": startup, "soak": soak}[args.mode](args)
+    {"startup": startup, "soak": soak, "idle": idle}[args.mode](args)
 
 
 if __name__ == "__main__":

@@ -48,13 +48,23 @@ pub async fn source_entries(
     };
     if !is_sitemap {
         let base = document_base(fetched, source.kind);
-        return extract::extract_source(
+        let (entries, left) = extract::extract_source_first(
             &fetched.body,
             content_type,
             &base,
             source.kind,
             source.links.as_ref(),
-        );
+            pipeline::MAX_ENTRIES,
+        )?;
+        if left > 0 {
+            warn!(
+                url = %fetched.final_url,
+                read = entries.len(),
+                left,
+                "source lists more entries than one scan reads; the first kept, the rest left"
+            );
+        }
+        return Ok(entries);
     }
     let cap = max_body_bytes.min(sitemap::MAX_SITEMAP_BYTES);
     let root = sitemap::extract_sitemap(&fetched.body, &fetched.final_url, cap)?;

@@ -17,6 +17,17 @@ fn main() -> ExitCode {
         }
     }
     newswatch::log::init(cli.verbose as i8 - cli.quiet as i8);
+    // Every request holds a descriptor: the soft limit (1,024 under systemd unless the unit
+    // raises it) up to the hard one, before any client sizes its limits by it (issue 21).
+    let (soft, hard) = newswatch::fetch::limits::raise_nofile_limit();
+    let budget = newswatch::fetch::limits::process_budget();
+    tracing::debug!(
+        soft,
+        hard,
+        in_flight = budget.in_flight,
+        kept_alive = budget.idle,
+        "descriptor limit"
+    );
     let globals = Globals {
         config: cli.config.clone(),
         state_dir: cli.state_dir.clone(),

@@ -46,7 +46,12 @@ pub async fn run(globals: &Globals) -> Result<(), CmdError> {
             }
         }
     });
-    daemon::run(Arc::new(config), store, globals.loader(), rx)
-        .await
-        .map_err(|e| CmdError::Runtime(e.into()))
+    // On the runtime's workers, not on the thread that waits for it: the loop and the scans
+    // it starts then hand work to each other without waking a third thread every time.
+    let daemon = tokio::spawn(daemon::run(Arc::new(config), store, globals.loader(), rx));
+    match daemon.await {
+        Ok(r) => r.map_err(|e| CmdError::Runtime(e.into())),
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => Err(CmdError::Runtime(e.into())),
+    }
 }

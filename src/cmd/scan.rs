@@ -4,12 +4,20 @@
 //! `{"source": …, "error": …}` line per failed source to its output), 0 only when every
 //! source was read (a 304 counts as read).
 
-use chrono::Utc;
-use futures_util::future::join_all;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use tokio::task::JoinSet;
 
 use super::{open_store, CmdError, Globals};
+use crate::config::Config;
 use crate::fetch::Fetcher;
-use crate::pipeline::{scan_source, ScanMode};
+use crate::pipeline::{scan_source, ScanMode, ScanReport};
+use crate::store::{Store, StoreError};
+
+/// Sources scanned at once: each is its own task, so a scan uses every core; the fetcher's
+/// limits (per host, and on requests in flight) still apply to all of them together.
+pub const SCANS_AT_ONCE: usize = crate::daemon::MAX_SCANS;
 
 pub async fn run(
     globals: &Globals,
@@ -27,7 +35,7 @@ pub async fn run(
             )));
         }
     }
-    let store = std::sync::Arc::new(open_store(&config).await?);
+    let store = Arc::new(open_store(&config).await?);
     // On a database other instances share, a manual scan keeps the cluster's politeness too.
     let fetcher = if store.is_shared() {
         let me = crate::model::InstanceId::new("scan", std::process::id(), rand::random());
@@ -46,12 +54,10 @@ pub async fn run(
         ScanMode::Record
     };
     let now = Utc::now();
-    let selected = config
-        .sources
-        .iter()
-        .filter(|s| names.is_empty() || names.iter().any(|n| s.name == n.as_str()));
-    let reports =
-        join_all(selected.map(|s| scan_source(&config, &store, &fetcher, s, mode, now))).await;
+    let selected: Vec<usize> = (0..config.sources.len())
+        .filter(|&i| names.is_empty() || names.iter().any(|n| config.sources[i].name == n.as_str()))
+        .collect();
+    let reports = scan_all(&Arc::new(config), &store, &fetcher, &selected, mode, now).await;
     let total = reports.len();
     let mut failed = 0usize;
     for r in reports {
@@ -118,4 +124,48 @@ pub async fn run(
         )));
     }
     Ok(())
+}
+
+/// Scans the sources at `selected` (indices into the config), [`SCANS_AT_ONCE`] at a time;
+/// their reports in the order of `selected`.
+async fn scan_all(
+    config: &Arc<Config>,
+    store: &Arc<Store>,
+    fetcher: &Fetcher,
+    selected: &[usize],
+    mode: ScanMode,
+    now: DateTime<Utc>,
+) -> Vec<Result<ScanReport, StoreError>> {
+    let mut reports: Vec<Option<Result<ScanReport, StoreError>>> =
+        selected.iter().map(|_| None).collect();
+    // Each host's first source, then each host's second, …: the scans running at once are
+    // spread over hosts instead of queueing at one host's gate.
+    let mut order: Vec<usize> = (0..selected.len()).collect();
+    order.sort_by_key(|&slot| (config.sources[selected[slot]].host_rank, slot));
+    let mut running = JoinSet::new();
+    let mut next = order.into_iter().map(|slot| (slot, selected[slot]));
+    loop {
+        while running.len() < SCANS_AT_ONCE {
+            let Some((slot, i)) = next.next() else { break };
+            let (config, store, fetcher) = (Arc::clone(config), Arc::clone(store), fetcher.clone());
+            running.spawn(async move {
+                let source = &config.sources[i];
+                (
+                    slot,
+                    scan_source(&config, &store, &fetcher, source, mode, now).await,
+                )
+            });
+        }
+        match running.join_next().await {
+            Some(Ok((slot, report))) => reports[slot] = Some(report),
+            // A scan that panicked takes the command down, as it did when it ran inline.
+            Some(Err(e)) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Some(Err(e)) => unreachable!("scan tasks are never cancelled: {e}"),
+            None => break,
+        }
+    }
+    reports
+        .into_iter()
+        .map(|r| r.expect("every selected source was scanned"))
+        .collect()
 }

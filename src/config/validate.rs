@@ -1,6 +1,6 @@
 //! Stage 2: [`RawConfig`] → [`Config`], reporting every error rather than the first.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -143,8 +143,14 @@ pub fn validate(raw: RawConfig, path: &Path, text: &str) -> Result<Config, Vec<C
         }
     }
     // The operator named these hosts: their private addresses are theirs to reach.
-    for s in &sources {
+    let mut per_host: HashMap<String, u32> = HashMap::new();
+    for s in &mut sources {
         http.network.trust_url(&s.url);
+        let host = crate::fetch::politeness::HostKey::from_url(&s.url)
+            .map_or_else(|_| s.url.to_string(), |k| k.to_string());
+        let rank = per_host.entry(host).or_default();
+        s.host_rank = *rank;
+        *rank += 1;
     }
     let names: Vec<&str> = sources.iter().map(|s| s.name.as_str()).collect();
 
@@ -199,6 +205,7 @@ pub fn validate(raw: RawConfig, path: &Path, text: &str) -> Result<Config, Vec<C
         timezone,
         http,
         mail: mail.expect("mail is Some when no error was recorded"),
+        source_index: Config::index_sources(&sources),
         sources,
         watchlists: Watchlists::new(
             watchlists,
@@ -432,6 +439,7 @@ fn validate_source(
         content,
         content_text: s.content.map(Spanned::into_inner),
         backfill,
+        host_rank: 0,
     })
 }
 

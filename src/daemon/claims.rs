@@ -7,8 +7,9 @@
 use chrono::{DateTime, Utc};
 use tokio::time::Instant;
 
-use super::{plan, Daemon, DB_RETRY, MAX_SCANS};
+use super::{plan, Daemon, CLAIM_BATCH, DB_RETRY, MAX_SCANS};
 use crate::model::SourceName;
+use crate::model::SourceState;
 
 impl Daemon {
     /// Whether the database answers: while it is known to be unreachable, one cheap try
@@ -56,6 +57,12 @@ impl Daemon {
             return;
         }
         let room = MAX_SCANS.saturating_sub(self.scans.len());
+        if room < CLAIM_BATCH && !self.scans.is_empty() {
+            // Claims come a batch at a time, not one per scan that ends: each is a commit.
+            // The next scan to end looks again.
+            self.source_wake = None;
+            return;
+        }
         let until = self.presence.lease_until(now);
         let claimed = if room == 0 {
             Ok(Vec::new())
@@ -94,19 +101,22 @@ impl Daemon {
     /// must never renew a claim whose scan is over).
     pub(super) async fn release_source(&mut self, source: SourceName) {
         let now = Utc::now();
-        let next = match self.cfg.source(source.as_str()) {
-            Some(s) if self.presence.db_ok() => {
-                plan::next_source_due(&self.cfg, &self.store, s, now).await
-            }
-            _ => now,
-        };
+        let cfg = self.cfg.clone();
+        let planned = cfg.source(source.as_str());
+        // Without the source's state (the database is unreachable), its next cron tick.
+        let fallback = planned.map_or(now, |s| {
+            plan::next_source_due(&cfg, s, &SourceState::default(), now)
+        });
         if !self.presence.db_ok() {
-            self.releases_owed.push((source, next));
+            self.releases_owed.push((source, fallback));
             return;
         }
+        // The state read and the release in one transaction (issue 21).
         let finished = self
             .store
-            .finish_source(&source, self.presence.id(), next)
+            .finish_source_after(&source, self.presence.id(), |state| {
+                planned.map_or(now, |s| plan::next_source_due(&cfg, s, state, now))
+            })
             .await;
         self.presence.note(&finished);
         match finished {
@@ -114,7 +124,7 @@ impl Daemon {
             Ok(false) => {
                 tracing::warn!(source = %source, "the scan outlasted its claim; another instance may have scanned the source too (each match is still recorded once)");
             }
-            Err(_) => self.releases_owed.push((source, next)),
+            Err(_) => self.releases_owed.push((source, fallback)),
         }
         // Its next time may be the earliest.
         self.source_wake = Some(Utc::now());

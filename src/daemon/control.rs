@@ -126,6 +126,54 @@ impl Watchdog {
     }
 }
 
+/// The shortest time between two status lines written after scans.
+pub const STATUS_EVERY: Duration = Duration::from_secs(5);
+
+/// systemd's status line after scans: computing it reads every source's health, which cost
+/// every scan time in proportion to the number of sources (issue 21). It is written at most
+/// every [`STATUS_EVERY`], when something changed, and never without `NOTIFY_SOCKET`.
+pub(super) struct Status {
+    /// A scan ended since the line was last written.
+    stale: bool,
+    next: Instant,
+    enabled: bool,
+}
+
+impl Status {
+    pub fn new() -> Status {
+        Status {
+            stale: false,
+            next: Instant::now(),
+            enabled: std::env::var_os("NOTIFY_SOCKET").is_some(),
+        }
+    }
+
+    /// Something the line counts changed: written now, or when [`STATUS_EVERY`] has passed.
+    pub async fn changed(&mut self, cfg: &Config, store: &Store, db_ok: bool) {
+        self.stale = self.enabled;
+        self.write_if_due(cfg, store, db_ok).await;
+    }
+
+    /// Writes the line owed, if one is and [`STATUS_EVERY`] has passed.
+    pub async fn write_if_due(&mut self, cfg: &Config, store: &Store, db_ok: bool) {
+        if !self.stale || Instant::now() < self.next {
+            return;
+        }
+        systemd::status(&status_line(cfg, store, db_ok).await);
+        self.stale = false;
+        self.next = Instant::now() + STATUS_EVERY;
+    }
+
+    /// The loop must wake by then to write a line owed.
+    pub fn wake_by(&self, wake: Instant) -> Instant {
+        if self.stale {
+            wake.min(self.next)
+        } else {
+            wake
+        }
+    }
+}
+
 /// One line for systemd's status: sources (failing), matches pending, deliveries queued; or,
 /// while the database is unreachable (`db_ok` false), that it is waited for.
 pub(super) async fn status_line(cfg: &Config, store: &Store, db_ok: bool) -> String {

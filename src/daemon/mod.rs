@@ -34,7 +34,7 @@ use crate::fetch::{FetchError, Fetcher};
 use crate::mail::{MailError, Transport};
 use crate::store::{Store, StoreError};
 use crate::systemd;
-use control::Watchdog;
+use control::{Status, Watchdog};
 use instance::Presence;
 use mail::MailTask;
 use plan::DigestPlan;
@@ -51,6 +51,8 @@ const SHARED_POLL: Duration = Duration::from_secs(5);
 const DB_RETRY: Duration = Duration::from_secs(5);
 /// Scans one instance runs at once at most (each holds a source's lease and its fetches).
 pub const MAX_SCANS: usize = 64;
+/// While scans run, due sources are claimed once this many more could start.
+pub const CLAIM_BATCH: usize = 8;
 
 /// What the outside world can ask of a running daemon.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,6 +86,7 @@ struct Daemon {
     scans: Scans,
     presence: Presence,
     watchdog: Watchdog,
+    status: Status,
     /// When the database says to look again for due sources.
     source_wake: Option<DateTime<Utc>>,
     /// The sources to record again (a reload found the database unreachable): nothing is
@@ -123,8 +126,13 @@ pub async fn run(
         }
         d.queue_due_digests(now);
         let wake = d.presence.wake_by(d.watchdog.wake_by(d.next_wake()));
+        let wake = d.status.wake_by(wake);
         tokio::select! {
-            () = tokio::time::sleep_until(wake) => d.presence.beat_if_due(&d.store).await,
+            () = tokio::time::sleep_until(wake) => {
+                d.presence.beat_if_due(&d.store).await;
+                let db_ok = d.presence.db_ok();
+                d.status.write_if_due(&d.cfg, &d.store, db_ok).await;
+            }
             Some(done) = d.scans.next_finished(), if !d.scans.is_empty() => d.finish_scan(done).await,
             msg = control.recv() => match msg {
                 Some(Control::Reload) => d.reload(&loader).await?,
@@ -177,6 +185,7 @@ impl Daemon {
             scans: Scans::default(),
             presence,
             watchdog: Watchdog::from_env(),
+            status: Status::new(),
             source_wake: None,
             sync_owed: false,
             releases_owed: Vec::new(),
@@ -237,7 +246,7 @@ impl Daemon {
         }
         self.release_source(done.source).await;
         let db_ok = self.presence.db_ok();
-        systemd::status(&control::status_line(&self.cfg, &self.store, db_ok).await);
+        self.status.changed(&self.cfg, &self.store, db_ok).await;
     }
 
     /// Swaps in a valid new config (sources recorded again; running scans keep theirs);

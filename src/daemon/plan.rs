@@ -7,6 +7,7 @@
 //! which instance composes a tick.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
@@ -19,6 +20,12 @@ use crate::store::{SourceDue, Store, StoreError};
 /// source waits for its next tick instead of every source being fetched at once.
 pub const STALE_AFTER: chrono::Duration = chrono::Duration::minutes(1);
 
+/// More sources never fetched than this are a herd: their first scans are spread out.
+pub const FIRST_SCANS_AT_ONCE: usize = super::MAX_SCANS;
+/// First scans are spread over a source's period, but over no longer than this: a new
+/// daily source need not wait a day for its baseline.
+pub const FIRST_SCAN_SPREAD_MAX: Duration = Duration::from_secs(3600);
+
 /// Records every configured source as `me`'s and when it is due at `now`.
 ///
 /// # Errors
@@ -30,39 +37,79 @@ pub(super) async fn sync_sources(
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let mut due = Vec::with_capacity(cfg.sources.len());
-    for s in &cfg.sources {
+    let mut first = Vec::new();
+    for (i, s) in cfg.sources.iter().enumerate() {
         let state = store.source_state(&s.name).await?;
-        // A source never fetched is scanned at once, so a new user sees the baseline
-        // taken right away instead of at the first cron tick.
-        let at = if state.baselined || state.consecutive_failures > 0 {
-            after_backoff(cfg, s, &state, now)
+        if state.baselined || state.consecutive_failures > 0 {
+            due.push(SourceDue {
+                name: s.name.clone(),
+                at: after_backoff(cfg, s, &state, now),
+            });
         } else {
-            now
-        };
-        due.push(SourceDue {
-            name: s.name.clone(),
-            at,
-        });
+            first.push(i);
+        }
     }
+    due.extend(first_scans(cfg, &first, now));
     store.sync_sources(me, &due, now, now - STALE_AFTER).await
 }
 
-/// When `s` is due after a scan that ended at `now`.
-pub(super) async fn next_source_due(
+/// When the sources at `first` (indices into the config), never fetched, are first due. A
+/// source never fetched is scanned at once, so a new user sees the baseline taken right
+/// away; but when there are more than [`FIRST_SCANS_AT_ONCE`] (10,000 sources in a new
+/// config, issue 21), their first scans are spread evenly over their period (at most
+/// [`FIRST_SCAN_SPREAD_MAX`]) instead of all falling due in the first second, in an order
+/// that takes each host's first source, then each host's second, and so on.
+fn first_scans(cfg: &Config, first: &[usize], now: DateTime<Utc>) -> Vec<SourceDue> {
+    let n = first.len();
+    if n <= FIRST_SCANS_AT_ONCE {
+        return first
+            .iter()
+            .map(|&i| SourceDue {
+                name: cfg.sources[i].name.clone(),
+                at: now,
+            })
+            .collect();
+    }
+    let mut order = first.to_vec();
+    order.sort_by_key(|&i| (cfg.sources[i].host_rank, i));
+    order
+        .iter()
+        .enumerate()
+        .map(|(k, &i)| {
+            let s = &cfg.sources[i];
+            let window = period(s, cfg, now).min(FIRST_SCAN_SPREAD_MAX);
+            let step = window.mul_f64(k as f64 / n as f64);
+            SourceDue {
+                name: s.name.clone(),
+                at: now + chrono::Duration::from_std(step).unwrap_or_default(),
+            }
+        })
+        .collect()
+}
+
+/// The time between two of `s`'s cron ticks after `now` (zero if it has none).
+fn period(s: &Source, cfg: &Config, now: DateTime<Utc>) -> Duration {
+    let next = |t| s.schedule.next_after(t, cfg.timezone);
+    next(now)
+        .and_then(|a| Some((next(a)? - a).to_std().unwrap_or_default()))
+        .unwrap_or_default()
+}
+
+/// When `s`, in `state`, is due after a scan that ended at `now`.
+pub(super) fn next_source_due(
     cfg: &Config,
-    store: &Store,
     s: &Source,
+    state: &SourceState,
     now: DateTime<Utc>,
 ) -> DateTime<Utc> {
-    let state = store.source_state(&s.name).await.unwrap_or_default();
-    after_backoff(cfg, s, &state, now)
+    after_backoff(cfg, s, state, now)
 }
 
 /// When a source runs next. A failing source runs when its back-off ends (SPEC: 1 min
 /// doubling, cap 6 h, never before a `Retry-After`), whatever its cron says: a daily source
-/// that failed once must not wait a day (issue 22). A healthy one runs at its next cron tick,
-/// but not before a refetch floor (`retry_at` after a success: the server's max-age or the
-/// feed's ttl). Never in the past.
+/// that failed once must not wait a day (issue 22). A healthy one runs at its next cron tick
+/// plus its host's offset ([`host_offset`]), but not before a refetch floor (`retry_at`
+/// after a success: the server's max-age or the feed's ttl). Never in the past.
 fn after_backoff(
     cfg: &Config,
     s: &Source,
@@ -75,11 +122,24 @@ fn after_backoff(
     let cron = s
         .schedule
         .next_after(now, cfg.timezone)
-        .unwrap_or(DateTime::<Utc>::MAX_UTC);
+        .map_or(DateTime::<Utc>::MAX_UTC, |t| t + host_offset(cfg, s, now));
     match state.retry_at {
         Some(r) if r > cron => r,
         _ => cron,
     }
+}
+
+/// How long after a cron tick `s` falls due: a politeness delay (or a millisecond) for each
+/// source before it on the same host ([`Source::host_rank`]), so that at a tick a host's sources come due
+/// as fast as the host may be asked, and the scans running at once are spread over hosts
+/// instead of queueing at one (issue 21). Never more than a tenth of the period.
+fn host_offset(cfg: &Config, s: &Source, now: DateTime<Utc>) -> chrono::Duration {
+    // A millisecond at least: with no delay, the sources due at one tick are still claimed
+    // each host's first, then each host's second, … (claims take the earliest due first).
+    let step = cfg.http.per_host_delay.max(Duration::from_millis(1));
+    let offset = step * s.host_rank;
+    let offset = offset.min(period(s, cfg, now) / 10);
+    chrono::Duration::from_std(offset).unwrap_or_default()
 }
 
 /// The cron digests' next ticks.

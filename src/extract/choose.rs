@@ -173,9 +173,21 @@ const AD_LABELS: &[&str] = &[
     "إعلان",
 ];
 
+/// The longest of [`AD_LABELS`], in characters.
+const AD_LABEL_MAX_CHARS: usize = 13;
+
 /// A paragraph that is only an advertising label (`- Anzeige -`, `Advertisement`).
 #[must_use]
 pub fn is_ad_label(p: &str) -> bool {
+    // Lower-casing never shortens a character, so a paragraph with more letters and digits
+    // than the longest label is none (the common case, decided without building a string).
+    if p.chars()
+        .filter(|c| c.is_alphanumeric())
+        .nth(AD_LABEL_MAX_CHARS)
+        .is_some()
+    {
+        return false;
+    }
     let word: String = p
         .chars()
         .filter(|c| c.is_alphanumeric())
@@ -210,6 +222,15 @@ fn body(text: &str) -> Body {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ad_label_max_chars_is_the_longest_label() {
+        let longest = AD_LABELS.iter().map(|l| l.chars().count()).max();
+        assert_eq!(longest, Some(AD_LABEL_MAX_CHARS));
+        assert!(is_ad_label("- Advertisement -"));
+        assert!(is_ad_label("PUBBLICITÀ"));
+        assert!(!is_ad_label("Advertisement for the new port terminal"));
+    }
 
     fn readable(text: &str) -> Readable {
         let chars = chars(text);

@@ -87,12 +87,63 @@ pub fn extract_feed(
     content_type: Option<&str>,
     base: &Url,
 ) -> Result<Vec<Entry>, ExtractError> {
+    extract_feed_first(bytes, content_type, base, usize::MAX).map(|(entries, _)| entries)
+}
+
+/// Like [`extract_feed`], reading only the feed's first `max` items; also says how many
+/// items came after them, unread. A feed of 100,000 items is cut before it is parsed, so
+/// memory follows `max`, not the feed (issue 21).
+///
+/// # Errors
+/// As [`extract_feed`].
+pub fn extract_feed_first(
+    bytes: &[u8],
+    content_type: Option<&str>,
+    base: &Url,
+    max: usize,
+) -> Result<(Vec<Entry>, usize), ExtractError> {
     let (decoded, _) = charset::decode(bytes, content_type);
     let xml = charset::for_xml_parser(&decoded);
     if first_element(&xml).as_deref() == Some("channel") {
-        return cdf::extract_cdf(&xml, base);
+        let mut entries = cdf::extract_cdf(&xml, base)?;
+        let left = entries.len().saturating_sub(max);
+        entries.truncate(max);
+        return Ok((entries, left));
     }
-    let xml = compat::for_feed_rs(&xml).into_owned();
+    let xml = compat::for_feed_rs(&xml);
+    if let Some((cut, left)) = cut_after_items(&xml, max) {
+        // An item end inside CDATA can make the cut unreadable: then the whole feed is read.
+        if let Ok(entries) = extract_parsed(cut, base) {
+            return Ok((entries, left));
+        }
+    }
+    let mut entries = extract_parsed(xml.into_owned(), base)?;
+    let left = entries.len().saturating_sub(max);
+    entries.truncate(max);
+    Ok((entries, left))
+}
+
+/// Everything up to the end of the `max`-th item, closed again, and how many items follow;
+/// `None` when the feed has `max` items or fewer. Items end with `</item>` (RSS) or
+/// `</entry>` (Atom); a JSON Feed is never cut.
+fn cut_after_items(xml: &str, max: usize) -> Option<(String, usize)> {
+    let end = if xml.contains("</item>") {
+        "</item>"
+    } else {
+        "</entry>"
+    };
+    let finder = memchr::memmem::Finder::new(end);
+    let mut ends = finder.find_iter(xml.as_bytes());
+    let cut = ends.nth(max.checked_sub(1)?)? + end.len();
+    let left = ends.count();
+    if left == 0 {
+        return None;
+    }
+    let closed = close_truncated(&xml[..cut])?;
+    Some((closed, left))
+}
+
+fn extract_parsed(xml: String, base: &Url) -> Result<Vec<Entry>, ExtractError> {
     let parser = feed_rs::parser::Builder::new()
         .base_uri(Some(base.as_str()))
         .sanitize_content(false)

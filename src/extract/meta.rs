@@ -478,7 +478,7 @@ pub fn detect_lang(text: &str) -> Option<String> {
             0x3040..=0x30FF => kana += 1,
             0xAC00..=0xD7AF => hangul += 1,
             0x4E00..=0x9FFF => cjk += 1,
-            _ if c.is_alphabetic() && c.is_ascii() || ('\u{C0}'..='\u{24F}').contains(&c) => {
+            _ if c.is_ascii_alphabetic() || ('\u{C0}'..='\u{24F}').contains(&c) => {
                 latin += 1;
             }
             _ => {}
@@ -562,51 +562,60 @@ fn latin_lang(text: &str) -> &'static str {
     scores[best].0
 }
 
+/// Each Latin-script language [`detect_lang`] tells apart, and its commonest function words.
+const WORDS: &[(&str, &[&str])] = &[
+    (
+        "en",
+        &[
+            "the", "and", "of", "to", "is", "that", "with", "for", "was", "on",
+        ],
+    ),
+    (
+        "fr",
+        &[
+            "le", "la", "les", "et", "des", "est", "une", "dans", "pour", "du", "qui",
+        ],
+    ),
+    (
+        "es",
+        &[
+            "el", "los", "las", "y", "que", "por", "una", "con", "para", "del",
+        ],
+    ),
+    (
+        "de",
+        &[
+            "der", "die", "und", "das", "ist", "nicht", "mit", "den", "von", "auf",
+        ],
+    ),
+    (
+        "pt",
+        &[
+            "o", "os", "e", "que", "não", "uma", "com", "para", "do", "da",
+        ],
+    ),
+    (
+        "it",
+        &[
+            "il", "gli", "e", "che", "non", "una", "con", "per", "della", "sono",
+        ],
+    ),
+];
+
+/// The longest function word [`latin_scores`] counts, in characters.
+const FUNCTION_WORD_MAX_CHARS: usize = 5;
+
 /// Function-word hits per Latin-script language.
 fn latin_scores(text: &str) -> [(&'static str, usize); 6] {
-    const WORDS: &[(&str, &[&str])] = &[
-        (
-            "en",
-            &[
-                "the", "and", "of", "to", "is", "that", "with", "for", "was", "on",
-            ],
-        ),
-        (
-            "fr",
-            &[
-                "le", "la", "les", "et", "des", "est", "une", "dans", "pour", "du", "qui",
-            ],
-        ),
-        (
-            "es",
-            &[
-                "el", "los", "las", "y", "que", "por", "una", "con", "para", "del",
-            ],
-        ),
-        (
-            "de",
-            &[
-                "der", "die", "und", "das", "ist", "nicht", "mit", "den", "von", "auf",
-            ],
-        ),
-        (
-            "pt",
-            &[
-                "o", "os", "e", "que", "não", "uma", "com", "para", "do", "da",
-            ],
-        ),
-        (
-            "it",
-            &[
-                "il", "gli", "e", "che", "non", "una", "con", "per", "della", "sono",
-            ],
-        ),
-    ];
     let mut scores = [("", 0usize); 6];
     for (slot, (lang, _)) in scores.iter_mut().zip(WORDS) {
         slot.0 = lang;
     }
     for w in text.split(|c: char| !c.is_alphabetic()).take(3000) {
+        // No function word is longer than this, and lower-casing never shortens a word.
+        if w.is_empty() || w.chars().nth(FUNCTION_WORD_MAX_CHARS).is_some() {
+            continue;
+        }
         let w = w.to_lowercase();
         for (i, (_, list)) in WORDS.iter().enumerate() {
             scores[i].1 += usize::from(list.contains(&w.as_str()));
@@ -618,6 +627,16 @@ fn latin_scores(text: &str) -> [(&'static str, usize); 6] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn function_word_max_chars_is_the_longest() {
+        let longest = WORDS
+            .iter()
+            .flat_map(|(_, w)| w.iter())
+            .map(|w| w.chars().count())
+            .max();
+        assert_eq!(longest, Some(FUNCTION_WORD_MAX_CHARS));
+    }
 
     #[test]
     fn titles_lose_site_name() {

@@ -214,11 +214,42 @@ pub fn extract_source(
     kind: SourceKind,
     links: Option<&Selector>,
 ) -> Result<Vec<Entry>, ExtractError> {
+    extract_source_first(bytes, content_type, base, kind, links, usize::MAX).map(|(e, _)| e)
+}
+
+/// Like [`extract_source`], keeping the document's first `max` entries; also says how many
+/// came after them, unread. A feed is cut before it is parsed (see
+/// [`feed::extract_feed_first`]), so a feed of 100,000 items costs what `max` items cost.
+///
+/// # Errors
+/// As [`extract_source`].
+pub fn extract_source_first(
+    bytes: &[u8],
+    content_type: Option<&str>,
+    base: &Url,
+    kind: SourceKind,
+    links: Option<&Selector>,
+    max: usize,
+) -> Result<(Vec<Entry>, usize), ExtractError> {
+    let mut entries = extract_source_all(bytes, content_type, base, kind, links, max)?;
+    let left = entries.1 + entries.0.len().saturating_sub(max);
+    entries.0.truncate(max);
+    Ok((entries.0, left))
+}
+
+fn extract_source_all(
+    bytes: &[u8],
+    content_type: Option<&str>,
+    base: &Url,
+    kind: SourceKind,
+    links: Option<&Selector>,
+    max: usize,
+) -> Result<(Vec<Entry>, usize), ExtractError> {
     // Sitemaps first: a gzip'd one is recognised by its magic bytes, which
     // `check_document` refuses as binary.
     if kind == SourceKind::Sitemap || (kind == SourceKind::Auto && sitemap::is_sitemap(bytes)) {
         return match sitemap::extract_sitemap(bytes, base, sitemap::MAX_SITEMAP_BYTES)? {
-            Sitemap::Urls(set) => Ok(set.entries),
+            Sitemap::Urls(set) => Ok((set.entries, set.left)),
             Sitemap::Index(children) => Err(ExtractError::BrokenSitemap(format!(
                 "a sitemap index of {} sitemaps; its sitemaps are fetched by the scan",
                 children.len()
@@ -233,11 +264,11 @@ pub fn extract_source(
         SourceKind::Auto => feed::sniff(&decoded, content_type) == Sniffed::Feed,
     };
     if is_feed {
-        return feed::extract_feed(bytes, content_type, base);
+        return feed::extract_feed_first(bytes, content_type, base, max);
     }
     let doc = parse_page(&decoded);
     let doc_base = meta::document_base(&doc, Some(base));
-    Ok(links::extract_links(&doc, doc_base.as_ref(), links))
+    Ok((links::extract_links(&doc, doc_base.as_ref(), links), 0))
 }
 
 /// A followed article page: body, title, published time, language, canonical URL.

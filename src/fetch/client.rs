@@ -17,6 +17,7 @@ use url::Url;
 
 use super::classify::{classify, parse_retry_after, too_large, Verdict};
 use super::guard::{self, GuardedResolver, NetworkPolicy, Refused};
+use super::limits::{self, KeepAlive, POOL_IDLE};
 use super::politeness::{HostGate, HostKey, HostPool};
 use super::robots::{self, RobotsResponse, RobotsRules, ROBOTS_MAX_BYTES};
 use super::{FailureKind, FetchError, FetchOutcome, FetchSettings, Fetched, Validators};
@@ -42,6 +43,7 @@ pub(crate) struct Client {
     product_token: String,
     hosts: HostPool,
     network: Arc<NetworkPolicy>,
+    keep_alive: KeepAlive,
 }
 
 impl Client {
@@ -54,8 +56,14 @@ impl Client {
         network.trusted_hosts.extend(guard::env_proxy_hosts());
         let network = Arc::new(network);
         let resolver = Arc::new(GuardedResolver::new(resolver, network.clone()));
-        let build = |policy: Policy| {
+        // Connections kept for the next request: as many per host as may be in flight to it,
+        // closed after `POOL_IDLE` unused (see `limits`); robots.txt keeps none (it is read
+        // once a day, by a client of its own).
+        let per_host = settings.per_host_concurrency.max(1);
+        let build = |policy: Policy, idle_per_host: usize| {
             reqwest::Client::builder()
+                .pool_idle_timeout(POOL_IDLE)
+                .pool_max_idle_per_host(idle_per_host)
                 .dns_resolver(resolver.clone())
                 .user_agent(settings.user_agent.clone())
                 .connect_timeout(CONNECT_TIMEOUT.min(settings.timeout))
@@ -74,8 +82,9 @@ impl Client {
                 })
         };
         Ok(Self {
-            pages: build(Policy::none())?,
-            robots: build(robots_redirects(network.clone()))?,
+            pages: build(Policy::none(), per_host)?,
+            robots: build(robots_redirects(network.clone()), 0)?,
+            keep_alive: KeepAlive::new(limits::process_budget().idle, per_host, POOL_IDLE),
             product_token: robots::product_token(&settings.user_agent).to_owned(),
             hosts: HostPool::new(
                 settings.per_host_concurrency,
@@ -119,11 +128,18 @@ impl Client {
             Ok(admission) => admission,
             Err(err) => return Hop::Done(FetchOutcome::Failed(err)),
         };
+        // The host said yes; now a descriptor for it. Not the other way round: a request
+        // waiting for its host's politeness delay must not hold one of these.
+        let in_flight = limits::in_flight()
+            .acquire()
+            .await
+            .expect("the in-flight semaphore is never closed");
         debug!(url = %url, "requesting");
         let timeout = self.settings.timeout;
-        let result = tokio::time::timeout(timeout, self.request(url, validators))
+        let result = tokio::time::timeout(timeout, self.request(url, &key, validators))
             .await
             .unwrap_or_else(|_| Err(timeout_error(timeout)));
+        drop(in_flight);
         drop(admission);
         match result {
             Ok(hop) => hop,
@@ -139,8 +155,17 @@ impl Client {
         }
     }
 
-    async fn request(&self, url: &Url, validators: Option<&Validators>) -> Result<Hop, FetchError> {
+    async fn request(
+        &self,
+        url: &Url,
+        key: &HostKey,
+        validators: Option<&Validators>,
+    ) -> Result<Hop, FetchError> {
         let mut request = self.pages.get(url.clone());
+        if !self.keep_alive.grant(key, std::time::Instant::now()) {
+            // Too many hosts' connections are waiting in the pool already (`limits`).
+            request = request.header(header::CONNECTION, "close");
+        }
         if let Some(v) = validators {
             // A stored validator that is not a valid header value is skipped, not fatal.
             if let Some(etag) = v
@@ -205,8 +230,13 @@ impl Client {
             // nothing so robots.txt is asked for once the block ends.
             return (RobotsRules::AllowAll, Duration::ZERO);
         };
+        let in_flight = limits::in_flight()
+            .acquire()
+            .await
+            .expect("the in-flight semaphore is never closed");
         let timeout = self.settings.timeout;
         let result = tokio::time::timeout(timeout, self.request_robots(&url)).await;
+        drop(in_flight);
         drop(admission);
         let response = match result {
             Ok(Ok((status, body, retry_after))) => {

@@ -7,6 +7,9 @@
 //! bookkeeping to `store`/`pipeline`: a [`FetchError`] carries the kind, status and
 //! `retry_after` they need, and its message is logged by the caller with source and URL.
 //!
+//! How many requests may be in flight at once, and connections kept open between them, is
+//! [`limits`]'s: both are sized to the process's file-descriptor limit.
+//!
 //! Which addresses may be connected to is [`guard`]'s: private networks are off limits to
 //! links from third-party content, checked on the resolved address of every hop.
 //!
@@ -15,6 +18,7 @@
 pub mod classify;
 mod client;
 pub mod guard;
+pub mod limits;
 pub mod politeness;
 pub mod robots;
 

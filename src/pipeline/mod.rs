@@ -27,7 +27,7 @@ use crate::model::{
     Validators, WatchlistName,
 };
 use crate::schedule::source_backoff;
-use crate::store::{FetchFailure, Store, StoreError};
+use crate::store::{FetchFailure, FetchSuccess, Store, StoreError};
 
 pub use text::{
     choose_text, classify_failure, debt_after, Chosen, DebtAfter, FeedText, PageOutcome,
@@ -114,17 +114,17 @@ pub async fn scan_source(
     crate::failpoint::panic_once(crate::failpoint::PANIC_IN_SCAN);
     let mut report = ScanReport::new(source.name.clone());
     let state = store.source_state(&source.name).await?;
-    let (entries, fetched) = match fetch_entries(config, fetcher, source, &state, mode).await {
-        SourceDoc::Read(entries, fetched) => (dedup_entries(entries), Some(fetched)),
+    let (entries, read) = match fetch_entries(config, fetcher, source, &state, mode).await {
+        SourceDoc::Read(entries, fetched) => (dedup_entries(entries), read_of(&fetched, now)),
         // Unchanged: no entries, but pages still owed their text are tried again.
         SourceDoc::NotModified(validators) => {
             report.not_modified = true;
-            if mode == ScanMode::Record {
-                report.health = store
-                    .record_fetch_success(&source.name, Some(&validators), 304, now)
-                    .await?;
-            }
-            (Vec::new(), None)
+            let read = FetchSuccess {
+                validators,
+                status: 304,
+                refetch_floor: None,
+            };
+            (Vec::new(), read)
         }
         SourceDoc::Failed(f) => {
             if mode == ScanMode::Record {
@@ -146,19 +146,7 @@ pub async fn scan_source(
     .collect()
     .await;
     report.articles = articles.len();
-    report.matches = record(store, source, &articles, mode, now).await?;
-
-    if let (ScanMode::Record, Some(fetched)) = (mode, fetched) {
-        report.health = store
-            .record_fetch_success(&source.name, Some(&fetched.validators), fetched.status, now)
-            .await?;
-        let ttl = extract::feed_ttl_minutes(&fetched.body);
-        if let Some(floor) = crate::fetch::refetch_floor(fetched.max_age, ttl) {
-            let until = now + chrono::Duration::from_std(floor).unwrap_or_default();
-            store.set_refetch_floor(&source.name, until).await?;
-            debug!(until = %until, "server asks not to refetch before");
-        }
-    }
+    (report.matches, report.health) = record(store, source, &articles, mode, &read, now).await?;
     if mode == ScanMode::Record {
         let new = report.matches.iter().filter(|m| m.new).count();
         info!(
@@ -228,22 +216,40 @@ async fn fetch_entries(
     }
 }
 
-/// Records the scanned articles (or, in a dry run, says what recording would do) and
-/// returns one [`ScanMatch`] per (watchlist, article) pair.
+/// What a successful fetch of the source's document leaves to record: its validators, its
+/// status, and how long the server or the feed asks not to be fetched again.
+fn read_of(fetched: &crate::fetch::Fetched, now: DateTime<Utc>) -> FetchSuccess {
+    let ttl = extract::feed_ttl_minutes(&fetched.body);
+    let refetch_floor = crate::fetch::refetch_floor(fetched.max_age, ttl)
+        .map(|floor| now + chrono::Duration::from_std(floor).unwrap_or_default());
+    if let Some(until) = refetch_floor {
+        debug!(until = %until, "server asks not to refetch before");
+    }
+    FetchSuccess {
+        validators: fetched.validators.clone(),
+        status: fetched.status,
+        refetch_floor,
+    }
+}
+
+/// Records the scanned articles with the fetch that read them, in one transaction (or, in a
+/// dry run, says what recording would do); returns one [`ScanMatch`] per (watchlist,
+/// article) pair, and the source's health change.
 async fn record(
     store: &Store,
     source: &Source,
     articles: &[ScannedArticle],
     mode: ScanMode,
+    read: &FetchSuccess,
     now: DateTime<Utc>,
-) -> Result<Vec<ScanMatch>, StoreError> {
-    let recorded = match mode {
+) -> Result<(Vec<ScanMatch>, Option<HealthChange>), StoreError> {
+    let (recorded, health) = match mode {
         ScanMode::Record => {
-            let r = store.record_scan(&source.name, articles, now).await?;
+            let r = store.record_read(&source.name, articles, read, now).await?;
             crate::failpoint::hit(crate::failpoint::AFTER_RECORD_SCAN);
             r
         }
-        ScanMode::DryRun => store.peek_scan(articles).await?,
+        ScanMode::DryRun => (store.peek_scan(articles).await?, None),
     };
     let mut out = Vec::new();
     for (a, r) in articles.iter().zip(recorded) {
@@ -265,7 +271,7 @@ async fn record(
             });
         }
     }
-    Ok(out)
+    Ok((out, health))
 }
 
 async fn record_failure(
@@ -340,12 +346,9 @@ async fn plan_articles(
         .map(|e| e.url.as_ref().map(|u| canonical_url(u).to_string()))
         .collect();
     let wanted: Vec<&str> = urls.iter().flatten().map(String::as_str).collect();
-    let mut known = store.known_articles(&wanted).await?;
     // Owed pages are tried again whether or not the feed still lists them; dry runs only look.
-    let mut owed = match mode {
-        ScanMode::Record => store.owed_due(&source.name, now).await?,
-        ScanMode::DryRun => Vec::new(),
-    };
+    let owed = (mode == ScanMode::Record).then_some((&source.name, now));
+    let (mut known, mut owed) = store.known_and_owed(&wanted, owed).await?;
     let mut seen_ids = HashSet::new();
     let mut out = Vec::with_capacity(entries.len() + owed.len());
     for (entry, url) in entries.into_iter().zip(urls) {
@@ -522,14 +525,46 @@ fn text_debt(url: &Url, tries_before: u32, outcome: &PageOutcome, now: DateTime<
     }
 }
 
-/// Fetches and extracts a linked article page.
+/// Fetches and extracts a linked article page, in a task of its own: the pages of one
+/// source are extracted on every core at once instead of one after another in the scan's
+/// task (issue 21); the host's gate still decides how many are fetched at once.
 async fn read_page(fetcher: &Fetcher, source: &Source, url: &Url) -> PageOutcome {
+    let (fetcher, url, content) = (fetcher.clone(), url.clone(), source.content.clone());
+    let mut task = AbortOnDrop(tokio::spawn(async move {
+        read_page_here(&fetcher, &url, content.as_ref()).await
+    }));
+    match (&mut task.0).await {
+        Ok(outcome) => outcome,
+        // A panic while reading a page is the scan's, as it was when it ran inline.
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => PageOutcome::Transient {
+            error: format!("reading the page was cancelled: {e}"),
+            retry_after: None,
+        },
+    }
+}
+
+/// A task that is cancelled when its handle is dropped (a cancelled scan leaves no page
+/// reads behind).
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+async fn read_page_here(
+    fetcher: &Fetcher,
+    url: &Url,
+    content: Option<&extract::Selector>,
+) -> PageOutcome {
     match fetcher.fetch(url, None).await {
         FetchOutcome::Fetched(f) => match extract::extract_article(
             &f.body,
             f.content_type.as_deref(),
             Some(&f.final_url),
-            source.content.as_ref(),
+            content,
         ) {
             Ok(a) => PageOutcome::Read(Box::new(a), f.final_url),
             Err(e) => PageOutcome::Permanent(e.to_string()),

@@ -20,6 +20,17 @@ pub struct FetchFailure {
     pub retry_at: DateTime<Utc>,
 }
 
+/// A successful fetch of a source (200 or 304), as recorded with what the scan read.
+#[derive(Debug, Clone)]
+pub struct FetchSuccess {
+    /// Validators for the next conditional request.
+    pub validators: Validators,
+    /// 2xx, or 304.
+    pub status: u16,
+    /// Not fetched again before this (the server's `max-age` or the feed's `<ttl>`).
+    pub refetch_floor: Option<DateTime<Utc>>,
+}
+
 pub(super) async fn source_state(
     tx: &mut Tx<'_>,
     name: &SourceName,

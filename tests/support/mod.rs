@@ -6,6 +6,8 @@
 //! - [`daemon`]: the binary as a running daemon: signals, log lines, bounded exits.
 //! - [`feeds`]: RSS documents of items.
 //! - [`hostile`]: a raw-TCP HTTP server that misbehaves on purpose, one loopback host each.
+//! - [`many_hosts`]: many tiny keep-alive news sites on loopback addresses of their own, with
+//!   a log of when each host was asked for what.
 //! - [`listing`]: scores listing-page link discovery on labelled pages.
 //! - [`mime`]: a message's header fields and decoded parts; a file outbox's messages.
 //! - [`pg`]: a throwaway PostgreSQL cluster started by the test binary.
@@ -22,6 +24,7 @@ pub mod daemon;
 pub mod feeds;
 pub mod hostile;
 pub mod listing;
+pub mod many_hosts;
 pub mod mime;
 pub mod pg;
 pub mod pipeline;
