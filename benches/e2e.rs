@@ -8,7 +8,7 @@
 //!   follows every item to its page: articles per second (wall), articles per CPU-second
 //!   (user + system of the process), peak RSS, and whether its matches are exactly the site's
 //!   (the pages written to match the watchlist, each once, nothing else);
-//! - urlwatch (from PyPI, `$URLWATCH`, default `/work/venv-urlwatch/bin/urlwatch`) checks the
+//! - urlwatch (from `PyPI`, `$URLWATCH`, default `/work/venv-urlwatch/bin/urlwatch`) checks the
 //!   same 2,020 URLs (one job each, no filter, a fresh cache each round: every job is new and
 //!   stored): pages per second, CPU, peak RSS, and that no job failed.
 //!
@@ -193,7 +193,7 @@ fn measure(cmd: &mut Command) -> Cost {
         // SAFETY: an all-zero rusage is a valid value for wait4 to fill in.
         let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
         // SAFETY: `pid` is our child; the pointers are valid for the call.
-        let r = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) };
+        let r = unsafe { libc::wait4(pid, &raw mut status, libc::WNOHANG, &raw mut usage) };
         if r == pid {
             let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
             return Cost {

@@ -105,7 +105,7 @@ async fn measure(cmd: &mut Command) -> (f64, f64, u64, bool) {
         // SAFETY: an all-zero rusage is a valid value for wait4 to fill in.
         let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
         // SAFETY: `pid` is our child; the pointers are valid for the call.
-        let r = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) };
+        let r = unsafe { libc::wait4(pid, &raw mut status, libc::WNOHANG, &raw mut usage) };
         if r == pid {
             let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
             let cpu = secs(usage.ru_utime) + secs(usage.ru_stime);
@@ -261,13 +261,14 @@ fn time_check(bin: &Path, cfg: &Path) -> f64 {
 fn judge(sites: &Sites, start: Instant, tick0: Duration, period: Duration, samples: &[Sample]) {
     let hits = sites.hits();
     let n = sites.hosts * sites.feeds;
-    let mut last_by_host: std::collections::HashMap<usize, Instant> = Default::default();
+    let mut last_by_host: std::collections::HashMap<usize, Instant> =
+        std::collections::HashMap::default();
     let (mut min_gap, mut short) = (Duration::MAX, 0usize);
     for h in &hits {
         if let Some(prev) = last_by_host.insert(h.host, h.at) {
             let gap = h.at.duration_since(prev);
             min_gap = min_gap.min(gap);
-            short += usize::from(gap < Duration::from_millis(1000));
+            short += usize::from(gap < Duration::from_secs(1));
         }
     }
     println!(
@@ -289,7 +290,7 @@ fn judge(sites: &Sites, start: Instant, tick0: Duration, period: Duration, sampl
             let at = h.at.duration_since(start);
             if at >= from && at < to && h.path.starts_with("/f/") {
                 feeds.insert((h.host, h.path.clone()));
-                last = last.max(at - from);
+                last = last.max(at.checked_sub(from).unwrap());
             }
         }
         let at = |t: Duration| samples.iter().find(|s| s.at >= t).or(samples.last());
@@ -403,9 +404,9 @@ async fn main() {
     // SAFETY: plain getrlimit/setrlimit on this process.
     unsafe {
         let mut l: libc::rlimit = std::mem::zeroed();
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut l) == 0 {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &raw mut l) == 0 {
             l.rlim_cur = l.rlim_max;
-            libc::setrlimit(libc::RLIMIT_NOFILE, &l);
+            libc::setrlimit(libc::RLIMIT_NOFILE, &raw const l);
         }
     }
     let mut bins = vec![(binary(), "newswatch")];

@@ -16,7 +16,8 @@ fn main() -> ExitCode {
             libc::signal(libc::SIGPIPE, libc::SIG_DFL);
         }
     }
-    newswatch::log::init(cli.verbose as i8 - cli.quiet as i8);
+    let level = |n: u8| i8::try_from(n).unwrap_or(i8::MAX);
+    newswatch::log::init(level(cli.verbose) - level(cli.quiet));
     // Every request holds a descriptor: the soft limit (1,024 under systemd unless the unit
     // raises it) up to the hard one, before any client sizes its limits by it (issue 21).
     let (soft, hard) = newswatch::fetch::limits::raise_nofile_limit();

@@ -29,9 +29,9 @@ fn raise_own_limit() -> u64 {
     };
     // SAFETY: getrlimit/setrlimit read and write the struct they are given.
     unsafe {
-        assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &mut l), 0);
+        assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &raw mut l), 0);
         l.rlim_cur = l.rlim_max;
-        assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &l), 0);
+        assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &raw const l), 0);
     }
     l.rlim_cur
 }
@@ -46,6 +46,10 @@ fn state_parent() -> tempfile::TempDir {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[allow(
+    clippy::too_many_lines,
+    reason = "one scenario: sites, config, a daemon under a limit, its log and its database"
+)]
 async fn issue_21_ten_thousand_sources_under_1024_descriptors() {
     let own = raise_own_limit();
     // One host per source when this process may hold that many sockets; else fewer hosts,
@@ -58,7 +62,7 @@ async fn issue_21_ten_thousand_sources_under_1024_descriptors() {
             * 100,
     );
     assert!(
-        hosts >= 2 * NOFILE as usize,
+        hosts >= 2 * usize::try_from(NOFILE).unwrap(),
         "this test needs a hard limit of 5,100 descriptors or more, found {own}"
     );
     let sites = Sites::start(hosts, SOURCES / hosts).await;
@@ -82,7 +86,7 @@ async fn issue_21_ten_thousand_sources_under_1024_descriptors() {
                 rlim_cur: NOFILE,
                 rlim_max: NOFILE,
             };
-            if libc::setrlimit(libc::RLIMIT_NOFILE, &l) == 0 {
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raw const l) == 0 {
                 Ok(())
             } else {
                 Err(std::io::Error::last_os_error())
@@ -159,6 +163,6 @@ async fn issue_21_ten_thousand_sources_under_1024_descriptors() {
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .unwrap();
-    assert_eq!((scanned, failing), (SOURCES as i64, 0));
+    assert_eq!((scanned, failing), (i64::try_from(SOURCES).unwrap(), 0));
     eprintln!("{SOURCES} sources on {hosts} hosts read in {took:?}, {early} in the first second");
 }

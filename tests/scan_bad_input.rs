@@ -121,7 +121,7 @@ async fn issue_21_ten_thousand_new_entries_at_once() {
     let newest = Arc::new(AtomicUsize::new(0));
     let items = Arc::new(AtomicUsize::new(10));
     let (n, k) = (Arc::clone(&newest), Arc::clone(&items));
-    let server = Hostile::start_at(std::net::Ipv4Addr::new(127, 0, 0, 1), move |r| {
+    let server = Hostile::start_at(std::net::Ipv4Addr::LOCALHOST, move |r| {
         match r.path.as_str() {
             "/feed.xml" => ok(
                 "application/rss+xml",

@@ -19,6 +19,12 @@ use crate::store::{Store, StoreError};
 /// limits (per host, and on requests in flight) still apply to all of them together.
 pub const SCANS_AT_ONCE: usize = crate::daemon::MAX_SCANS;
 
+/// `newswatch scan`: the named sources (all when none is named) read once, recorded unless
+/// `dry_run`, a report per source printed.
+///
+/// # Errors
+/// The config or the database cannot be opened, a named source is not in the config, or
+/// some source could not be read (after every other was).
 pub async fn run(
     globals: &Globals,
     names: &[String],

@@ -117,6 +117,7 @@ pub struct MailConfig {
 
 impl MailConfig {
     /// `from` and `transport` with every other setting at its default.
+    #[must_use]
     pub fn new(from: lettre::message::Mailbox, transport: TransportConfig) -> Self {
         MailConfig {
             helo_name: from.email.domain().to_owned(),
@@ -147,6 +148,7 @@ pub enum Backfill {
 
 impl Backfill {
     /// Whether an article first seen on a source's first fetch at `now` is reported.
+    #[must_use]
     pub fn reports(self, published: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
         match (self, published) {
             (Backfill::All, _) => true,
@@ -227,6 +229,7 @@ impl Watchlist {
     /// An article whose language is unknown (`None`: nothing declared, too little text to
     /// detect) is kept: a monitoring service that silently drops a story because detection
     /// failed is worse than one that reports it, and the terms still have to match.
+    #[must_use]
     pub fn accepts_language(&self, lang: Option<&str>) -> bool {
         match lang {
             _ if self.languages.is_empty() => true,
@@ -246,7 +249,7 @@ impl Config {
     /// Reads and validates the config at `path`.
     ///
     /// # Errors
-    /// Every problem found, each with file:line:column.
+    /// Every problem found, each with <file:line:column>.
     pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
         let text = std::fs::read_to_string(path).map_err(|e| {
             ConfigErrors(vec![ConfigError::whole(
@@ -260,7 +263,7 @@ impl Config {
     /// Validates config `text` as if read from `path`.
     ///
     /// # Errors
-    /// Every problem found, each with file:line:column.
+    /// Every problem found, each with <file:line:column>.
     pub fn from_text(path: &Path, text: &str) -> Result<Config, ConfigErrors> {
         let (raw, mut errors) = raw::parse(path, text).map_err(ConfigErrors)?;
         match validate::validate(raw, path, text) {
@@ -291,17 +294,20 @@ impl Config {
     }
 
     /// The SQLite database path.
+    #[must_use]
     pub fn database_path(&self) -> PathBuf {
         self.state_dir.join("newswatch.db")
     }
 
     /// Where the file transport writes `.eml` files.
+    #[must_use]
     pub fn outbox_dir(&self) -> PathBuf {
         self.state_dir.join("outbox")
     }
 }
 
 /// `*` matches any run of characters; everything else matches itself.
+#[must_use]
 pub fn glob_match(pattern: &str, name: &str) -> bool {
     match pattern.split_once('*') {
         None => pattern == name,

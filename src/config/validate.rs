@@ -11,7 +11,13 @@ use url::Url;
 mod mail;
 
 use super::raw::{RawConfig, RawSource, RawWatchlist};
-use super::*;
+use super::{
+    glob_match, parse_backfill, parse_duration, raw, Backfill, Config, ConfigError, CronSpec,
+    DatabaseConfig, DigestSchedule, FetchSettings, Retention, Source, SourceKind, SourceName, Tz,
+    Watchlist, WatchlistName, Watchlists, DEFAULT_BACKFILL, DEFAULT_DIGEST, DEFAULT_LEASE_SECS,
+    DEFAULT_SCHEDULE, DEFAULT_STATE_DIR, MAX_LEASE_SECS, MIN_KEEP_IDENTITY, MIN_KEEP_TEXT,
+    MIN_LEASE_SECS,
+};
 use crate::matcher::{TermGroup, WatchlistTerms};
 
 struct Ctx<'a> {
@@ -53,11 +59,12 @@ impl Ctx<'_> {
         }
     }
 
-    fn positive(&mut self, key: &str, v: &Option<Spanned<i64>>, default: u64, min: i64) -> u64 {
-        match v {
+    fn positive(&mut self, key: &str, v: Option<&Spanned<i64>>, default: u64, min: i64) -> u64 {
+        // `min` is never negative, so a value at or above it is one.
+        match v.map(|v| (v, u64::try_from(*v.get_ref()))) {
             None => default,
-            Some(v) if *v.get_ref() >= min => *v.get_ref() as u64,
-            Some(v) => {
+            Some((v, Ok(n))) if *v.get_ref() >= min => n,
+            Some((v, _)) => {
                 self.err(
                     v.span(),
                     format!(
@@ -74,7 +81,11 @@ impl Ctx<'_> {
 /// Validates and compiles a parsed config.
 ///
 /// # Errors
-/// Every problem found, each with file:line:column, in file order.
+/// Every problem found, each with <file:line:column>, in file order.
+///
+/// # Panics
+/// Never: the built-in defaults parse, and the mail settings and the matcher are missing
+/// only when an error was recorded.
 pub fn validate(raw: RawConfig, path: &Path, text: &str) -> Result<Config, Vec<ConfigError>> {
     let mut cx = Ctx {
         path,
@@ -101,7 +112,7 @@ pub fn validate(raw: RawConfig, path: &Path, text: &str) -> Result<Config, Vec<C
     };
 
     let mut http = validate_http(&mut cx, raw.http.unwrap_or_default());
-    let retention = validate_retention(&mut cx, raw.retention.unwrap_or_default());
+    let retention = validate_retention(&mut cx, &raw.retention.unwrap_or_default());
     let database = raw.database.and_then(|d| validate_database(&mut cx, d));
 
     let mail = mail::validate_mail(&mut cx, raw.mail.unwrap_or_default());
@@ -125,75 +136,18 @@ pub fn validate(raw: RawConfig, path: &Path, text: &str) -> Result<Config, Vec<C
         None => builtin_backfill,
     };
 
-    let mut sources = Vec::new();
-    let mut seen = HashSet::new();
-    for s in raw.source {
-        let s = s.into_inner();
-        if !seen.insert(s.name.get_ref().clone()) {
-            cx.err(
-                s.name.span(),
-                format!(
-                    "source {:?} is defined twice; names must be unique",
-                    s.name.get_ref()
-                ),
-            );
-        }
-        if let Some(src) = validate_source(&mut cx, s, &default_schedule, default_backfill) {
-            sources.push(src);
-        }
-    }
-    // The operator named these hosts: their private addresses are theirs to reach.
-    let mut per_host: HashMap<String, u32> = HashMap::new();
-    for s in &mut sources {
-        http.network.trust_url(&s.url);
-        let host = crate::fetch::politeness::HostKey::from_url(&s.url)
-            .map_or_else(|_| s.url.to_string(), |k| k.to_string());
-        let rank = per_host.entry(host).or_default();
-        s.host_rank = *rank;
-        *rank += 1;
-    }
+    let sources = validate_sources(
+        &mut cx,
+        raw.source,
+        default_schedule.as_ref(),
+        default_backfill,
+        &mut http,
+    );
     let names: Vec<&str> = sources.iter().map(|s| s.name.as_str()).collect();
 
-    let mut watchlists = Vec::new();
-    let mut term_spans = Vec::new();
-    let mut wl_names = HashSet::new();
-    for w in raw.watchlist {
-        let w = w.into_inner();
-        if !wl_names.insert(w.name.get_ref().clone()) {
-            cx.err(
-                w.name.span(),
-                format!(
-                    "watchlist {:?} is defined twice; names must be unique",
-                    w.name.get_ref()
-                ),
-            );
-        }
-        let (wl, spans) = validate_watchlist(&mut cx, w, &names, &default_digest);
-        watchlists.push(wl);
-        term_spans.push(spans);
-    }
-
-    let lists: Vec<WatchlistTerms> = watchlists
-        .iter()
-        .map(|w: &Watchlist| w.terms.clone())
-        .collect();
-    let matcher = match crate::matcher::Matcher::compile(&lists) {
-        Ok(m) => Some(m),
-        Err(errs) => {
-            for e in errs {
-                let spans: &[Vec<Range<usize>>; 3] = &term_spans[e.watchlist];
-                let g = match e.group {
-                    TermGroup::Keywords => 0,
-                    TermGroup::Require => 1,
-                    TermGroup::Exclude => 2,
-                };
-                let span = spans[g].get(e.index).cloned().unwrap_or(0..0);
-                let name = &watchlists[e.watchlist].name;
-                cx.err(span, format!("watchlist {name:?}: {}", e.message));
-            }
-            None
-        }
-    };
+    let (watchlists, term_spans) =
+        validate_watchlists(&mut cx, raw.watchlist, &names, default_digest.as_ref());
+    let matcher = compile_matcher(&mut cx, &watchlists, &term_spans);
 
     if !cx.errors.is_empty() {
         cx.errors.sort_by_key(|e| (e.line, e.column));
@@ -269,7 +223,108 @@ fn validate_database(cx: &mut Ctx<'_>, table: Spanned<raw::RawDatabase>) -> Opti
     None
 }
 
-fn validate_retention(cx: &mut Ctx<'_>, r: raw::RawRetention) -> Retention {
+/// The `[[source]]` tables, each host's sources ranked in config order; their hosts are
+/// trusted by `http`'s network policy (the operator named them).
+fn validate_sources(
+    cx: &mut Ctx<'_>,
+    raw: Vec<Spanned<RawSource>>,
+    default_schedule: Option<&CronSpec>,
+    default_backfill: Backfill,
+    http: &mut FetchSettings,
+) -> Vec<Source> {
+    let mut sources = Vec::new();
+    let mut seen = HashSet::new();
+    for s in raw {
+        let s = s.into_inner();
+        if !seen.insert(s.name.get_ref().clone()) {
+            cx.err(
+                s.name.span(),
+                format!(
+                    "source {:?} is defined twice; names must be unique",
+                    s.name.get_ref()
+                ),
+            );
+        }
+        if let Some(src) = validate_source(cx, s, default_schedule, default_backfill) {
+            sources.push(src);
+        }
+    }
+    // The operator named these hosts: their private addresses are theirs to reach.
+    let mut per_host: HashMap<String, u32> = HashMap::new();
+    for s in &mut sources {
+        http.network.trust_url(&s.url);
+        let host = crate::fetch::politeness::HostKey::from_url(&s.url)
+            .map_or_else(|_| s.url.to_string(), |k| k.to_string());
+        let rank = per_host.entry(host).or_default();
+        s.host_rank = *rank;
+        *rank += 1;
+    }
+    sources
+}
+
+/// Where a watchlist's keywords, require and exclude terms are in the file, term by term.
+type TermSpans = [Vec<Range<usize>>; 3];
+
+/// The `[[watchlist]]` tables, and the spans of each one's keywords, require and exclude terms.
+fn validate_watchlists(
+    cx: &mut Ctx<'_>,
+    raw: Vec<Spanned<RawWatchlist>>,
+    sources: &[&str],
+    default_digest: Option<&DigestSchedule>,
+) -> (Vec<Watchlist>, Vec<TermSpans>) {
+    let mut watchlists = Vec::new();
+    let mut term_spans = Vec::new();
+    let mut wl_names = HashSet::new();
+    for w in raw {
+        let w = w.into_inner();
+        if !wl_names.insert(w.name.get_ref().clone()) {
+            cx.err(
+                w.name.span(),
+                format!(
+                    "watchlist {:?} is defined twice; names must be unique",
+                    w.name.get_ref()
+                ),
+            );
+        }
+        let (wl, spans) = validate_watchlist(cx, &w, sources, default_digest);
+        watchlists.push(wl);
+        term_spans.push(spans);
+    }
+
+    (watchlists, term_spans)
+}
+
+/// The watchlists' matcher; `None` when a term does not compile (each error recorded at its
+/// term's span).
+fn compile_matcher(
+    cx: &mut Ctx<'_>,
+    watchlists: &[Watchlist],
+    term_spans: &[TermSpans],
+) -> Option<crate::matcher::Matcher> {
+    let lists: Vec<WatchlistTerms> = watchlists
+        .iter()
+        .map(|w: &Watchlist| w.terms.clone())
+        .collect();
+    match crate::matcher::Matcher::compile(&lists) {
+        Ok(m) => Some(m),
+        Err(errs) => {
+            for e in errs {
+                let spans: &[Vec<Range<usize>>; 3] = &term_spans[e.watchlist];
+                let g = match e.group {
+                    TermGroup::Keywords => 0,
+                    TermGroup::Require => 1,
+                    TermGroup::Exclude => 2,
+                };
+                let span = spans[g].get(e.index).cloned().unwrap_or(0..0);
+                let name = &watchlists[e.watchlist].name;
+                cx.err(span, format!("watchlist {name:?}: {}", e.message));
+            }
+            None
+        }
+    }
+}
+
+fn validate_retention(cx: &mut Ctx<'_>, r: &raw::RawRetention) -> Retention {
     let d = Retention::default();
     let mut get = |key: &str, v: &Option<Spanned<String>>, default: Duration, min: Duration| {
         let Some(v) = v else { return default };
@@ -319,17 +374,27 @@ fn validate_retention(cx: &mut Ctx<'_>, r: raw::RawRetention) -> Retention {
 fn validate_http(cx: &mut Ctx<'_>, http: raw::RawHttp) -> FetchSettings {
     let d = FetchSettings::default();
     let whole = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
-    let timeout = cx.positive("timeout_secs", &http.timeout_secs, d.timeout.as_secs(), 1);
-    let max_body = cx.positive("max_body_bytes", &http.max_body_bytes, d.max_body_bytes, 1);
+    let timeout = cx.positive(
+        "timeout_secs",
+        http.timeout_secs.as_ref(),
+        d.timeout.as_secs(),
+        1,
+    );
+    let max_body = cx.positive(
+        "max_body_bytes",
+        http.max_body_bytes.as_ref(),
+        d.max_body_bytes,
+        1,
+    );
     let delay = cx.positive(
         "per_host_delay_ms",
-        &http.per_host_delay_ms,
+        http.per_host_delay_ms.as_ref(),
         whole(d.per_host_delay),
         0,
     );
     let conc = cx.positive(
         "per_host_concurrency",
-        &http.per_host_concurrency,
+        http.per_host_concurrency.as_ref(),
         d.per_host_concurrency as u64,
         1,
     );
@@ -357,7 +422,7 @@ fn digest_schedule(cx: &mut Ctx<'_>, what: &str, s: &Spanned<String>) -> Option<
 fn validate_source(
     cx: &mut Ctx<'_>,
     s: RawSource,
-    default_schedule: &Option<CronSpec>,
+    default_schedule: Option<&CronSpec>,
     default_backfill: Backfill,
 ) -> Option<Source> {
     let name = s.name.get_ref().clone();
@@ -398,7 +463,7 @@ fn validate_source(
     };
     let schedule = match &s.schedule {
         Some(c) => cx.cron(&format!("source {name:?}: schedule"), c),
-        None => default_schedule.clone(),
+        None => default_schedule.cloned(),
     };
     let selector = |cx: &mut Ctx<'_>, key: &str, v: &Option<Spanned<String>>| {
         v.as_ref()
@@ -445,9 +510,9 @@ fn validate_source(
 
 fn validate_watchlist(
     cx: &mut Ctx<'_>,
-    w: RawWatchlist,
+    w: &RawWatchlist,
     sources: &[&str],
-    default_digest: &Option<DigestSchedule>,
+    default_digest: Option<&DigestSchedule>,
 ) -> (Watchlist, [Vec<Range<usize>>; 3]) {
     let name = w.name.get_ref().clone();
     let valid = name.parse::<WatchlistName>();
@@ -513,7 +578,7 @@ fn validate_watchlist(
     }
     let digest = match &w.digest {
         Some(d) => digest_schedule(cx, &format!("watchlist {name:?}: digest"), d),
-        None => default_digest.clone(),
+        None => default_digest.cloned(),
     }
     .unwrap_or(DigestSchedule::Immediate);
     let languages = validate_languages(cx, &name, w.languages.as_ref());

@@ -183,15 +183,11 @@ pub(super) async fn status_line(cfg: &Config, store: &Store, db_ok: bool) -> Str
             cfg.sources.len()
         );
     }
-    let failing = store
-        .source_health()
-        .await
-        .map(|h| {
-            h.iter()
-                .filter(|s| s.consecutive_failures > 0 && cfg.source(s.name.as_str()).is_some())
-                .count()
-        })
-        .unwrap_or(0);
+    let failing = store.source_health().await.map_or(0, |h| {
+        h.iter()
+            .filter(|s| s.consecutive_failures > 0 && cfg.source(s.name.as_str()).is_some())
+            .count()
+    });
     let q = store.queue_counts().await.unwrap_or_default();
     format!(
         "{} sources ({} failing), {} matches pending, {} deliveries queued",

@@ -195,7 +195,7 @@ pub fn announced_feeds(html: &str, page_url: &Url) -> Vec<AnnouncedFeed> {
     let doc = dom_query::Document::from(html);
     let base = super::meta::document_base(&doc, Some(page_url)).unwrap_or_else(|| page_url.clone());
     let mut out: Vec<AnnouncedFeed> = Vec::new();
-    for link in doc.select("link[href]").iter() {
+    for link in &doc.select("link[href]") {
         let alternate = link.attr("rel").is_some_and(|r| {
             r.split_whitespace()
                 .any(|t| t.eq_ignore_ascii_case("alternate"))

@@ -3,13 +3,13 @@
 //! Owns everything between a response body and the text the matcher reads:
 //! decoding ([`charset`]), telling feeds from HTML and parsing feeds
 //! (`feed`), discovering article links on listing pages (`links`), the
-//! article body (`page`: Readability through dom_smoothie; `content`: our own
+//! article body (`page`: Readability through `dom_smoothie`; `content`: our own
 //! content-container extraction; `choose`: which of the two; or the source's
 //! `content` selector), page furniture (`furniture`), page metadata (`meta`) and
 //! article identity ([`canonical_url`], [`fingerprint`]). It never does HTTP (it
 //! gets bytes, the `Content-Type` and the URL) and never matches.
 //!
-//! An HTML page is parsed once, into the `dom_query` tree dom_smoothie works
+//! An HTML page is parsed once, into the `dom_query` tree `dom_smoothie` works
 //! on, after its script, style and comment text is cut (`prune`): metadata, links
 //! and our own body are read from that tree before the readability port rewrites it.
 //!
@@ -341,6 +341,9 @@ fn choose_body(
 /// # Errors
 /// [`ExtractError::Unsupported`] for empty or binary bodies,
 /// [`ExtractError::BrokenFeed`] for an unreadable feed.
+///
+/// # Panics
+/// Never: the fallback base, `file:///`, is a valid URL.
 pub fn extract_any(
     bytes: &[u8],
     content_type: Option<&str>,
@@ -385,6 +388,17 @@ fn parse_page(decoded: &str) -> Document {
     Document::from(&*prune::drop_unread_text(decoded))
 }
 
+/// The first bytes of binary formats served where pages are expected (PDF, PNG, GIF, JPEG,
+/// ZIP, gzip).
+const MAGIC: &[&[u8]] = &[
+    b"%PDF",
+    b"\x89PNG",
+    b"GIF8",
+    b"\xff\xd8\xff",
+    b"PK\x03\x04",
+    b"\x1f\x8b",
+];
+
 /// Refuses bodies that are not text documents: empty, or binary by magic
 /// number, content type or NUL bytes (UTF-16 excepted).
 fn check_document(bytes: &[u8], content_type: Option<&str>) -> Result<(), ExtractError> {
@@ -405,14 +419,6 @@ fn check_document(bytes: &[u8], content_type: Option<&str>) -> Result<(), Extrac
     {
         return Err(ExtractError::Unsupported(format!("content type {mime}")));
     }
-    const MAGIC: &[&[u8]] = &[
-        b"%PDF",
-        b"\x89PNG",
-        b"GIF8",
-        b"\xff\xd8\xff",
-        b"PK\x03\x04",
-        b"\x1f\x8b",
-    ];
     let utf16 = bytes.starts_with(b"\xff\xfe")
         || bytes.starts_with(b"\xfe\xff")
         || matches!(bytes, [b'<', 0, ..] | [0, b'<', ..]);

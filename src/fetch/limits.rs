@@ -64,7 +64,7 @@ pub fn nofile_soft() -> u64 {
         rlim_max: 0,
     };
     // SAFETY: getrlimit writes into the struct it is given.
-    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut l) } != 0 {
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &raw mut l) } != 0 {
         return 1024;
     }
     l.rlim_cur
@@ -80,7 +80,7 @@ pub fn raise_nofile_limit() -> (u64, u64) {
     };
     // SAFETY: getrlimit/setrlimit read and write the struct they are given.
     unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut l) != 0 {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &raw mut l) != 0 {
             return (1024, 1024);
         }
         if l.rlim_cur < l.rlim_max {
@@ -88,7 +88,7 @@ pub fn raise_nofile_limit() -> (u64, u64) {
                 rlim_cur: l.rlim_max,
                 rlim_max: l.rlim_max,
             };
-            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raw const raised) == 0 {
                 l = raised;
             }
         }

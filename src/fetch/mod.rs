@@ -125,6 +125,7 @@ pub enum FailureKind {
 impl FailureKind {
     /// Whether trying the same URL again can give another answer. `OffLimits` and
     /// `RobotsDisallowed` cannot (until the config or robots.txt changes).
+    #[must_use]
     pub fn is_permanent(self) -> bool {
         matches!(self, FailureKind::OffLimits | FailureKind::RobotsDisallowed)
     }

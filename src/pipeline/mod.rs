@@ -89,6 +89,7 @@ impl ScanReport {
     }
 
     /// Watchlists that got newly queued matches.
+    #[must_use]
     pub fn watchlists_with_new(&self) -> HashSet<WatchlistName> {
         self.matches
             .iter()
@@ -352,34 +353,31 @@ async fn plan_articles(
     let mut seen_ids = HashSet::new();
     let mut out = Vec::with_capacity(entries.len() + owed.len());
     for (entry, url) in entries.into_iter().zip(urls) {
-        let candidate = match url.as_ref().and_then(|u| known.remove(u)) {
-            Some(k) => {
-                seen_ids.insert(k.id);
-                plan_known(k, mode, now)
-            }
-            None => {
-                // On a first fetch an old entry is baseline: no need to fetch its page. An
-                // undated entry is followed, since the page may carry the date the feed left out.
-                let worth_following = baselined
-                    || entry.published.is_none()
-                    || source.backfill.reports(entry.published, now);
-                let plan = match &entry.url {
-                    Some(u) if source.follow && worth_following => Plan::Follow {
-                        url: u.clone(),
-                        tries_before: 0,
-                    },
-                    _ => Plan::FeedOnly,
-                };
-                Candidate {
-                    feed: FeedText {
-                        title: entry.title.unwrap_or_default(),
-                        text: entry.text,
-                        published: entry.published,
-                        lang: entry.lang,
-                    },
-                    urls: url.into_iter().collect(),
-                    plan,
-                }
+        let candidate = if let Some(k) = url.as_ref().and_then(|u| known.remove(u)) {
+            seen_ids.insert(k.id);
+            plan_known(k, mode, now)
+        } else {
+            // On a first fetch an old entry is baseline: no need to fetch its page. An
+            // undated entry is followed, since the page may carry the date the feed left out.
+            let worth_following = baselined
+                || entry.published.is_none()
+                || source.backfill.reports(entry.published, now);
+            let plan = match &entry.url {
+                Some(u) if source.follow && worth_following => Plan::Follow {
+                    url: u.clone(),
+                    tries_before: 0,
+                },
+                _ => Plan::FeedOnly,
+            };
+            Candidate {
+                feed: FeedText {
+                    title: entry.title.unwrap_or_default(),
+                    text: entry.text,
+                    published: entry.published,
+                    lang: entry.lang,
+                },
+                urls: url.into_iter().collect(),
+                plan,
             }
         };
         out.push(candidate);

@@ -144,12 +144,20 @@ pub struct Tx<'a> {
 }
 
 impl Tx<'_> {
+    /// Runs one statement; the rows it changed.
+    ///
+    /// # Errors
+    /// The statement fails.
     pub fn exec(&mut self, sql: &str, params: &[Value<'_>]) -> Result<u64, StoreError> {
         let mut stmt = self.conn.prepare_cached(&dialect(sql))?;
         let n = stmt.execute(rusqlite::params_from_iter(params.iter().map(Bind)))?;
         Ok(n as u64)
     }
 
+    /// Runs one query; all its rows.
+    ///
+    /// # Errors
+    /// The query fails.
     pub fn rows(&mut self, sql: &str, params: &[Value<'_>]) -> Result<Vec<Row>, StoreError> {
         let mut stmt = self.conn.prepare_cached(&dialect(sql))?;
         let width = stmt.column_count();
@@ -171,6 +179,10 @@ impl Tx<'_> {
         Ok(out)
     }
 
+    /// Commits the transaction.
+    ///
+    /// # Errors
+    /// The commit fails (the transaction is rolled back).
     pub fn commit(mut self) -> Result<(), StoreError> {
         self.open = false;
         self.conn.execute_batch("COMMIT")?;
