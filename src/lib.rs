@@ -3,6 +3,7 @@
 //! Data flows `config → schedule → fetch → extract → matcher → store → digest → mail`,
 //! sequenced by [`pipeline`] (one source) and [`daemon`] (time and signals).
 
+pub mod chars;
 pub mod cli;
 pub mod cluster;
 pub mod cmd;

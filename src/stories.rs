@@ -61,7 +61,7 @@ pub fn sketch(body: &str) -> Option<StorySketch> {
 pub fn sketch_with(body: &str, shingle_words: usize, size: usize) -> Option<StorySketch> {
     let normalized = normalize(body);
     let words: Vec<u64> = normalized
-        .split(|c: char| !c.is_alphanumeric())
+        .split(|c: char| !crate::chars::is_alphanumeric(c))
         .filter(|w| !w.is_empty())
         .map(|w| word_hash(w.as_bytes()))
         .collect();

@@ -87,7 +87,7 @@ impl Words {
             self.keep(c, alnum);
         } else {
             for l in c.to_lowercase() {
-                self.keep(l, l.is_alphanumeric());
+                self.keep(l, crate::chars::is_alphanumeric(l));
             }
         }
     }

@@ -130,10 +130,10 @@ pub fn is_credit_line(p: &str) -> bool {
     lower.char_indices().any(|(i, c)| {
         let starts_word = i == 0 || {
             let before = lower[..i].chars().next_back().unwrap_or(' ');
-            !before.is_alphanumeric()
+            !crate::chars::is_alphanumeric(before)
         };
         starts_word
-            && c.is_alphabetic()
+            && crate::chars::is_alphabetic(c)
             && CREDIT_LABELS.iter().any(|l| {
                 lower[i..]
                     .strip_prefix(l)
@@ -182,7 +182,7 @@ pub fn is_ad_label(p: &str) -> bool {
     // Lower-casing never shortens a character, so a paragraph with more letters and digits
     // than the longest label is none (the common case, decided without building a string).
     if p.chars()
-        .filter(|c| c.is_alphanumeric())
+        .filter(|&c| crate::chars::is_alphanumeric(c))
         .nth(AD_LABEL_MAX_CHARS)
         .is_some()
     {
@@ -190,7 +190,7 @@ pub fn is_ad_label(p: &str) -> bool {
     }
     let word: String = p
         .chars()
-        .filter(|c| c.is_alphanumeric())
+        .filter(|&c| crate::chars::is_alphanumeric(c))
         .flat_map(char::to_lowercase)
         .collect();
     AD_LABELS.contains(&word.as_str())

@@ -279,7 +279,7 @@ fn says_not_found(title: &str) -> bool {
         return true;
     }
     let words: Vec<&str> = lower
-        .split(|c: char| !c.is_alphanumeric())
+        .split(|c: char| !crate::chars::is_alphanumeric(c))
         .filter(|w| !w.is_empty())
         .collect();
     words.len() <= 6 && words.contains(&"404")
@@ -611,7 +611,7 @@ fn latin_scores(text: &str) -> [(&'static str, usize); 6] {
     for (slot, (lang, _)) in scores.iter_mut().zip(WORDS) {
         slot.0 = lang;
     }
-    for w in text.split(|c: char| !c.is_alphabetic()).take(3000) {
+    for w in text.split(|c: char| !crate::chars::is_alphabetic(c)).take(3000) {
         // No function word is longer than this, and lower-casing never shortens a word.
         if w.is_empty() || w.chars().nth(FUNCTION_WORD_MAX_CHARS).is_some() {
             continue;

@@ -140,7 +140,7 @@ pub async fn scan_source(
     let articles: Vec<ScannedArticle> = stream::iter(
         candidates
             .into_iter()
-            .map(|c| resolve(config, fetcher, source, c, state.baselined, now)),
+            .map(|c| resolve(config, fetcher, source, c, state.baselined, mode, now)),
     )
     .buffered(FOLLOW_CONCURRENCY)
     .filter_map(|a| async move { a })
@@ -422,6 +422,7 @@ async fn resolve(
     source: &Source,
     c: Candidate,
     baselined: bool,
+    mode: ScanMode,
     now: DateTime<Utc>,
 ) -> Option<ScannedArticle> {
     let Candidate {
@@ -480,9 +481,9 @@ async fn resolve(
             _ => fingerprint(&chosen.title, &chosen.text),
         },
         urls,
-        // A stored article's sketch is stored with it.
-        sketch: match debt {
-            TextDebt::Stored => None,
+        // A stored article's sketch is stored with it; a dry run stores none.
+        sketch: match (&debt, mode) {
+            (TextDebt::Stored, _) | (_, ScanMode::DryRun) => None,
             _ => crate::stories::sketch(&chosen.text),
         },
         reportable_if_new: baselined || source.backfill.reports(chosen.published, now),
