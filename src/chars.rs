@@ -57,8 +57,18 @@ mod tests {
     #[test]
     fn the_standard_library_s_answers_everywhere() {
         for c in (0..=0x3_0000).filter_map(char::from_u32) {
-            assert_eq!(is_alphanumeric(c), c.is_alphanumeric(), "U+{:04X}", u32::from(c));
-            assert_eq!(is_alphabetic(c), c.is_alphabetic(), "U+{:04X}", u32::from(c));
+            assert_eq!(
+                is_alphanumeric(c),
+                c.is_alphanumeric(),
+                "U+{:04X}",
+                u32::from(c)
+            );
+            assert_eq!(
+                is_alphabetic(c),
+                c.is_alphabetic(),
+                "U+{:04X}",
+                u32::from(c)
+            );
         }
     }
 }

@@ -611,7 +611,10 @@ fn latin_scores(text: &str) -> [(&'static str, usize); 6] {
     for (slot, (lang, _)) in scores.iter_mut().zip(WORDS) {
         slot.0 = lang;
     }
-    for w in text.split(|c: char| !crate::chars::is_alphabetic(c)).take(3000) {
+    for w in text
+        .split(|c: char| !crate::chars::is_alphabetic(c))
+        .take(3000)
+    {
         // No function word is longer than this, and lower-casing never shortens a word.
         if w.is_empty() || w.chars().nth(FUNCTION_WORD_MAX_CHARS).is_some() {
             continue;
