@@ -17,6 +17,8 @@ use support::many_hosts::{Sites, WATCHLIST};
 const SOURCES: usize = 10_000;
 /// The descriptor limit the daemon runs under, soft and hard (systemd's default soft limit).
 const NOFILE: u64 = 1024;
+/// Descriptors this process asks for: a listening socket per host and one per connection.
+const WANTED_NOFILE: u64 = 16_384;
 /// The first scans are spread over this (the cron's period).
 const PERIOD: &str = "*/10 * * * * *";
 
@@ -30,6 +32,15 @@ fn raise_own_limit() -> u64 {
     // SAFETY: getrlimit/setrlimit read and write the struct they are given.
     unsafe {
         assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &raw mut l), 0);
+        // Root (CI) may raise the hard limit too; anyone may raise the soft one to it.
+        let wanted = l.rlim_max.max(WANTED_NOFILE);
+        let raised = libc::rlimit {
+            rlim_cur: wanted,
+            rlim_max: wanted,
+        };
+        if libc::setrlimit(libc::RLIMIT_NOFILE, &raw const raised) == 0 {
+            return wanted;
+        }
         l.rlim_cur = l.rlim_max;
         assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &raw const l), 0);
     }
