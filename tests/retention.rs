@@ -66,6 +66,10 @@ async fn text_of(store: &Store, n: usize) -> Option<String> {
 }
 
 #[tokio::test]
+#[allow(
+    clippy::too_many_lines,
+    reason = "three articles' lives from day 0 to day 451, in order"
+)]
 async fn text_goes_after_keep_text_and_identity_after_keep_identity() {
     for (_dir, store) in support::backends().await {
         let s: SourceName = name("s");
@@ -124,13 +128,29 @@ async fn text_goes_after_keep_text_and_identity_after_keep_identity() {
         )
         .await
         .unwrap();
-        assert_eq!((p.texts, p.bodies, p.articles), (1, 1, 0), "{p:?}");
+        assert_eq!((p.texts, p.bodies, p.articles), (1, 1, 1), "{p:?}");
+        assert!(
+            forgotten(&store, "https://a.example/1").await,
+            "1 is its keys"
+        );
         assert_eq!(text_of(&store, 1).await.as_deref(), Some(""));
         assert_eq!(text_of(&store, 2).await.as_deref(), Some("body two"));
         assert_eq!(text_of(&store, 3).await.as_deref(), Some("teaser three"));
         assert_eq!(text_of(&store, 4).await.as_deref(), Some("body four"));
         let held = store.held().await.unwrap();
-        assert_eq!(held.articles_identity_only, 1);
+        assert_eq!(
+            (
+                held.articles_with_text,
+                held.articles_without_text,
+                held.identity_keys
+            ),
+            (3, 0, 2),
+            "2, 3 and 4 with their text; 1's URL and fingerprint as keys"
+        );
+        assert_eq!(
+            held.matches, 1,
+            "1's mailed match went with it; 2's pending one stays"
+        );
         assert_eq!(held.digests_without_body, 1);
         assert!(held.bytes > 0);
         // Pruning again finds nothing.
@@ -150,6 +170,17 @@ async fn text_goes_after_keep_text_and_identity_after_keep_identity() {
             .await
             .unwrap();
         assert_eq!(r[0].new, [false], "dedup outlives the text");
+        // And the same story under another URL: known by its fingerprint, and by that URL
+        // from now on.
+        let mut copy = article(1, "body one", &["niger"]);
+        copy.urls = vec!["https://b.example/copy-of-1".into()];
+        let r = store
+            .record_scan(&s, &[copy], t0 + days(121))
+            .await
+            .unwrap();
+        assert_eq!(r[0].new, [false], "a copy of a story seen long ago");
+        assert!(forgotten(&store, "https://b.example/copy-of-1").await);
+        assert_eq!(store.held().await.unwrap().identity_keys, 3);
 
         // At day 450 the identity of 1 is gone (and its digest); 2 (pending) and 3 (owed) stay.
         let p = prune_all(
@@ -160,12 +191,80 @@ async fn text_goes_after_keep_text_and_identity_after_keep_identity() {
         )
         .await
         .unwrap();
-        assert_eq!(p.articles, 1, "{p:?}");
+        assert_eq!(
+            (p.keys, p.articles),
+            (3, 1),
+            "1's three keys forgotten; 4 (day 100) reduced to keys: {p:?}"
+        );
         assert_eq!(p.digests, 1, "{p:?}");
         assert_eq!(text_of(&store, 1).await, None);
+        assert!(!forgotten(&store, "https://b.example/copy-of-1").await);
         assert_eq!(text_of(&store, 2).await.as_deref(), Some("body two"));
         assert_eq!(text_of(&store, 3).await.as_deref(), Some("teaser three"));
         assert_eq!(store.pending_matches(&niger).await.unwrap().len(), 1);
+        // Past keep_identity an article that reappears is a new article.
+        let r = store
+            .record_scan(&s, &[article(1, "body one", &["niger"])], t0 + days(451))
+            .await
+            .unwrap();
+        assert_eq!(r[0].new, [true], "forgotten past keep_identity");
+    }
+}
+
+/// Whether `url` is known only by its key (its article was reduced to keys).
+async fn forgotten(store: &Store, url: &str) -> bool {
+    store
+        .known_articles(&[url])
+        .await
+        .unwrap()
+        .remove(url)
+        .is_some_and(|k| k.forgotten)
+}
+
+/// The keys are forgotten by a walk in key order, a range per step, however many steps it
+/// takes; a key still within `keep_identity` stays, and once a pass is done the next finds
+/// nothing to walk until the cut-off passes another day.
+#[tokio::test]
+async fn keys_are_forgotten_range_by_range() {
+    for (_dir, store) in support::backends().await {
+        let s: SourceName = name("s");
+        let t0: DateTime<Utc> = Utc::now() - days(100);
+        let old: Vec<ScannedArticle> = (0..10).map(|n| article(n, "old", &[])).collect();
+        store.record_scan(&s, &old, t0).await.unwrap();
+        let newer: Vec<ScannedArticle> = (10..15).map(|n| article(n, "newer", &[])).collect();
+        store.record_scan(&s, &newer, t0 + days(50)).await.unwrap();
+        let now = t0 + days(85);
+        let p = prune_all(&store, retention(30, 400), now, std::time::Duration::ZERO)
+            .await
+            .unwrap();
+        assert_eq!((p.articles, p.keys), (15, 0), "{p:?}");
+        assert_eq!(store.held().await.unwrap().identity_keys, 30);
+        // keep_identity of 60 days: the day-0 keys (20) go, three at a time at most.
+        let cut = cutoffs(retention(30, 60), now);
+        let gone = store
+            .prune_keys(cut, 3, std::time::Duration::ZERO)
+            .await
+            .unwrap();
+        assert_eq!(gone, 20);
+        assert_eq!(store.held().await.unwrap().identity_keys, 10);
+        let again = store
+            .prune_keys(cut, 3, std::time::Duration::ZERO)
+            .await
+            .unwrap();
+        assert_eq!(again, 0);
+        let r = store
+            .record_scan(
+                &s,
+                &[
+                    article(0, "old", &["niger"]),
+                    article(12, "newer", &["niger"]),
+                ],
+                now,
+            )
+            .await
+            .unwrap();
+        assert_eq!(r[0].new, [true], "0 was forgotten");
+        assert_eq!(r[1].new, [false], "12 is still known by its keys");
     }
 }
 

@@ -213,14 +213,15 @@ fn print_queues(r: &Report) {
     }
 }
 
-/// `12.3 MB: 1,234 articles with text, 5,678 kept for dedup only, …`.
+/// `12.3 MB: 1234 articles with text, 5 without; 5678 keys of older articles …`.
 fn database_line(h: &Held) -> String {
     #[allow(clippy::cast_precision_loss, reason = "a size shown to one decimal")]
     let mb = h.bytes as f64 / 1e6;
     format!(
-        "{mb:.1} MB: {} articles with text, {} kept for dedup only (text dropped); {} matches; {} digests with their message, {} without",
+        "{mb:.1} MB: {} articles with text, {} without; {} keys of older articles kept for dedup only; {} matches; {} digests with their message, {} without",
         h.articles_with_text,
-        h.articles_identity_only,
+        h.articles_without_text,
+        h.identity_keys,
         h.matches,
         h.digests_with_body,
         h.digests_without_body

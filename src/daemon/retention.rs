@@ -18,6 +18,8 @@ pub const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 const FIRST_PRUNE_AFTER: Duration = Duration::from_secs(60);
 /// Rows of each kind one batch (one short write transaction) prunes at most.
 pub const PRUNE_BATCH: usize = 500;
+/// Keys of old articles one step forgets at most (a range of the key space, one short write).
+pub const PRUNE_KEYS_STEP: usize = 2000;
 /// The pause between two batches, for the scans' transactions.
 const BETWEEN_BATCHES: Duration = Duration::from_millis(50);
 
@@ -64,6 +66,7 @@ pub async fn prune_all(
         total.events += p.events;
         tokio::time::sleep(pause).await;
     }
+    total.keys = store.prune_keys(cut, PRUNE_KEYS_STEP, pause).await?;
     let pages = store.compact().await?;
     if total.is_empty() {
         debug!("retention: nothing to prune");
@@ -75,6 +78,7 @@ pub async fn prune_all(
             articles = total.articles,
             digests = total.digests,
             events = total.events,
+            keys = total.keys,
             pages_freed = pages,
             "retention pruned old state"
         );

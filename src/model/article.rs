@@ -148,6 +148,26 @@ pub struct KnownArticle {
     pub text_from: Option<TextFrom>,
     /// Set while its page's text is owed.
     pub owed: Option<OwedText>,
+    /// Seen before `keep_text`: only its keys are left, nothing to match or record.
+    pub forgotten: bool,
+}
+
+impl KnownArticle {
+    /// An article known only by the key of `url` (its row was reduced to keys).
+    #[must_use]
+    pub fn forgotten(url: &str) -> KnownArticle {
+        KnownArticle {
+            id: 0,
+            url: Some(url.to_owned()),
+            title: String::new(),
+            published: None,
+            lang: None,
+            text: String::new(),
+            text_from: None,
+            owed: None,
+            forgotten: true,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -354,6 +354,10 @@ async fn plan_articles(
     let mut out = Vec::with_capacity(entries.len() + owed.len());
     for (entry, url) in entries.into_iter().zip(urls) {
         let candidate = if let Some(k) = url.as_ref().and_then(|u| known.remove(u)) {
+            if k.forgotten {
+                // Seen before `keep_text`: nothing to read, match or record.
+                continue;
+            }
             seen_ids.insert(k.id);
             plan_known(k, mode, now)
         } else {

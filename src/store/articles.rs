@@ -4,6 +4,10 @@
 //! normalized title and body: every URL an article was reached by is kept in
 //! `article_urls`, so a story reached through two feeds or two URLs is one article.
 //!
+//! Past `keep_text` an article is reduced to its keys ([`url_key`], [`fingerprint_key`] in
+//! `article_keys`): an entry or a page found there is an article seen long ago, and nothing
+//! of it is matched or recorded again.
+//!
 //! An article whose page could not be read for a transient reason is recorded with the
 //! feed's text and a row in `owed_text`; when a later scan reads the page, its text replaces
 //! the feed's in the same transaction that records the matches it adds, and the debt ends.
@@ -11,9 +15,10 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
 
 use super::sources::ensure_row;
-use super::sql::{params, Row, Tx};
+use super::sql::{params, Row, Tx, Value};
 use super::stories;
 use super::StoreError;
 use crate::model::{
@@ -45,6 +50,7 @@ fn known_row(r: &Row) -> Result<KnownArticle, StoreError> {
         text: r.text(5)?,
         text_from: r.opt_text(6)?.and_then(|t| t.parse().ok()),
         owed,
+        forgotten: false,
     })
 }
 
@@ -57,12 +63,107 @@ pub(super) async fn known_articles(
          {KNOWN_JOINS} WHERE u.url = $1"
     );
     let mut out = HashMap::new();
+    let mut unknown = Vec::new();
     for url in urls {
         if let Some(r) = tx.row(&sql, params![*url]).await? {
             out.insert((*url).to_owned(), known_row(&r)?);
+        } else {
+            unknown.push(*url);
+        }
+    }
+    // One more statement for the rest: are any of them articles reduced to their keys?
+    let keys: Vec<i64> = unknown.iter().map(|u| url_key(u)).collect();
+    let found = keys_found(tx, &keys).await?;
+    for (url, key) in unknown.iter().zip(&keys) {
+        if found.contains_key(key) {
+            out.insert((*url).to_owned(), KnownArticle::forgotten(url));
         }
     }
     Ok(out)
+}
+
+/// The key an article past `keep_text` is known by for each of its canonical URLs: the
+/// first 8 bytes of SHA-256 over a tag and the URL. Two of a year's ~15 million keys share
+/// one with a chance of about 10⁻⁵; a shared key would make an article look seen.
+#[must_use]
+pub fn url_key(url: &str) -> i64 {
+    key(b"url", url)
+}
+
+/// The key an article past `keep_text` is known by for its fingerprint.
+#[must_use]
+pub fn fingerprint_key(fingerprint: &str) -> i64 {
+    key(b"fingerprint", fingerprint)
+}
+
+fn key(tag: &[u8], value: &str) -> i64 {
+    let mut h = Sha256::new();
+    h.update(tag);
+    h.update([0]);
+    h.update(value.as_bytes());
+    let d = h.finalize();
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&d[..8]);
+    i64::from_be_bytes(first)
+}
+
+/// Which of `keys` are held, with the day each was first seen: one statement.
+async fn keys_found(tx: &mut Tx<'_>, keys: &[i64]) -> Result<HashMap<i64, i64>, StoreError> {
+    let mut out = HashMap::new();
+    for chunk in keys.chunks(KEYS_PER_STATEMENT) {
+        let list = placeholders(chunk.len(), 1, 1);
+        let sql = format!("SELECT key, day FROM article_keys WHERE key IN ({list})");
+        let values: Vec<Value> = chunk.iter().map(|k| Value::Int(*k)).collect();
+        for r in tx.rows(&sql, &values).await? {
+            out.insert(r.int(0)?, r.int(1)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Keys (and their days) bound in one statement at most: well under both engines' limits.
+const KEYS_PER_STATEMENT: usize = 200;
+
+/// `($1, $2), ($3, $4)…`: `n` groups of `width` placeholders (`$1, $2…` bare for width 1).
+fn placeholders(n: usize, width: usize, first: usize) -> String {
+    (0..n)
+        .map(|i| {
+            let group: Vec<String> = (0..width)
+                .map(|j| format!("${}", first + i * width + j))
+                .collect();
+            if width == 1 {
+                group.concat()
+            } else {
+                format!("({})", group.join(", "))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Records `(key, day)` pairs; a key already held keeps its day.
+pub(super) async fn insert_keys(tx: &mut Tx<'_>, keys: &[(i64, i64)]) -> Result<(), StoreError> {
+    for chunk in keys.chunks(KEYS_PER_STATEMENT / 2) {
+        let sql = format!(
+            "INSERT INTO article_keys (key, day) VALUES {} ON CONFLICT (key) DO NOTHING",
+            placeholders(chunk.len(), 2, 1)
+        );
+        let values: Vec<Value> = chunk
+            .iter()
+            .flat_map(|(k, d)| [Value::Int(*k), Value::Int(*d)])
+            .collect();
+        tx.exec(&sql, &values).await?;
+    }
+    Ok(())
+}
+
+/// The keys a scanned article would be known by once reduced to them.
+fn keys_of(a: &ScannedArticle) -> Vec<i64> {
+    let mut keys: Vec<i64> = a.urls.iter().map(|u| url_key(u)).collect();
+    if !a.fingerprint.is_empty() {
+        keys.push(fingerprint_key(&a.fingerprint));
+    }
+    keys
 }
 
 pub(super) async fn owed_due(
@@ -105,7 +206,8 @@ pub(super) async fn record_scan(
     let mut inserted = 0u64;
     for a in articles {
         let Some(stored) = upsert_article(tx, source, a, now).await? else {
-            // A stored article that is gone meanwhile: nothing to record it against.
+            // A stored article that is gone meanwhile, or one seen long ago (only its keys
+            // are left): nothing to record it against.
             out.push(RecordedArticle {
                 url: a.urls.first().cloned(),
                 new: vec![false; a.matches.len()],
@@ -168,7 +270,17 @@ pub(super) async fn peek_scan(
 ) -> Result<Vec<RecordedArticle>, StoreError> {
     let mut out = Vec::with_capacity(articles.len());
     for a in articles {
-        let existing = find_article(tx, a).await?;
+        let existing = match find_article(tx, a).await? {
+            Lookup::Stored(found) => Some(found),
+            Lookup::New => None,
+            Lookup::Forgotten { .. } => {
+                out.push(RecordedArticle {
+                    url: a.urls.first().cloned(),
+                    new: vec![false; a.matches.len()],
+                });
+                continue;
+            }
+        };
         let mut new = Vec::with_capacity(a.matches.len());
         for m in &a.matches {
             new.push(match &existing {
@@ -210,8 +322,32 @@ fn found_row(r: &Row) -> Result<Found, StoreError> {
     })
 }
 
-/// The stored article matching `a` by URL or fingerprint.
-async fn find_article(tx: &mut Tx<'_>, a: &ScannedArticle) -> Result<Option<Found>, StoreError> {
+/// What the database knows of a scanned article.
+enum Lookup {
+    /// Its row, found by URL or fingerprint.
+    Stored(Found),
+    /// Only its keys are left (seen before `keep_text`): known by these from now on too,
+    /// with the day the first was seen.
+    Forgotten {
+        keys: Vec<i64>,
+        day: i64,
+    },
+    New,
+}
+
+/// The stored article matching `a` by URL or fingerprint, or the keys it left.
+async fn find_article(tx: &mut Tx<'_>, a: &ScannedArticle) -> Result<Lookup, StoreError> {
+    if let Some(found) = find_row(tx, a).await? {
+        return Ok(Lookup::Stored(found));
+    }
+    let keys = keys_of(a);
+    Ok(match keys_found(tx, &keys).await?.values().min() {
+        Some(&day) => Lookup::Forgotten { keys, day },
+        None => Lookup::New,
+    })
+}
+
+async fn find_row(tx: &mut Tx<'_>, a: &ScannedArticle) -> Result<Option<Found>, StoreError> {
     for url in &a.urls {
         let hit = tx
             .row(
@@ -257,8 +393,15 @@ async fn upsert_article(
     now: DateTime<Utc>,
 ) -> Result<Option<Stored>, StoreError> {
     let stored = match find_article(tx, a).await? {
-        None if a.debt == TextDebt::Stored => return Ok(None),
-        Some(found) => {
+        Lookup::New if a.debt == TextDebt::Stored => return Ok(None),
+        Lookup::Forgotten { keys, day } => {
+            // Reached by a new URL, or the same story under another: known by these keys
+            // too now (expiring with the first), so the next scan need not read its page.
+            let pairs: Vec<(i64, i64)> = keys.into_iter().map(|k| (k, day)).collect();
+            insert_keys(tx, &pairs).await?;
+            return Ok(None);
+        }
+        Lookup::Stored(found) => {
             add_urls(tx, found.id, &a.urls).await?;
             if found.owed && a.debt != TextDebt::Stored {
                 return settle_owed(tx, source, a, found).await.map(Some);
@@ -270,7 +413,7 @@ async fn upsert_article(
                 inserted: false,
             }
         }
-        None => {
+        Lookup::New => {
             let id = tx
                 .one(
                     "INSERT INTO articles (url, fingerprint, title, published, lang, source, first_seen, reportable, text_from)

@@ -45,7 +45,7 @@ use crate::model::{
 pub use hosts::{HostBlock, HostRules, HostTurn};
 pub use leases::{DigestClaim, Held as Lease, Instance, SourceDue};
 pub use outbox::QueueCounts;
-pub use retention::{Cutoffs, Held, HeldArticle, HeldCursor, Pruned};
+pub use retention::{Cutoffs, Held, HeldArticle, HeldCursor, KeysPass, Pruned};
 pub use sources::{FetchFailure, FetchSuccess, FAILING_AFTER};
 use sql::{Mode, Tx};
 
@@ -534,6 +534,50 @@ impl Store {
     /// Database failure (the batch is rolled back).
     pub async fn prune_batch(&self, cutoffs: Cutoffs, limit: usize) -> Result<Pruned, StoreError> {
         in_tx!(self, Write, |tx| retention::prune_batch(tx, cutoffs, limit))
+    }
+
+    /// Forgets keys of articles first seen before `cutoffs.identity_before`, walking the
+    /// keys in order: each step one read (no lock) finding up to `limit` of them and one
+    /// short write deleting that range; `pause` between steps. Returns the keys forgotten.
+    ///
+    /// # Errors
+    /// Database failure (what earlier steps forgot stays forgotten).
+    pub async fn prune_keys(
+        &self,
+        cutoffs: Cutoffs,
+        limit: usize,
+        pause: std::time::Duration,
+    ) -> Result<u64, StoreError> {
+        let before = cutoffs.identity_before;
+        let start: Result<(KeysPass, Option<i64>), StoreError> = in_tx!(self, Read, |tx| async {
+            let pass = retention::keys_pass(tx, before).await?;
+            let seen = retention::oldest_key_day(tx).await?;
+            Ok::<_, StoreError>((pass, seen))
+        });
+        let (pass, seen) = start?;
+        let KeysPass::From(mut after) = pass else {
+            return Ok(0);
+        };
+        let mut forgotten = 0;
+        loop {
+            let range: Result<Option<(i64, i64)>, StoreError> =
+                in_tx!(self, Read, |tx| retention::old_keys(
+                    tx, before, after, limit
+                ));
+            let Some(range) = range? else {
+                break;
+            };
+            let n: Result<u64, StoreError> =
+                in_tx!(self, Write, |tx| retention::forget_keys(tx, before, range));
+            forgotten += n?;
+            after = Some(range.1);
+            tokio::time::sleep(pause).await;
+        }
+        let done: Result<(), StoreError> = in_tx!(self, Write, |tx| retention::keys_pass_done(
+            tx, before, seen
+        ));
+        done?;
+        Ok(forgotten)
     }
 
     /// Gives the space pruning freed back to the file system, a little at a time; returns

@@ -1,15 +1,21 @@
 //! Retention: what is dropped when, in small batches, and what `status` and `backtest` read
 //! of what is held.
 //!
-//! Two ages (policy passed in as cut-off times): past `text_before`, an article's text and a
-//! digest's message body are dropped; past `identity_before`, everything of an article goes
-//! (its URLs, fingerprint and matches), and digests whose articles are all gone. Never
-//! pruned, whatever their age: articles with a pending match, articles whose page's text is
-//! owed, digests with a delivery still pending. Each batch is one short write transaction
-//! touching at most `limit` rows of each kind, so pruning never holds the write lock long.
+//! Two ages (policy passed in as cut-off times): past `text_before`, a digest's message body
+//! is dropped and an article is reduced to its keys (`article_keys`: one 64-bit key per
+//! canonical URL and one for its fingerprint, with its day) — its row, text, URLs and
+//! matches go; past `identity_before`, the keys go too, and digests whose articles are all
+//! gone. Never pruned, whatever their age: articles with a pending match, articles whose
+//! page's text is owed, digests with a delivery still pending. Each batch is one short write
+//! transaction touching at most `limit` rows of each kind, so pruning never holds the write
+//! lock long; the keys are found by a read walking them in key order, then deleted a range
+//! at a time.
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
+use super::articles::{fingerprint_key, insert_keys, url_key};
 use super::sql::{far_future, params, Tx, Value};
 use super::StoreError;
 use crate::model::SourceName;
@@ -23,12 +29,14 @@ pub struct Pruned {
     pub texts: u64,
     /// Digests whose message body was dropped.
     pub bodies: u64,
-    /// Articles forgotten entirely.
+    /// Articles reduced to their keys (past `keep_text`).
     pub articles: u64,
     /// Digests forgotten entirely.
     pub digests: u64,
     /// Source health events forgotten.
     pub events: u64,
+    /// Keys of articles forgotten (past `keep_identity`).
+    pub keys: u64,
 }
 
 impl Pruned {
@@ -78,17 +86,6 @@ pub(super) async fn prune_batch(
             params![cut.sketch_before, limit],
         )
         .await?;
-    let texts = tx
-        .exec(
-            &format!(
-                "DELETE FROM article_texts WHERE article_id IN (
-                     SELECT t.article_id FROM article_texts t JOIN articles a ON a.id = t.article_id
-                     WHERE t.first_seen < $1 AND {PRUNABLE}
-                     ORDER BY t.first_seen LIMIT $2)"
-            ),
-            params![cut.text_before, limit],
-        )
-        .await?;
     let bodies = tx
         .exec(
             "UPDATE digests SET message = $3 WHERE id IN (
@@ -98,25 +95,7 @@ pub(super) async fn prune_batch(
             params![cut.text_before, limit, Value::Blob(&[])],
         )
         .await?;
-    // The same articles in each statement: old, prunable, oldest first (nothing the
-    // statements delete changes which those are).
-    let chosen = format!(
-        "SELECT a.id FROM articles a WHERE a.first_seen < $1 AND {PRUNABLE}
-         ORDER BY a.first_seen, a.id LIMIT $2"
-    );
-    for table in ["matches", "article_urls", "article_texts", "story_sketches"] {
-        tx.exec(
-            &format!("DELETE FROM {table} WHERE article_id IN ({chosen})"),
-            params![cut.identity_before, limit],
-        )
-        .await?;
-    }
-    let articles = tx
-        .exec(
-            &format!("DELETE FROM articles WHERE id IN ({chosen})"),
-            params![cut.identity_before, limit],
-        )
-        .await?;
+    let (texts, articles) = reduce_to_keys(tx, cut.text_before, limit).await?;
     let old_digests = "SELECT g.id FROM digests g WHERE g.created_at < $1
          AND NOT EXISTS (SELECT 1 FROM matches m WHERE m.digest_id = g.id)
          AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.digest_id = g.id AND d.state = 'pending')
@@ -146,7 +125,185 @@ pub(super) async fn prune_batch(
         articles,
         digests,
         events,
+        keys: 0,
     })
+}
+
+/// Reduces up to `limit` prunable articles first seen before `before`, oldest first, to
+/// their keys: returns (texts dropped, articles reduced).
+async fn reduce_to_keys(
+    tx: &mut Tx<'_>,
+    before: DateTime<Utc>,
+    limit: usize,
+) -> Result<(u64, u64), StoreError> {
+    // The same articles in each statement: old, prunable, oldest first (nothing the
+    // statements insert or delete changes which those are).
+    let chosen = format!(
+        "SELECT a.id FROM articles a WHERE a.first_seen < $1 AND {PRUNABLE}
+         ORDER BY a.first_seen, a.id LIMIT $2"
+    );
+    let mut keys: Vec<(i64, i64)> = Vec::new();
+    let mut days: HashMap<i64, i64> = HashMap::new();
+    for r in tx
+        .rows(
+            &format!("SELECT id, fingerprint, first_seen FROM articles WHERE id IN ({chosen})"),
+            params![before, limit],
+        )
+        .await?
+    {
+        let day = day_of(r.time(2)?);
+        days.insert(r.int(0)?, day);
+        let fingerprint = r.text(1)?;
+        if !fingerprint.is_empty() {
+            keys.push((fingerprint_key(&fingerprint), day));
+        }
+    }
+    if days.is_empty() {
+        return Ok((0, 0));
+    }
+    for r in tx
+        .rows(
+            &format!("SELECT article_id, url FROM article_urls WHERE article_id IN ({chosen})"),
+            params![before, limit],
+        )
+        .await?
+    {
+        if let Some(day) = days.get(&r.int(0)?) {
+            keys.push((url_key(&r.text(1)?), *day));
+        }
+    }
+    insert_keys(tx, &keys).await?;
+    if let Some(&oldest) = days.values().min() {
+        lower_oldest_key_day(tx, oldest).await?;
+    }
+    let mut texts = 0;
+    for table in ["matches", "article_urls", "article_texts", "story_sketches"] {
+        let n = tx
+            .exec(
+                &format!("DELETE FROM {table} WHERE article_id IN ({chosen})"),
+                params![before, limit],
+            )
+            .await?;
+        if table == "article_texts" {
+            texts = n;
+        }
+    }
+    let articles = tx
+        .exec(
+            &format!("DELETE FROM articles WHERE id IN ({chosen})"),
+            params![before, limit],
+        )
+        .await?;
+    Ok((texts, articles))
+}
+
+/// Days since 1970-01-01 (UTC): the age a key keeps.
+fn day_of(t: DateTime<Utc>) -> i64 {
+    t.timestamp().div_euclid(86_400)
+}
+
+/// `meta` row: no key is older than this day (so a pass over the keys is needed only when
+/// the cut-off passes it).
+const OLDEST_KEY_DAY: &str = "oldest_key_day";
+
+pub(super) async fn oldest_key_day(tx: &mut Tx<'_>) -> Result<Option<i64>, StoreError> {
+    Ok(tx
+        .row(
+            "SELECT value FROM meta WHERE key = $1",
+            params![OLDEST_KEY_DAY],
+        )
+        .await?
+        .map(|r| r.text(0))
+        .transpose()?
+        .and_then(|v| v.parse().ok()))
+}
+
+async fn lower_oldest_key_day(tx: &mut Tx<'_>, day: i64) -> Result<(), StoreError> {
+    if oldest_key_day(tx).await?.is_some_and(|d| d <= day) {
+        return Ok(());
+    }
+    tx.exec(
+        "INSERT INTO meta (key, value) VALUES ($1, $2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        params![OLDEST_KEY_DAY, &day.to_string()],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Where a pass over the keys stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeysPass {
+    /// Nothing is old enough: no pass needed.
+    Nothing,
+    /// Walk on from the start of the key space, or after this key.
+    From(Option<i64>),
+}
+
+/// Whether keys first seen before `before` may be held (a read: no lock).
+pub(super) async fn keys_pass(
+    tx: &mut Tx<'_>,
+    before: DateTime<Utc>,
+) -> Result<KeysPass, StoreError> {
+    Ok(match oldest_key_day(tx).await? {
+        Some(d) if d >= day_of(before) => KeysPass::Nothing,
+        // No row: a database whose keys (if any) predate the row; walk once.
+        _ => KeysPass::From(None),
+    })
+}
+
+/// The next up to `limit` keys after `after`, in key order, first seen before `before`:
+/// the first and last of them, or `None` at the end of the key space. A read.
+pub(super) async fn old_keys(
+    tx: &mut Tx<'_>,
+    before: DateTime<Utc>,
+    after: Option<i64>,
+    limit: usize,
+) -> Result<Option<(i64, i64)>, StoreError> {
+    // The walk is in key order (the rowid), so each step reads on from the last; there is no
+    // index on `day`, which would cost as much again as the keys.
+    let rows = tx
+        .rows(
+            "SELECT key FROM article_keys WHERE key > $1 AND day < $2 ORDER BY key LIMIT $3",
+            params![after.unwrap_or(i64::MIN), day_of(before), limit],
+        )
+        .await?;
+    Ok(match (rows.first(), rows.last()) {
+        (Some(a), Some(b)) => Some((a.int(0)?, b.int(0)?)),
+        _ => None,
+    })
+}
+
+/// Forgets the keys from `first` to `last` first seen before `before`: one short write.
+pub(super) async fn forget_keys(
+    tx: &mut Tx<'_>,
+    before: DateTime<Utc>,
+    (first, last): (i64, i64),
+) -> Result<u64, StoreError> {
+    tx.exec(
+        "DELETE FROM article_keys WHERE key >= $1 AND key <= $2 AND day < $3",
+        params![first, last, day_of(before)],
+    )
+    .await
+}
+
+/// A pass over the keys reached the end: none is older than `before`'s day now, unless one
+/// was added meanwhile (then the row was lowered, and stays).
+pub(super) async fn keys_pass_done(
+    tx: &mut Tx<'_>,
+    before: DateTime<Utc>,
+    seen: Option<i64>,
+) -> Result<(), StoreError> {
+    if oldest_key_day(tx).await? != seen {
+        return Ok(());
+    }
+    tx.exec(
+        "INSERT INTO meta (key, value) VALUES ($1, $2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        params![OLDEST_KEY_DAY, &day_of(before).to_string()],
+    )
+    .await?;
+    Ok(())
 }
 
 /// What the database holds, for `status`.
@@ -156,8 +313,12 @@ pub struct Held {
     pub bytes: u64,
     /// Articles with their text.
     pub articles_with_text: u64,
-    /// Articles kept for dedup only (text dropped).
-    pub articles_identity_only: u64,
+    /// Articles held without a text (an empty page, or still pending or owed past
+    /// `keep_text`).
+    pub articles_without_text: u64,
+    /// Keys of articles seen before `keep_text` (one per URL and one per fingerprint),
+    /// kept for dedup only.
+    pub identity_keys: u64,
     pub matches: u64,
     /// Digests with their message body.
     pub digests_with_body: u64,
@@ -172,14 +333,16 @@ pub(super) async fn held(tx: &mut Tx<'_>) -> Result<Held, StoreError> {
                     (SELECT COUNT(*) FROM articles) - (SELECT COUNT(*) FROM article_texts),
                     (SELECT COUNT(*) FROM matches),
                     (SELECT COUNT(*) FROM digests WHERE length(message) > 0),
-                    (SELECT COUNT(*) FROM digests WHERE length(message) = 0)",
+                    (SELECT COUNT(*) FROM digests WHERE length(message) = 0),
+                    (SELECT COUNT(*) FROM article_keys)",
             &[],
         )
         .await?;
     Ok(Held {
         bytes: 0,
         articles_with_text: r.num(0)?,
-        articles_identity_only: r.num(1)?,
+        articles_without_text: r.num(1)?,
+        identity_keys: r.num(5)?,
         matches: r.num(2)?,
         digests_with_body: r.num(3)?,
         digests_without_body: r.num(4)?,

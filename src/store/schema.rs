@@ -128,6 +128,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: V6,
         postgres: V6,
     },
+    Migration {
+        version: 7,
+        name: "old articles kept as keys",
+        sqlite: V7,
+        postgres: PG_V7,
+    },
 ];
 
 /// The version a database has once every migration is applied.
@@ -486,6 +492,26 @@ CREATE TABLE instance_sources (
     PRIMARY KEY (instance, source)
 );
 CREATE INDEX instance_sources_source ON instance_sources(source);
+";
+
+/// What dedup needs of an article past `keep_text` (issue 16): not its row, its URLs and
+/// matches, but 64-bit keys of its canonical URLs and its fingerprint, with the day it was
+/// first seen, kept until `keep_identity`. A key is a whole row of a rowid table (the key is
+/// the rowid): ~20 bytes an article's URL or fingerprint instead of ~550 bytes of rows and
+/// indexes, so the file stops growing with the days once the texts go. No index on `day`:
+/// retention walks the table in key order once a day (`store::retention`).
+const V7: &str = r"
+CREATE TABLE article_keys (
+    key INTEGER PRIMARY KEY,
+    day INTEGER NOT NULL
+);
+";
+
+const PG_V7: &str = r"
+CREATE TABLE article_keys (
+    key BIGINT PRIMARY KEY,
+    day BIGINT NOT NULL
+);
 ";
 
 #[cfg(test)]
