@@ -454,3 +454,79 @@ async fn one_line_briefs_are_matched_on_their_pages() {
     assert_eq!(got[2].1, ["Niamey"]);
     assert!(new_pairs(&r).len() == 3);
 }
+
+/// Issue 16: past `keep_text` an article is only its keys, and it stays seen. The feed that
+/// still lists it gets no new read of its page and no new pair; a copy of it under another
+/// URL is read once, known by its fingerprint, reported nowhere, and not read again.
+#[tokio::test]
+async fn an_article_reduced_to_its_keys_is_not_read_or_reported_again() {
+    use newswatch::config::Retention;
+    use newswatch::daemon::retention::prune_all;
+    use newswatch::model::DigestRecord;
+
+    let site = Site::start().await;
+    let page = article_page(
+        "Agadez convoy",
+        "The withdrawal of foreign troops from Niger went on in Agadez.",
+    );
+    site.set("/a/old.html", vec![ok("text/html", page.clone())]);
+    site.feed(&[("Agadez convoy", "/a/old.html")]);
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(dir.path(), &site.url("/feed.xml"));
+    let store = Store::open(&dir.path().join("state.db")).unwrap();
+    let t0 = Utc::now() - chrono::Duration::days(60);
+    assert_eq!(new_pairs(&scan(&config, &store, t0).await).len(), 1);
+    // Mailed: its match is no longer pending, so retention may reduce it.
+    let niger = "niger".parse().unwrap();
+    let ids = store
+        .pending_matches(&niger)
+        .await
+        .unwrap()
+        .iter()
+        .map(|p| p.article_id)
+        .collect();
+    let digest = DigestRecord {
+        watchlist: niger,
+        message_id: "<d@x>".into(),
+        subject: "s".into(),
+        message: b"m".to_vec(),
+        article_ids: ids,
+        recipients: vec!["a@example.org".into()],
+        health_seen: None,
+    };
+    store.record_digest(&digest, t0).await.unwrap();
+    let keep = Retention {
+        keep_text: std::time::Duration::from_secs(30 * 86_400),
+        keep_identity: std::time::Duration::from_secs(400 * 86_400),
+    };
+    let p = prune_all(
+        &store,
+        keep,
+        t0 + chrono::Duration::days(40),
+        Default::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(p.articles, 1, "{p:?}");
+
+    let later = scan(&config, &store, t0 + chrono::Duration::days(41)).await;
+    assert!(new_pairs(&later).is_empty(), "{later:?}");
+    assert_eq!(site.served("/a/old.html"), 1, "its page is not read again");
+
+    site.set("/a/copy.html", vec![ok("text/html", page)]);
+    site.feed(&[
+        ("Agadez convoy", "/a/old.html"),
+        ("Agadez convoy", "/a/copy.html"),
+    ]);
+    let copy = scan(&config, &store, t0 + chrono::Duration::days(42)).await;
+    assert!(new_pairs(&copy).is_empty(), "a copy of it: {copy:?}");
+    assert_eq!(site.served("/a/copy.html"), 1);
+    let again = scan(&config, &store, t0 + chrono::Duration::days(43)).await;
+    assert!(new_pairs(&again).is_empty(), "{again:?}");
+    assert_eq!(
+        site.served("/a/copy.html"),
+        1,
+        "the copy's URL is a key now"
+    );
+    assert_eq!(store.held().await.unwrap().identity_keys, 3);
+}
