@@ -503,7 +503,7 @@ async fn an_article_reduced_to_its_keys_is_not_read_or_reported_again() {
         &store,
         keep,
         t0 + chrono::Duration::days(40),
-        Default::default(),
+        std::time::Duration::ZERO,
     )
     .await
     .unwrap();

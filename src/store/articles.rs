@@ -202,10 +202,11 @@ pub(super) async fn record_scan(
     now: DateTime<Utc>,
 ) -> Result<Vec<RecordedArticle>, StoreError> {
     ensure_row(tx, source).await?;
+    let mut keys = held_keys(tx, articles).await?;
     let mut out = Vec::with_capacity(articles.len());
     let mut inserted = 0u64;
     for a in articles {
-        let Some(stored) = upsert_article(tx, source, a, now).await? else {
+        let Some(stored) = upsert_article(tx, source, a, &mut keys, now).await? else {
             // A stored article that is gone meanwhile, or one seen long ago (only its keys
             // are left): nothing to record it against.
             out.push(RecordedArticle {
@@ -268,9 +269,10 @@ pub(super) async fn peek_scan(
     tx: &mut Tx<'_>,
     articles: &[ScannedArticle],
 ) -> Result<Vec<RecordedArticle>, StoreError> {
+    let keys = held_keys(tx, articles).await?;
     let mut out = Vec::with_capacity(articles.len());
     for a in articles {
-        let existing = match find_article(tx, a).await? {
+        let existing = match find_article(tx, a, &keys).await? {
             Lookup::Stored(found) => Some(found),
             Lookup::New => None,
             Lookup::Forgotten { .. } => {
@@ -335,16 +337,35 @@ enum Lookup {
     New,
 }
 
-/// The stored article matching `a` by URL or fingerprint, or the keys it left.
-async fn find_article(tx: &mut Tx<'_>, a: &ScannedArticle) -> Result<Lookup, StoreError> {
+/// The stored article matching `a` by URL or fingerprint, or the keys it left (`held`: the
+/// keys of the scan's articles that are held, with their days).
+async fn find_article(
+    tx: &mut Tx<'_>,
+    a: &ScannedArticle,
+    held: &HashMap<i64, i64>,
+) -> Result<Lookup, StoreError> {
     if let Some(found) = find_row(tx, a).await? {
         return Ok(Lookup::Stored(found));
     }
     let keys = keys_of(a);
-    Ok(match keys_found(tx, &keys).await?.values().min() {
+    Ok(match keys.iter().filter_map(|k| held.get(k)).min() {
         Some(&day) => Lookup::Forgotten { keys, day },
         None => Lookup::New,
     })
+}
+
+/// Which keys of `articles` are held: one statement for a whole scan, not one per article.
+async fn held_keys(
+    tx: &mut Tx<'_>,
+    articles: &[ScannedArticle],
+) -> Result<HashMap<i64, i64>, StoreError> {
+    // Articles taken from the database were found by URL; their rows are looked up anyway.
+    let keys: Vec<i64> = articles
+        .iter()
+        .filter(|a| a.debt != TextDebt::Stored)
+        .flat_map(keys_of)
+        .collect();
+    keys_found(tx, &keys).await
 }
 
 async fn find_row(tx: &mut Tx<'_>, a: &ScannedArticle) -> Result<Option<Found>, StoreError> {
@@ -390,15 +411,17 @@ async fn upsert_article(
     tx: &mut Tx<'_>,
     source: &SourceName,
     a: &ScannedArticle,
+    held: &mut HashMap<i64, i64>,
     now: DateTime<Utc>,
 ) -> Result<Option<Stored>, StoreError> {
-    let stored = match find_article(tx, a).await? {
+    let stored = match find_article(tx, a, held).await? {
         Lookup::New if a.debt == TextDebt::Stored => return Ok(None),
         Lookup::Forgotten { keys, day } => {
             // Reached by a new URL, or the same story under another: known by these keys
             // too now (expiring with the first), so the next scan need not read its page.
             let pairs: Vec<(i64, i64)> = keys.into_iter().map(|k| (k, day)).collect();
             insert_keys(tx, &pairs).await?;
+            held.extend(pairs);
             return Ok(None);
         }
         Lookup::Stored(found) => {
