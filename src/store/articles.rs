@@ -17,6 +17,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
+use super::retention::{day_of, lower_oldest_key_day};
 use super::sources::ensure_row;
 use super::sql::{params, Row, Tx, Value};
 use super::stories;
@@ -328,11 +329,9 @@ fn found_row(r: &Row) -> Result<Found, StoreError> {
 enum Lookup {
     /// Its row, found by URL or fingerprint.
     Stored(Found),
-    /// Only its keys are left (seen before `keep_text`): known by these from now on too,
-    /// with the day the first was seen.
+    /// Only its keys are left (seen before `keep_text`): known by all of these from now on.
     Forgotten {
         keys: Vec<i64>,
-        day: i64,
     },
     New,
 }
@@ -348,9 +347,10 @@ async fn find_article(
         return Ok(Lookup::Stored(found));
     }
     let keys = keys_of(a);
-    Ok(match keys.iter().filter_map(|k| held.get(k)).min() {
-        Some(&day) => Lookup::Forgotten { keys, day },
-        None => Lookup::New,
+    Ok(if keys.iter().any(|k| held.contains_key(k)) {
+        Lookup::Forgotten { keys }
+    } else {
+        Lookup::New
     })
 }
 
@@ -416,11 +416,14 @@ async fn upsert_article(
 ) -> Result<Option<Stored>, StoreError> {
     let stored = match find_article(tx, a, held).await? {
         Lookup::New if a.debt == TextDebt::Stored => return Ok(None),
-        Lookup::Forgotten { keys, day } => {
+        Lookup::Forgotten { keys } => {
             // Reached by a new URL, or the same story under another: known by these keys
-            // too now (expiring with the first), so the next scan need not read its page.
+            // too now, for `keep_identity` from today, so the next scan need not read its
+            // page. (A key already held keeps its day.)
+            let day = day_of(now);
             let pairs: Vec<(i64, i64)> = keys.into_iter().map(|k| (k, day)).collect();
             insert_keys(tx, &pairs).await?;
+            lower_oldest_key_day(tx, day).await?;
             held.extend(pairs);
             return Ok(None);
         }

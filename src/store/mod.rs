@@ -45,7 +45,7 @@ use crate::model::{
 pub use hosts::{HostBlock, HostRules, HostTurn};
 pub use leases::{DigestClaim, Held as Lease, Instance, SourceDue};
 pub use outbox::QueueCounts;
-pub use retention::{Cutoffs, Held, HeldArticle, HeldCursor, KeysPass, Pruned};
+pub use retention::{Cutoffs, Held, HeldArticle, HeldCursor, Pruned};
 pub use sources::{FetchFailure, FetchSuccess, FAILING_AFTER};
 use sql::{Mode, Tx};
 
@@ -537,8 +537,9 @@ impl Store {
     }
 
     /// Forgets keys of articles first seen before `cutoffs.identity_before`, walking the
-    /// keys in order: each step one read (no lock) finding up to `limit` of them and one
-    /// short write deleting that range; `pause` between steps. Returns the keys forgotten.
+    /// keys in order: each step one read (no lock) of the next `limit` keys and, when some of
+    /// them are old, one short write deleting those, then `pause`. Skipped until the cut-off
+    /// passes the oldest key's day, which a pass records. Returns the keys forgotten.
     ///
     /// # Errors
     /// Database failure (what earlier steps forgot stays forgotten).
@@ -549,32 +550,36 @@ impl Store {
         pause: std::time::Duration,
     ) -> Result<u64, StoreError> {
         let before = cutoffs.identity_before;
-        let start: Result<(KeysPass, Option<i64>), StoreError> = in_tx!(self, Read, |tx| async {
-            let pass = retention::keys_pass(tx, before).await?;
-            let seen = retention::oldest_key_day(tx).await?;
-            Ok::<_, StoreError>((pass, seen))
-        });
-        let (pass, seen) = start?;
-        let KeysPass::From(mut after) = pass else {
+        let start: Result<Option<Option<i64>>, StoreError> =
+            in_tx!(self, Read, |tx| retention::keys_pass(tx, before));
+        let Some(seen) = start? else {
             return Ok(0);
         };
-        let mut forgotten = 0;
+        let (mut after, mut oldest_kept, mut forgotten) = (None, None::<i64>, 0);
         loop {
-            let range: Result<Option<(i64, i64)>, StoreError> =
-                in_tx!(self, Read, |tx| retention::old_keys(
-                    tx, before, after, limit
-                ));
-            let Some(range) = range? else {
+            let chunk: Result<_, StoreError> = in_tx!(self, Read, |tx| retention::keys_chunk(
+                tx, before, after, limit
+            ));
+            let Some(chunk) = chunk? else {
                 break;
             };
-            let n: Result<u64, StoreError> =
-                in_tx!(self, Write, |tx| retention::forget_keys(tx, before, range));
-            forgotten += n?;
-            after = Some(range.1);
-            tokio::time::sleep(pause).await;
+            if chunk.old > 0 {
+                let n: Result<u64, StoreError> = in_tx!(self, Write, |tx| retention::forget_keys(
+                    tx, before, after, chunk.last
+                ));
+                forgotten += n?;
+                tokio::time::sleep(pause).await;
+            }
+            oldest_kept = match (oldest_kept, chunk.oldest_kept) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            after = Some(chunk.last);
         }
         let done: Result<(), StoreError> = in_tx!(self, Write, |tx| retention::keys_pass_done(
-            tx, before, seen
+            tx,
+            seen,
+            oldest_kept
         ));
         done?;
         Ok(forgotten)

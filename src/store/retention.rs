@@ -198,7 +198,7 @@ async fn reduce_to_keys(
 }
 
 /// Days since 1970-01-01 (UTC): the age a key keeps.
-fn day_of(t: DateTime<Utc>) -> i64 {
+pub(super) fn day_of(t: DateTime<Utc>) -> i64 {
     t.timestamp().div_euclid(86_400)
 }
 
@@ -218,7 +218,7 @@ pub(super) async fn oldest_key_day(tx: &mut Tx<'_>) -> Result<Option<i64>, Store
         .and_then(|v| v.parse().ok()))
 }
 
-async fn lower_oldest_key_day(tx: &mut Tx<'_>, day: i64) -> Result<(), StoreError> {
+pub(super) async fn lower_oldest_key_day(tx: &mut Tx<'_>, day: i64) -> Result<(), StoreError> {
     if oldest_key_day(tx).await?.is_some_and(|d| d <= day) {
         return Ok(());
     }
@@ -231,78 +231,96 @@ async fn lower_oldest_key_day(tx: &mut Tx<'_>, day: i64) -> Result<(), StoreErro
     Ok(())
 }
 
-/// Where a pass over the keys stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeysPass {
-    /// Nothing is old enough: no pass needed.
-    Nothing,
-    /// Walk on from the start of the key space, or after this key.
-    From(Option<i64>),
-}
-
-/// Whether keys first seen before `before` may be held (a read: no lock).
+/// Whether a pass over the keys is needed to forget those first seen before `before`, and
+/// the `meta` row it was decided on. A read: no lock.
 pub(super) async fn keys_pass(
     tx: &mut Tx<'_>,
     before: DateTime<Utc>,
-) -> Result<KeysPass, StoreError> {
+) -> Result<Option<Option<i64>>, StoreError> {
     Ok(match oldest_key_day(tx).await? {
-        Some(d) if d >= day_of(before) => KeysPass::Nothing,
-        // No row: a database whose keys (if any) predate the row; walk once.
-        _ => KeysPass::From(None),
+        // No row: no key was ever recorded (every insert lowers the row).
+        None => None,
+        Some(d) if d >= day_of(before) => None,
+        seen => Some(seen),
     })
 }
 
-/// The next up to `limit` keys after `after`, in key order, first seen before `before`:
-/// the first and last of them, or `None` at the end of the key space. A read.
-pub(super) async fn old_keys(
+/// One step of a pass: the next up to `limit` keys after `after`, in key order.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct KeysChunk {
+    /// The last key of the chunk (the next step starts after it).
+    pub last: i64,
+    /// How many of them were first seen before the cut-off.
+    pub old: u64,
+    /// The oldest day among the others.
+    pub oldest_kept: Option<i64>,
+}
+
+/// Reads the chunk after `after` (`None` past the last key). The walk is in key order (the
+/// rowid), each step reading on from the last; there is no index on `day`, which would cost
+/// as much again as the keys.
+pub(super) async fn keys_chunk(
     tx: &mut Tx<'_>,
     before: DateTime<Utc>,
     after: Option<i64>,
     limit: usize,
-) -> Result<Option<(i64, i64)>, StoreError> {
-    // The walk is in key order (the rowid), so each step reads on from the last; there is no
-    // index on `day`, which would cost as much again as the keys.
-    let rows = tx
-        .rows(
-            "SELECT key FROM article_keys WHERE key > $1 AND day < $2 ORDER BY key LIMIT $3",
+) -> Result<Option<KeysChunk>, StoreError> {
+    let r = tx
+        .one(
+            "SELECT MAX(key), COUNT(*) - COUNT(kept), MIN(kept) FROM (
+                 SELECT key, CASE WHEN day >= $2 THEN day END AS kept FROM article_keys
+                 WHERE key > $1 ORDER BY key LIMIT $3) AS chunk",
             params![after.unwrap_or(i64::MIN), day_of(before), limit],
         )
         .await?;
-    Ok(match (rows.first(), rows.last()) {
-        (Some(a), Some(b)) => Some((a.int(0)?, b.int(0)?)),
-        _ => None,
-    })
+    let Some(last) = r.opt_int(0)? else {
+        return Ok(None);
+    };
+    Ok(Some(KeysChunk {
+        last,
+        old: r.num(1)?,
+        oldest_kept: r.opt_int(2)?,
+    }))
 }
 
-/// Forgets the keys from `first` to `last` first seen before `before`: one short write.
+/// Forgets the keys after `after` up to `last` first seen before `before`: one short write.
 pub(super) async fn forget_keys(
     tx: &mut Tx<'_>,
     before: DateTime<Utc>,
-    (first, last): (i64, i64),
+    after: Option<i64>,
+    last: i64,
 ) -> Result<u64, StoreError> {
     tx.exec(
-        "DELETE FROM article_keys WHERE key >= $1 AND key <= $2 AND day < $3",
-        params![first, last, day_of(before)],
+        "DELETE FROM article_keys WHERE key > $1 AND key <= $2 AND day < $3",
+        params![after.unwrap_or(i64::MIN), last, day_of(before)],
     )
     .await
 }
 
-/// A pass over the keys reached the end: none is older than `before`'s day now, unless one
-/// was added meanwhile (then the row was lowered, and stays).
+/// A pass reached the last key: the oldest day left is `oldest_kept` (none: no key is left),
+/// so no pass is needed until the cut-off passes it. Unless the row changed meanwhile (keys
+/// were added by another transaction): then it stays as they set it.
 pub(super) async fn keys_pass_done(
     tx: &mut Tx<'_>,
-    before: DateTime<Utc>,
     seen: Option<i64>,
+    oldest_kept: Option<i64>,
 ) -> Result<(), StoreError> {
     if oldest_key_day(tx).await? != seen {
         return Ok(());
     }
-    tx.exec(
-        "INSERT INTO meta (key, value) VALUES ($1, $2)
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        params![OLDEST_KEY_DAY, &day_of(before).to_string()],
-    )
-    .await?;
+    match oldest_kept {
+        Some(day) => {
+            tx.exec(
+                "UPDATE meta SET value = $2 WHERE key = $1",
+                params![OLDEST_KEY_DAY, &day.to_string()],
+            )
+            .await?;
+        }
+        None => {
+            tx.exec("DELETE FROM meta WHERE key = $1", params![OLDEST_KEY_DAY])
+                .await?;
+        }
+    }
     Ok(())
 }
 
