@@ -18,6 +18,7 @@
 //! `E2E_BASELINE=<another newswatch binary>` runs it too, round for round.
 
 use std::fmt::Write as _;
+use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -77,12 +78,21 @@ fn free_port() -> u16 {
     l.local_addr().unwrap().port()
 }
 
-/// nginx in the foreground on `port`, serving `root`; killed when the guard drops.
+/// nginx in the foreground (`daemon off;`) on `port`, serving `root`, in a process group of
+/// its own; the whole group is killed when the guard drops. Killing only the master (as
+/// `Child::kill` does) left its worker running after the bench: SIGKILL gives the master no
+/// chance to stop its workers, and they do not notice its death.
 struct Nginx(Child);
 
 impl Drop for Nginx {
     fn drop(&mut self) {
-        let _ = self.0.kill();
+        // The master leads the group (`process_group(0)` below), so its pid is the group's
+        // id; the group is signalled before the master is reaped, while that id is still
+        // the group's.
+        if let Ok(pgid) = i32::try_from(self.0.id()) {
+            // SAFETY: killpg has no memory-safety preconditions.
+            unsafe { libc::killpg(pgid, libc::SIGKILL) };
+        }
         let _ = self.0.wait();
     }
 }
@@ -109,7 +119,21 @@ fn start_nginx(dir: &Path, root: &Path, port: u16) -> Nginx {
     );
     let path = dir.join("nginx.conf");
     std::fs::write(&path, conf).unwrap();
-    let child = Command::new(&nginx)
+    let mut cmd = Command::new(&nginx);
+    // Its own group keeps Ctrl-C on the bench from reaching it; if the bench dies without
+    // dropping the guard (Ctrl-C, a kill), the master gets SIGTERM (nginx's fast shutdown,
+    // which stops its workers) when the thread that started it ends.
+    // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) == 0 {
+                Ok(())
+            } else {
+                Err(std::io::Error::last_os_error())
+            }
+        });
+    }
+    let child = cmd
         .arg("-p")
         .arg(dir)
         .arg("-c")
@@ -117,6 +141,7 @@ fn start_nginx(dir: &Path, root: &Path, port: u16) -> Nginx {
         .arg("-e")
         .arg(dir.join("nginx-error.log"))
         .stdout(Stdio::null())
+        .process_group(0)
         .spawn()
         .unwrap_or_else(|e| panic!("starting {nginx}: {e} (Debian: apt-get install nginx-light)"));
     let guard = Nginx(child);

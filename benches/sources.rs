@@ -305,10 +305,20 @@ fn judge(sites: &Sites, start: Instant, tick0: Duration, period: Duration, sampl
             .map(|s| s.rss_kb)
             .max()
             .unwrap_or(0);
+        let missed: Vec<String> = (0..sites.hosts)
+            .flat_map(|h| (0..sites.feeds).map(move |f| (h, f)))
+            .filter(|&(h, f)| !feeds.contains(&(h, format!("/f/{f}.xml"))))
+            .map(|(h, f)| format!("h{h}f{f}"))
+            .collect();
         println!(
-            "period {k}: {} of {n} feeds read, the last {:.0} s after the tick; CPU {cpu:.1} s = {:.3} ms/source; max RSS {:.1} MB; db {:.1} MB at its end",
+            "period {k}: {} of {n} feeds read, the last {:.1} s after the tick{}; CPU {cpu:.1} s = {:.3} ms/source; max RSS {:.1} MB; db {:.1} MB at its end",
             feeds.len(),
             last.as_secs_f64(),
+            if missed.is_empty() {
+                String::new()
+            } else {
+                format!("; not read: {}", missed.join(" "))
+            },
             cpu * 1e3 / n as f64,
             rss as f64 / 1024.0,
             b.map_or(0, |s| s.db_bytes) as f64 / 1e6
@@ -336,8 +346,13 @@ async fn daemon(bin: &Path) {
     let unix = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap();
-    // The first cron tick after start, as an offset from it.
-    let tick0 = Duration::from_secs(900 - unix.as_secs() % 900);
+    // The first cron tick after start, as an offset from it, to the nanosecond: whole
+    // seconds put the window up to a second late, and the next tick's first reads in it.
+    let tick0 = period
+        .checked_sub(Duration::from_nanos(
+            u64::try_from(unix.as_nanos() % period.as_nanos()).unwrap(),
+        ))
+        .expect("a remainder of the period is shorter than it");
     let mut child = Command::new(bin)
         .arg("--config")
         .arg(&cfg)

@@ -177,3 +177,90 @@ async fn issue_21_ten_thousand_sources_under_1024_descriptors() {
     assert_eq!((scanned, failing), (i64::try_from(SOURCES).unwrap(), 0));
     eprintln!("{SOURCES} sources on {hosts} hosts read in {took:?}, {early} in the first second");
 }
+
+/// Issue 21, at small scale: 200 sources (more than the 64 scanned at once, so their first
+/// scans are spread over the period) on 20 hosts, a 10-second cron, a politeness delay of
+/// 200 ms. Every source is read within the first full period after start — a first scan that
+/// began before the tick and ended after it used to be due a tick later, so the source went
+/// a whole period unread (11 of 10,000 at 15 minutes) — and no host sees two requests closer
+/// than the delay (it saw 0.996 s for 1 s: the gate spaced the requests' starts, the host
+/// times their arrivals).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue_21_every_source_read_in_its_period_and_the_delay_held_at_the_host() {
+    const HOSTS: usize = 20;
+    const FEEDS: usize = 10;
+    const DELAY: Duration = Duration::from_millis(200);
+    let period = Duration::from_secs(10);
+    let sites = Sites::start(HOSTS, FEEDS).await;
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let state = dir.path().join("state");
+    let config = dir.path().join("newswatch.toml");
+    let text = format!(
+        "state_dir = \"{}\"\n[http]\nper_host_delay_ms = {}\n\
+         [defaults]\nschedule = \"{PERIOD}\"\nbackfill = \"all\"\n{}{WATCHLIST}",
+        state.display(),
+        DELAY.as_millis(),
+        sites.sources_toml()
+    );
+    std::fs::write(&config, text).unwrap();
+
+    let start = Instant::now();
+    let unix = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    let tick0 = period
+        .checked_sub(Duration::from_nanos(
+            u64::try_from(unix.as_nanos() % period.as_nanos()).unwrap(),
+        ))
+        .expect("a remainder of the period is shorter than it");
+    let mut child = Guard(
+        run_command(&config, &state)
+            .spawn()
+            .expect("spawning newswatch"),
+    );
+    let lines = stderr_lines(&mut child.0);
+    tokio::time::sleep(
+        (tick0 + period + Duration::from_millis(300)).saturating_sub(start.elapsed()),
+    )
+    .await;
+    signal(&child.0, "TERM");
+    let _ = child.0.wait();
+    let log: Vec<String> = lines.try_iter().collect();
+
+    let hits = sites.hits();
+    let (from, to) = (start + tick0, start + tick0 + period);
+    let read: HashSet<(usize, &str)> = hits
+        .iter()
+        .filter(|h| h.at >= from && h.at < to && h.path.starts_with("/f/"))
+        .map(|h| (h.host, h.path.as_str()))
+        .collect();
+    let missed: Vec<String> = (0..HOSTS)
+        .flat_map(|h| (0..FEEDS).map(move |f| (h, f)))
+        .filter(|&(h, f)| !read.contains(&(h, format!("/f/{f}.xml").as_str())))
+        .map(|(h, f)| format!("h{h}f{f}"))
+        .collect();
+    assert!(
+        missed.is_empty(),
+        "{} of {} sources not read in the first full period: {missed:?}; log: {:?}",
+        missed.len(),
+        HOSTS * FEEDS,
+        log.iter().rev().take(5).collect::<Vec<_>>()
+    );
+
+    let mut last: std::collections::HashMap<usize, Instant> = std::collections::HashMap::new();
+    let mut shortest = Duration::MAX;
+    for h in &hits {
+        if let Some(prev) = last.insert(h.host, h.at) {
+            shortest = shortest.min(h.at.duration_since(prev));
+        }
+    }
+    assert!(
+        shortest >= DELAY,
+        "a host saw two requests {shortest:?} apart, the delay is {DELAY:?}"
+    );
+    eprintln!(
+        "{} requests; all {} sources read in the first full period; shortest gap at a host {shortest:?}",
+        hits.len(),
+        HOSTS * FEEDS
+    );
+}

@@ -95,17 +95,17 @@ impl Daemon {
         };
     }
 
-    /// Gives back the claim on a source whose scan ended: due at its next time, or at once
-    /// when the source is not (or no longer) in this instance's config, for an instance that
-    /// has it. While the database is unreachable the release waits for it (the heartbeat
-    /// must never renew a claim whose scan is over).
-    pub(super) async fn release_source(&mut self, source: SourceName) {
+    /// Gives back the claim on a source whose scan, started at `started`, ended: due at its
+    /// next time, or at once when the source is not (or no longer) in this instance's config,
+    /// for an instance that has it. While the database is unreachable the release waits for
+    /// it (the heartbeat must never renew a claim whose scan is over).
+    pub(super) async fn release_source(&mut self, source: SourceName, started: DateTime<Utc>) {
         let now = Utc::now();
         let cfg = self.cfg.clone();
         let planned = cfg.source(source.as_str());
         // Without the source's state (the database is unreachable), its next cron tick.
         let fallback = planned.map_or(now, |s| {
-            plan::next_source_due(&cfg, s, &SourceState::default(), now)
+            plan::next_source_due(&cfg, s, &SourceState::default(), started, now)
         });
         if !self.presence.db_ok() {
             self.releases_owed.push((source, fallback));
@@ -115,7 +115,7 @@ impl Daemon {
         let finished = self
             .store
             .finish_source_after(&source, self.presence.id(), |state| {
-                planned.map_or(now, |s| plan::next_source_due(&cfg, s, state, now))
+                planned.map_or(now, |s| plan::next_source_due(&cfg, s, state, started, now))
             })
             .await;
         self.presence.note(&finished);

@@ -244,7 +244,7 @@ impl Daemon {
                 .collect();
             self.mail.compose(immediate_jobs(immediate));
         }
-        self.release_source(done.source).await;
+        self.release_source(done.source, done.started).await;
         let db_ok = self.presence.db_ok();
         self.status.changed(&self.cfg, &self.store, db_ok).await;
     }

@@ -43,7 +43,7 @@ pub(super) async fn sync_sources(
         if state.baselined || state.consecutive_failures > 0 {
             due.push(SourceDue {
                 name: s.name.clone(),
-                at: after_backoff(cfg, s, &state, now),
+                at: after_backoff(cfg, s, &state, now, now),
             });
         } else {
             first.push(i);
@@ -95,25 +95,33 @@ fn period(s: &Source, cfg: &Config, now: DateTime<Utc>) -> Duration {
         .unwrap_or_default()
 }
 
-/// When `s`, in `state`, is due after a scan that ended at `now`.
+/// When `s`, in `state`, is due after a scan that started at `started` and ended at `now`.
+///
+/// Its next cron tick is the first after the scan *started*, not after it ended: a scan that
+/// began before a tick read the source before it, so a tick that passes while it runs is
+/// still owed a read (issue 21: with 10,000 first scans spread over a 15-minute period, the
+/// ~11 whose scan straddled the first tick were next due a tick later and so went a whole
+/// period unread).
 pub(super) fn next_source_due(
     cfg: &Config,
     s: &Source,
     state: &SourceState,
+    started: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> DateTime<Utc> {
-    after_backoff(cfg, s, state, now)
+    after_backoff(cfg, s, state, started.min(now), now)
 }
 
 /// When a source runs next. A failing source runs when its back-off ends (SPEC: 1 min
 /// doubling, cap 6 h, never before a `Retry-After`), whatever its cron says: a daily source
 /// that failed once must not wait a day (issue 22). A healthy one runs at its next cron tick
-/// plus its host's offset ([`host_offset`]), but not before a refetch floor (`retry_at`
-/// after a success: the server's max-age or the feed's ttl). Never in the past.
+/// after `since` plus its host's offset ([`host_offset`]), but not before a refetch floor
+/// (`retry_at` after a success: the server's max-age or the feed's ttl). Never in the past.
 fn after_backoff(
     cfg: &Config,
     s: &Source,
     state: &SourceState,
+    since: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> DateTime<Utc> {
     if let (true, Some(retry)) = (state.consecutive_failures > 0, state.retry_at) {
@@ -121,8 +129,10 @@ fn after_backoff(
     }
     let cron = s
         .schedule
-        .next_after(now, cfg.timezone)
-        .map_or(DateTime::<Utc>::MAX_UTC, |t| t + host_offset(cfg, s, now));
+        .next_after(since, cfg.timezone)
+        .map_or(DateTime::<Utc>::MAX_UTC, |t| {
+            (t + host_offset(cfg, s, now)).max(now)
+        });
     match state.retry_at {
         Some(r) if r > cron => r,
         _ => cron,

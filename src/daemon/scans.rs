@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use tokio::task::JoinSet;
 use tracing::error;
 
@@ -21,14 +21,17 @@ type Outcome = (SourceName, Result<Option<ScanReport>, StoreError>);
 pub(super) struct Scans {
     set: JoinSet<Outcome>,
     running: HashSet<SourceName>,
-    /// The source each task is for, so a task that panics (its result lost) still frees
-    /// its source and gets it rescheduled.
-    sources: HashMap<tokio::task::Id, SourceName>,
+    /// The source each task is for and when it started, so a task that panics (its result
+    /// lost) still frees its source and gets it rescheduled.
+    sources: HashMap<tokio::task::Id, (SourceName, DateTime<Utc>)>,
 }
 
 /// How a scan ended.
 pub(super) struct Finished {
     pub source: SourceName,
+    /// When the scan started: its source's next cron tick is the first after this, so a
+    /// tick that passed while the scan ran is not skipped.
+    pub started: DateTime<Utc>,
     /// `Ok(None)` when the task panicked or its source left the config meanwhile; `Err` when
     /// the database failed (the daemon logs that once, not once per source).
     pub report: Result<Option<ScanReport>, StoreError>,
@@ -57,34 +60,39 @@ impl Scans {
     ) {
         self.running.insert(name.clone());
         let source_name = name.clone();
+        let started = Utc::now();
         let task = self.set.spawn(async move {
             let Some(source) = cfg.source(source_name.as_str()) else {
                 return (source_name, Ok(None));
             };
-            let r = scan_source(&cfg, &store, &fetcher, source, ScanMode::Record, Utc::now())
+            let r = scan_source(&cfg, &store, &fetcher, source, ScanMode::Record, started)
                 .await
                 .map(Some);
             (source_name, r)
         });
-        self.sources.insert(task.id(), name);
+        self.sources.insert(task.id(), (name, started));
     }
 
     /// Waits for the next scan to end. Never returns while none is running.
     pub async fn next_finished(&mut self) -> Option<Finished> {
         let done = self.set.join_next_with_id().await?;
-        let (source, report) = match done {
+        let (source, started, report) = match done {
             Ok((id, (name, result))) => {
-                self.sources.remove(&id);
-                (name, result)
+                let started = self.sources.remove(&id).map_or_else(Utc::now, |(_, t)| t);
+                (name, started, result)
             }
             Err(e) => {
-                let name = self.sources.remove(&e.id())?;
+                let (name, started) = self.sources.remove(&e.id())?;
                 error!(source = %name, error = %e, "scan failed unexpectedly; the source runs again at its next time");
-                (name, Ok(None))
+                (name, started, Ok(None))
             }
         };
         self.running.remove(&source);
-        Some(Finished { source, report })
+        Some(Finished {
+            source,
+            started,
+            report,
+        })
     }
 
     /// Waits until `deadline` for the running scans; cancels those still running then (a
