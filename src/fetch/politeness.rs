@@ -4,8 +4,9 @@
 //! `per_host_delay` apart, and a start comes `per_host_delay` after the previous request
 //! *ended* too, so that the delay holds as the host sees it ([`Admission`]'s drop). It also
 //! remembers when a host must be left alone: after a 429/503 with `Retry-After` until that
-//! instant, and after a timeout for [`TIMEOUT_COOLDOWN`]. While blocked, new requests to that host fail fast with the remaining time instead of sleeping
-//! (a daemon must not park a task for hours); the source's backoff decides when to retry.
+//! instant, and after a timeout for [`TIMEOUT_COOLDOWN`]. While blocked, new requests to that
+//! host fail fast with the remaining time instead of sleeping (a daemon must not park a task
+//! for hours); the source's backoff decides when to retry.
 //! Gates are independent: waiting at one never delays another host (lychee `HostPool`).
 //!
 //! The per-host robots.txt slot lives next to the gate ([`Host`]) so one map owns all
