@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::many_hosts::{self, Sites, WATCHLIST};
+use support::many_hosts::{self, until_next_tick, Sites, WATCHLIST};
 
 fn env(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -343,16 +343,8 @@ async fn daemon(bin: &Path) {
         time_check(bin, &cfg)
     );
     let start = Instant::now();
-    let unix = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap();
-    // The first cron tick after start, as an offset from it, to the nanosecond: whole
-    // seconds put the window up to a second late, and the next tick's first reads in it.
-    let tick0 = period
-        .checked_sub(Duration::from_nanos(
-            u64::try_from(unix.as_nanos() % period.as_nanos()).unwrap(),
-        ))
-        .expect("a remainder of the period is shorter than it");
+    // The first cron tick after start, as an offset from it.
+    let tick0 = until_next_tick(period);
     let mut child = Command::new(bin)
         .arg("--config")
         .arg(&cfg)

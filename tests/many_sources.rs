@@ -12,7 +12,7 @@ use std::os::unix::process::CommandExt as _;
 use std::time::{Duration, Instant};
 
 use support::daemon::{run_command, signal, stderr_lines, Guard};
-use support::many_hosts::{Sites, WATCHLIST};
+use support::many_hosts::{until_next_tick, Sites, WATCHLIST};
 
 const SOURCES: usize = 10_000;
 /// The descriptor limit the daemon runs under, soft and hard (systemd's default soft limit).
@@ -205,14 +205,8 @@ async fn issue_21_every_source_read_in_its_period_and_the_delay_held_at_the_host
     std::fs::write(&config, text).unwrap();
 
     let start = Instant::now();
-    let unix = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap();
-    let tick0 = period
-        .checked_sub(Duration::from_nanos(
-            u64::try_from(unix.as_nanos() % period.as_nanos()).unwrap(),
-        ))
-        .expect("a remainder of the period is shorter than it");
+    // The first cron tick after start, as an offset from it.
+    let tick0 = until_next_tick(period);
     let mut child = Guard(
         run_command(&config, &state)
             .spawn()

@@ -462,7 +462,6 @@ async fn one_line_briefs_are_matched_on_their_pages() {
 async fn an_article_reduced_to_its_keys_is_not_read_or_reported_again() {
     use newswatch::config::Retention;
     use newswatch::daemon::retention::prune_all;
-    use newswatch::model::DigestRecord;
 
     let site = Site::start().await;
     let page = article_page(
@@ -477,24 +476,14 @@ async fn an_article_reduced_to_its_keys_is_not_read_or_reported_again() {
     let t0 = Utc::now() - chrono::Duration::days(60);
     assert_eq!(new_pairs(&scan(&config, &store, t0).await).len(), 1);
     // Mailed: its match is no longer pending, so retention may reduce it.
-    let niger = "niger".parse().unwrap();
-    let ids = store
-        .pending_matches(&niger)
-        .await
-        .unwrap()
-        .iter()
-        .map(|p| p.article_id)
-        .collect();
-    let digest = DigestRecord {
-        watchlist: niger,
-        message_id: "<d@x>".into(),
-        subject: "s".into(),
-        message: b"m".to_vec(),
-        article_ids: ids,
-        recipients: vec!["a@example.org".into()],
-        health_seen: None,
-    };
-    store.record_digest(&digest, t0).await.unwrap();
+    support::digest_pending(
+        &store,
+        &"niger".parse().unwrap(),
+        "<d@x>",
+        b"m".to_vec(),
+        t0,
+    )
+    .await;
     let keep = Retention {
         keep_text: std::time::Duration::from_secs(30 * 86_400),
         keep_identity: std::time::Duration::from_secs(400 * 86_400),

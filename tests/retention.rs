@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use newswatch::config::Retention;
 use newswatch::daemon::retention::{cutoffs, prune_all};
 use newswatch::model::{
-    ArticleMatch, DigestRecord, ScannedArticle, SourceName, TextDebt, TextFrom, WatchlistName,
+    ArticleMatch, ScannedArticle, SourceName, TextDebt, TextFrom, WatchlistName,
 };
 use newswatch::store::Store;
 use support::name;
@@ -81,23 +81,7 @@ async fn text_goes_after_keep_text_and_identity_after_keep_identity() {
             .record_scan(&s, &[article(1, "body one", &["niger"])], t0)
             .await
             .unwrap();
-        let ids: Vec<i64> = store
-            .pending_matches(&niger)
-            .await
-            .unwrap()
-            .iter()
-            .map(|p| p.article_id)
-            .collect();
-        let digest = DigestRecord {
-            watchlist: niger.clone(),
-            message_id: "<d1@x>".into(),
-            subject: "s".into(),
-            message: vec![b'x'; 4000],
-            article_ids: ids,
-            recipients: vec!["a@example.org".into()],
-            health_seen: None,
-        };
-        store.record_digest(&digest, t0).await.unwrap();
+        support::digest_pending(&store, &niger, "<d1@x>", vec![b'x'; 4000], t0).await;
         let d = store.due_deliveries(None).await.unwrap().remove(0);
         store.mark_delivered(&d, "250 ok", t0).await.unwrap();
         store
@@ -292,23 +276,7 @@ async fn story_sketches_go_after_twice_the_clustering_window() {
             .record_scan(&s, &[article(1, "body one", &["niger"])], t0)
             .await
             .unwrap();
-        let ids: Vec<i64> = store
-            .pending_matches(&niger)
-            .await
-            .unwrap()
-            .iter()
-            .map(|p| p.article_id)
-            .collect();
-        let digest = DigestRecord {
-            watchlist: niger.clone(),
-            message_id: "<d1@x>".into(),
-            subject: "s".into(),
-            message: vec![b'x'; 100],
-            article_ids: ids,
-            recipients: vec!["a@example.org".into()],
-            health_seen: None,
-        };
-        store.record_digest(&digest, t0).await.unwrap();
+        support::digest_pending(&store, &niger, "<d1@x>", vec![b'x'; 100], t0).await;
         assert_eq!(
             mailed(&store, &niger, t0).await,
             1,
@@ -349,17 +317,7 @@ async fn undelivered_digests_keep_their_message_whatever_their_age() {
             .record_scan(&name("s"), &[article(1, "body", &["niger"])], t0)
             .await
             .unwrap();
-        let ids = vec![store.pending_matches(&niger).await.unwrap()[0].article_id];
-        let digest = DigestRecord {
-            watchlist: niger.clone(),
-            message_id: "<old@x>".into(),
-            subject: "s".into(),
-            message: b"the whole message".to_vec(),
-            article_ids: ids,
-            recipients: vec!["a@example.org".into()],
-            health_seen: None,
-        };
-        store.record_digest(&digest, t0).await.unwrap();
+        support::digest_pending(&store, &niger, "<old@x>", b"the whole message".to_vec(), t0).await;
         prune_all(
             &store,
             retention(30, 400),

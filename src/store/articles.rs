@@ -12,7 +12,7 @@
 //! feed's text and a row in `owed_text`; when a later scan reads the page, its text replaces
 //! the feed's in the same transaction that records the matches it adds, and the debt ends.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
@@ -76,7 +76,7 @@ pub(super) async fn known_articles(
     let keys: Vec<i64> = unknown.iter().map(|u| url_key(u)).collect();
     let found = keys_found(tx, &keys).await?;
     for (url, key) in unknown.iter().zip(&keys) {
-        if found.contains_key(key) {
+        if found.contains(key) {
             out.insert((*url).to_owned(), KnownArticle::forgotten(url));
         }
     }
@@ -108,15 +108,15 @@ fn key(tag: &[u8], value: &str) -> i64 {
     i64::from_be_bytes(first)
 }
 
-/// Which of `keys` are held, with the day each was first seen: one statement.
-async fn keys_found(tx: &mut Tx<'_>, keys: &[i64]) -> Result<HashMap<i64, i64>, StoreError> {
-    let mut out = HashMap::new();
+/// Which of `keys` are held: one statement (per 200 keys).
+async fn keys_found(tx: &mut Tx<'_>, keys: &[i64]) -> Result<HashSet<i64>, StoreError> {
+    let mut out = HashSet::new();
     for chunk in keys.chunks(KEYS_PER_STATEMENT) {
-        let list = placeholders(chunk.len(), 1, 1);
-        let sql = format!("SELECT key, day FROM article_keys WHERE key IN ({list})");
+        let list = placeholders(chunk.len(), 1);
+        let sql = format!("SELECT key FROM article_keys WHERE key IN ({list})");
         let values: Vec<Value> = chunk.iter().map(|k| Value::Int(*k)).collect();
         for r in tx.rows(&sql, &values).await? {
-            out.insert(r.int(0)?, r.int(1)?);
+            out.insert(r.int(0)?);
         }
     }
     Ok(out)
@@ -126,11 +126,11 @@ async fn keys_found(tx: &mut Tx<'_>, keys: &[i64]) -> Result<HashMap<i64, i64>, 
 const KEYS_PER_STATEMENT: usize = 200;
 
 /// `($1, $2), ($3, $4)…`: `n` groups of `width` placeholders (`$1, $2…` bare for width 1).
-fn placeholders(n: usize, width: usize, first: usize) -> String {
+fn placeholders(n: usize, width: usize) -> String {
     (0..n)
         .map(|i| {
             let group: Vec<String> = (0..width)
-                .map(|j| format!("${}", first + i * width + j))
+                .map(|j| format!("${}", 1 + i * width + j))
                 .collect();
             if width == 1 {
                 group.concat()
@@ -147,7 +147,7 @@ pub(super) async fn insert_keys(tx: &mut Tx<'_>, keys: &[(i64, i64)]) -> Result<
     for chunk in keys.chunks(KEYS_PER_STATEMENT / 2) {
         let sql = format!(
             "INSERT INTO article_keys (key, day) VALUES {} ON CONFLICT (key) DO NOTHING",
-            placeholders(chunk.len(), 2, 1)
+            placeholders(chunk.len(), 2)
         );
         let values: Vec<Value> = chunk
             .iter()
@@ -337,17 +337,17 @@ enum Lookup {
 }
 
 /// The stored article matching `a` by URL or fingerprint, or the keys it left (`held`: the
-/// keys of the scan's articles that are held, with their days).
+/// keys of the scan's articles that are held).
 async fn find_article(
     tx: &mut Tx<'_>,
     a: &ScannedArticle,
-    held: &HashMap<i64, i64>,
+    held: &HashSet<i64>,
 ) -> Result<Lookup, StoreError> {
     if let Some(found) = find_row(tx, a).await? {
         return Ok(Lookup::Stored(found));
     }
     let keys = keys_of(a);
-    Ok(if keys.iter().any(|k| held.contains_key(k)) {
+    Ok(if keys.iter().any(|k| held.contains(k)) {
         Lookup::Forgotten { keys }
     } else {
         Lookup::New
@@ -358,7 +358,7 @@ async fn find_article(
 async fn held_keys(
     tx: &mut Tx<'_>,
     articles: &[ScannedArticle],
-) -> Result<HashMap<i64, i64>, StoreError> {
+) -> Result<HashSet<i64>, StoreError> {
     // Articles taken from the database were found by URL; their rows are looked up anyway.
     let keys: Vec<i64> = articles
         .iter()
@@ -411,7 +411,7 @@ async fn upsert_article(
     tx: &mut Tx<'_>,
     source: &SourceName,
     a: &ScannedArticle,
-    held: &mut HashMap<i64, i64>,
+    held: &mut HashSet<i64>,
     now: DateTime<Utc>,
 ) -> Result<Option<Stored>, StoreError> {
     let stored = match find_article(tx, a, held).await? {
@@ -424,7 +424,7 @@ async fn upsert_article(
             let pairs: Vec<(i64, i64)> = keys.into_iter().map(|k| (k, day)).collect();
             insert_keys(tx, &pairs).await?;
             lower_oldest_key_day(tx, day).await?;
-            held.extend(pairs);
+            held.extend(pairs.iter().map(|&(k, _)| k));
             return Ok(None);
         }
         Lookup::Stored(found) => {

@@ -11,7 +11,7 @@
 
 use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
@@ -248,4 +248,18 @@ async fn serve(
             return Ok(());
         }
     }
+}
+
+/// How long from now until the next cron tick of a `period` counted from the Unix epoch
+/// (every whole minute for a minute), to the nanosecond: whole seconds would put a period's
+/// window up to a second late, and the next tick's first reads in it.
+pub fn until_next_tick(period: Duration) -> Duration {
+    let unix = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("the clock is after 1970");
+    period
+        .checked_sub(Duration::from_nanos(
+            u64::try_from(unix.as_nanos() % period.as_nanos()).expect("under a period"),
+        ))
+        .expect("a remainder of the period is shorter than it")
 }

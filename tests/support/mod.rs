@@ -51,3 +51,34 @@ where
 {
     s.parse().expect("a valid name")
 }
+
+/// Mails every pending match of `watchlist` in one digest recorded at `at` (`message` as its
+/// bytes, one recipient), as the outbox would: the matches are no longer pending.
+pub async fn digest_pending(
+    store: &newswatch::store::Store,
+    watchlist: &newswatch::model::WatchlistName,
+    message_id: &str,
+    message: Vec<u8>,
+    at: chrono::DateTime<chrono::Utc>,
+) {
+    let article_ids = store
+        .pending_matches(watchlist)
+        .await
+        .expect("pending matches")
+        .iter()
+        .map(|p| p.article_id)
+        .collect();
+    let digest = newswatch::model::DigestRecord {
+        watchlist: watchlist.clone(),
+        message_id: message_id.into(),
+        subject: "s".into(),
+        message,
+        article_ids,
+        recipients: vec!["a@example.org".into()],
+        health_seen: None,
+    };
+    store
+        .record_digest(&digest, at)
+        .await
+        .expect("digest recorded");
+}
