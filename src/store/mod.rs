@@ -75,6 +75,9 @@ pub enum StoreError {
     NotNewswatch { path: String, why: &'static str },
     #[error("{0}")]
     Postgres(String),
+    /// The commit this transaction's work was grouped into failed (SQLite group commit).
+    #[error("database: commit failed: {0}")]
+    Commit(String),
     #[error("database holds a value newswatch cannot read: {0}")]
     Corrupt(String),
     #[error("matches were claimed by another digest meanwhile")]
@@ -107,7 +110,7 @@ pub struct Store {
 
 #[derive(Debug)]
 enum Backend {
-    Sqlite(sqlite::Sqlite),
+    Sqlite(Box<sqlite::Sqlite>),
     Postgres(postgres::Postgres),
 }
 
@@ -119,7 +122,7 @@ impl Store {
     /// See [`sqlite::Sqlite::open`].
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         Ok(Store {
-            backend: Backend::Sqlite(sqlite::Sqlite::open(path)?),
+            backend: Backend::Sqlite(Box::new(sqlite::Sqlite::open(path)?)),
             statements: std::sync::atomic::AtomicU64::new(0),
         })
     }

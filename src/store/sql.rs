@@ -359,7 +359,7 @@ impl Tx<'_> {
     /// The commit fails (nothing of the transaction is kept then).
     pub async fn commit(self) -> Result<(), StoreError> {
         match self {
-            Tx::Sqlite(t, _) => t.commit(),
+            Tx::Sqlite(t, _) => t.commit().await,
             Tx::Postgres(t, _) => t.commit().await,
         }
     }
