@@ -17,6 +17,10 @@
 //!   daemon's CPU, its RSS, and the database's size; at the end the peak RSS and `check`'s
 //!   time on that config.
 //!
+//! - `day`: as `daemon`, but a day in fast motion: 96 periods of `SOURCES_PERIOD` seconds
+//!   (default 20) with `per_host_delay_ms = 0`, a new story in every feed each period; the
+//!   database's size after each period and after shutdown.
+//!
 //! `SOURCES_DAEMON=0` skips the daemon phase of `once`. `SOURCES_HOSTS` changes the number of hosts (default 100).
 
 #[path = "../tests/support/mod.rs"]
@@ -332,14 +336,31 @@ fn judge(sites: &Sites, start: Instant, tick0: Duration, period: Duration, sampl
 
 /// `SOURCES_COUNT` sources, default politeness, a 15-minute cron, the daemon for
 /// `SOURCES_MINUTES`; every feed's item is a new story each period.
-async fn daemon(bin: &Path) {
+async fn daemon(bin: &Path, day: bool) {
     let hosts = env("SOURCES_HOSTS", 100);
     let n = env("SOURCES_COUNT", 10_000);
-    let minutes = env("SOURCES_MINUTES", 60);
-    let period = Duration::from_secs(900);
+    // A day in fast motion: 96 periods of `SOURCES_PERIOD` seconds without a politeness delay.
+    let (period, minutes, http, cron) = if day {
+        let secs = env("SOURCES_PERIOD", 20);
+        let cron = format!("*/{secs} * * * * *");
+        (
+            secs as u64,
+            (96 * secs).div_ceil(60) + 1,
+            "per_host_delay_ms = 0",
+            cron,
+        )
+    } else {
+        (
+            900,
+            env("SOURCES_MINUTES", 60),
+            "",
+            "*/15 * * * *".to_owned(),
+        )
+    };
+    let period = Duration::from_secs(period);
     let sites = Sites::start_rotating(hosts, n.div_ceil(hosts), Some(period)).await;
     let dir = workdir();
-    let cfg = write_config(dir.path(), &sites, "", "*/15 * * * *");
+    let cfg = write_config(dir.path(), &sites, http, &cron);
     println!(
         "{} sources on {hosts} hosts; check on this config: {:.3} s (median of 5)",
         hosts * n.div_ceil(hosts),
@@ -368,12 +389,14 @@ async fn daemon(bin: &Path) {
         tokio::time::sleep(Duration::from_secs(5)).await;
     }
     let peak = status_kb(pid, "VmHWM:");
+    let running = db_bytes(&state);
     let _ = Command::new("kill").arg(pid.to_string()).status();
     let _ = child.wait();
     println!(
-        "ran {minutes} min: CPU {:.1} s, peak RSS {:.1} MB, db {:.1} MB; first tick {} s after start",
+        "ran {minutes} min: CPU {:.1} s, peak RSS {:.1} MB, db {:.1} MB running, {:.1} MB after shutdown (log folded in); first tick {} s after start",
         cpu_secs_last(&samples),
         peak as f64 / 1024.0,
+        running as f64 / 1e6,
         db_bytes(&state) as f64 / 1e6,
         tick0.as_secs()
     );
@@ -430,7 +453,8 @@ async fn main() {
             .trim()
     );
     match std::env::var("SOURCES_MODE").as_deref() {
-        Ok("daemon") => daemon(&bins[bins.len() - 1].0).await,
+        Ok("daemon") => daemon(&bins[bins.len() - 1].0, false).await,
+        Ok("day") => daemon(&bins[bins.len() - 1].0, true).await,
         Ok("serve") => serve().await,
         _ => once(&bins).await,
     }

@@ -793,3 +793,101 @@ async fn issue_17_a_digest_held_by_a_dead_instance_is_composed_after_its_lease()
     running.await.unwrap().unwrap();
     assert_eq!(mailed(), 1, "one digest, one recipient");
 }
+
+#[tokio::test]
+async fn a_scan_s_record_gives_its_claim_back_in_the_same_transaction() {
+    use newswatch::model::{SourceState, Validators};
+    use newswatch::store::{FetchFailure, FetchSuccess, Release};
+    let src = |s: &str| -> SourceName { name(s) };
+    for (_dir, store) in support::backends().await {
+        let t0 = Utc::now();
+        let (a, b) = (register(&store, 1, t0).await, register(&store, 2, t0).await);
+        let due: Vec<SourceDue> = ["s1", "s2"]
+            .iter()
+            .map(|n| SourceDue {
+                name: name(n),
+                at: t0,
+            })
+            .collect();
+        for me in [&a, &b] {
+            store
+                .sync_sources(me, &due, t0, t0 - secs(60))
+                .await
+                .unwrap();
+        }
+        let mut got = store
+            .claim_due_sources(&a, t0, t0 + secs(60), 2)
+            .await
+            .unwrap();
+        got.sort();
+        assert_eq!(got, [src("s1"), src("s2")]);
+        // The next due time is computed from the state the record leaves: here, one
+        // minute after the failures recorded so far, in minutes.
+        let next_due = |s: &SourceState| t0 + secs(600 + 60 * i64::from(s.consecutive_failures));
+        let release = Release {
+            me: &a,
+            next_due: &next_due,
+        };
+        let read = FetchSuccess {
+            validators: Validators::default(),
+            status: 200,
+            refetch_floor: None,
+        };
+        let r = store
+            .record_read(&name("s1"), &[], &read, t0, Some(&release))
+            .await
+            .unwrap();
+        assert_eq!(r.released, Some(true));
+        let failure = FetchFailure {
+            message: "503".into(),
+            status: Some(503),
+            retry_at: t0 + secs(60),
+        };
+        let (_, released) = store
+            .record_failure_then(&name("s2"), &failure, t0, Some(&release))
+            .await
+            .unwrap();
+        assert_eq!(released, Some(true));
+        // Both are free, due at the times computed from what was just recorded.
+        assert!(store
+            .claim_due_sources(&b, t0 + secs(599), t0 + secs(700), 10)
+            .await
+            .unwrap()
+            .is_empty());
+        assert_eq!(
+            store
+                .claim_due_sources(&b, t0 + secs(600), t0 + secs(700), 10)
+                .await
+                .unwrap(),
+            [src("s1")]
+        );
+        assert_eq!(
+            store
+                .claim_due_sources(&b, t0 + secs(660), t0 + secs(720), 10)
+                .await
+                .unwrap(),
+            [src("s2")],
+            "one failure: a minute later"
+        );
+        // A record by an instance whose claim passed to another: recorded, not released.
+        let r = store
+            .record_read(&name("s1"), &[], &read, t0 + secs(661), Some(&release))
+            .await
+            .unwrap();
+        assert_eq!(r.released, Some(false));
+        assert!(
+            store
+                .claim_due_sources(&a, t0 + secs(662), t0 + secs(722), 10)
+                .await
+                .unwrap()
+                .is_empty(),
+            "still B's"
+        );
+        // Without a release nothing is said about the claim.
+        let r = store
+            .record_read(&name("s1"), &[], &read, t0 + secs(663), None)
+            .await
+            .unwrap();
+        assert_eq!(r.released, None);
+    }
+}

@@ -120,7 +120,7 @@ fn config(dir: &Path, feed_url: &str) -> Config {
 async fn scan(config: &Config, store: &Store, at: DateTime<Utc>) -> ScanReport {
     let fetcher = Fetcher::new(config.http.clone()).unwrap();
     let source = &config.sources[0];
-    scan_source(config, store, &fetcher, source, ScanMode::Record, at)
+    scan_source(config, store, &fetcher, source, ScanMode::Record, at, None)
         .await
         .expect("the database works")
 }

@@ -158,7 +158,7 @@ async fn scan_all(
                 let source = &config.sources[i];
                 (
                     slot,
-                    scan_source(&config, &store, &fetcher, source, mode, now).await,
+                    scan_source(&config, &store, &fetcher, source, mode, now, None).await,
                 )
             });
         }

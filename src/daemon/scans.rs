@@ -10,9 +10,9 @@ use tracing::error;
 
 use crate::config::Config;
 use crate::fetch::Fetcher;
-use crate::model::SourceName;
+use crate::model::{InstanceId, SourceName, SourceState};
 use crate::pipeline::{scan_source, ScanMode, ScanReport};
-use crate::store::{Store, StoreError};
+use crate::store::{Release, Store, StoreError};
 
 type Outcome = (SourceName, Result<Option<ScanReport>, StoreError>);
 
@@ -50,13 +50,15 @@ impl Scans {
         self.set.is_empty()
     }
 
-    /// Starts scanning `name` with the config and fetcher of now.
+    /// Starts scanning `name` with the config and fetcher of now; the scan's record gives
+    /// `me`'s claim on the source back, due at its next time.
     pub fn spawn(
         &mut self,
         name: SourceName,
         cfg: Arc<Config>,
         store: Arc<Store>,
         fetcher: Fetcher,
+        me: InstanceId,
     ) {
         self.running.insert(name.clone());
         let source_name = name.clone();
@@ -65,9 +67,24 @@ impl Scans {
             let Some(source) = cfg.source(source_name.as_str()) else {
                 return (source_name, Ok(None));
             };
-            let r = scan_source(&cfg, &store, &fetcher, source, ScanMode::Record, started)
-                .await
-                .map(Some);
+            let next_due = |state: &SourceState| {
+                super::plan::next_source_due(&cfg, source, state, started, Utc::now())
+            };
+            let release = Release {
+                me: &me,
+                next_due: &next_due,
+            };
+            let r = scan_source(
+                &cfg,
+                &store,
+                &fetcher,
+                source,
+                ScanMode::Record,
+                started,
+                Some(&release),
+            )
+            .await
+            .map(Some);
             (source_name, r)
         });
         self.sources.insert(task.id(), (name, started));

@@ -27,7 +27,7 @@ use crate::model::{
     Validators, WatchlistName,
 };
 use crate::schedule::source_backoff;
-use crate::store::{FetchFailure, FetchSuccess, Store, StoreError};
+use crate::store::{FetchFailure, FetchSuccess, Release, Store, StoreError};
 
 pub use text::{
     choose_text, classify_failure, debt_after, Chosen, DebtAfter, FeedText, PageOutcome,
@@ -72,6 +72,9 @@ pub struct ScanReport {
     pub articles: usize,
     pub matches: Vec<ScanMatch>,
     pub health: Option<HealthChange>,
+    /// Whether the scan's record gave the source's claim back (a [`Release`] was given):
+    /// `Some(false)` when the claim was no longer this instance's.
+    pub released: Option<bool>,
 }
 
 impl ScanReport {
@@ -85,6 +88,7 @@ impl ScanReport {
             articles: 0,
             matches: Vec::new(),
             health: None,
+            released: None,
         }
     }
 
@@ -111,6 +115,7 @@ pub async fn scan_source(
     source: &Source,
     mode: ScanMode,
     now: DateTime<Utc>,
+    release: Option<&Release<'_>>,
 ) -> Result<ScanReport, StoreError> {
     crate::failpoint::panic_once(crate::failpoint::PANIC_IN_SCAN);
     let mut report = ScanReport::new(source.name.clone());
@@ -129,7 +134,8 @@ pub async fn scan_source(
         }
         SourceDoc::Failed(f) => {
             if mode == ScanMode::Record {
-                report.health = record_failure(store, source, &state, &f, now).await?;
+                (report.health, report.released) =
+                    record_failure(store, source, &state, &f, now, release).await?;
             }
             report.error = Some(f.message);
             return Ok(report);
@@ -147,7 +153,8 @@ pub async fn scan_source(
     .collect()
     .await;
     report.articles = articles.len();
-    (report.matches, report.health) = record(store, source, &articles, mode, &read, now).await?;
+    (report.matches, report.health, report.released) =
+        record(store, source, &articles, mode, &read, now, release).await?;
     if mode == ScanMode::Record {
         let new = report.matches.iter().filter(|m| m.new).count();
         info!(
@@ -243,14 +250,17 @@ async fn record(
     mode: ScanMode,
     read: &FetchSuccess,
     now: DateTime<Utc>,
-) -> Result<(Vec<ScanMatch>, Option<HealthChange>), StoreError> {
-    let (recorded, health) = match mode {
+    release: Option<&Release<'_>>,
+) -> Result<(Vec<ScanMatch>, Option<HealthChange>, Option<bool>), StoreError> {
+    let (recorded, health, released) = match mode {
         ScanMode::Record => {
-            let r = store.record_read(&source.name, articles, read, now).await?;
+            let r = store
+                .record_read(&source.name, articles, read, now, release)
+                .await?;
             crate::failpoint::hit(crate::failpoint::AFTER_RECORD_SCAN);
-            r
+            (r.articles, r.health, r.released)
         }
-        ScanMode::DryRun => (store.peek_scan(articles).await?, None),
+        ScanMode::DryRun => (store.peek_scan(articles).await?, None, None),
     };
     let mut out = Vec::new();
     for (a, r) in articles.iter().zip(recorded) {
@@ -272,7 +282,7 @@ async fn record(
             });
         }
     }
-    Ok((out, health))
+    Ok((out, health, released))
 }
 
 async fn record_failure(
@@ -281,7 +291,8 @@ async fn record_failure(
     state: &SourceState,
     failure: &SourceFailure,
     now: DateTime<Utc>,
-) -> Result<Option<HealthChange>, StoreError> {
+    release: Option<&Release<'_>>,
+) -> Result<(Option<HealthChange>, Option<bool>), StoreError> {
     let seed = u64::from(now.timestamp_subsec_nanos()) ^ source.name.as_str().len() as u64;
     let wait = source_backoff(state.consecutive_failures + 1, failure.retry_after, seed);
     let retry_at =
@@ -291,13 +302,13 @@ async fn record_failure(
         status: failure.status,
         retry_at,
     };
-    let change = store
-        .record_fetch_failure(&source.name, &recorded, now)
+    let (change, released) = store
+        .record_failure_then(&source.name, &recorded, now, release)
         .await?;
     if let Some(c) = change {
         warn!(url = %source.url, change = ?c, "source health changed");
     }
-    Ok(change)
+    Ok((change, released))
 }
 
 /// Drops repeated links (by canonical URL) and caps the count, keeping document order.

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 
 use super::sql::{params, Row, Tx, Value};
 use super::StoreError;
-use crate::model::{Delivery, InstanceId, SourceName, WatchlistName};
+use crate::model::{Delivery, InstanceId, SourceName, SourceState, WatchlistName};
 
 /// A running (or lately running) instance.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -289,6 +289,29 @@ pub(super) async fn next_source_wake(
         Some(r) => r.opt_time(0),
         None => Ok(None),
     }
+}
+
+/// Gives a source's claim back in the transaction that records its scan (the daemon's
+/// scans): one commit at the end of a scan, not two.
+pub struct Release<'a> {
+    pub me: &'a InstanceId,
+    /// The source's next due time, from its state as the scan left it.
+    pub next_due: &'a (dyn Fn(&SourceState) -> DateTime<Utc> + Sync),
+}
+
+/// Releases the claim as `release` says, after the scan's record in `tx`; `None` without one.
+pub(super) async fn release_after(
+    tx: &mut Tx<'_>,
+    name: &SourceName,
+    release: Option<&Release<'_>>,
+) -> Result<Option<bool>, StoreError> {
+    let Some(r) = release else {
+        return Ok(None);
+    };
+    let state = super::sources::source_state(tx, name).await?;
+    finish_source(tx, name, r.me, (r.next_due)(&state))
+        .await
+        .map(Some)
 }
 
 /// A scan of `name` ended: its lease is released and it is due next at `next_due`. False

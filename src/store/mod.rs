@@ -43,7 +43,7 @@ use crate::model::{
     DigestRecord, InstanceId, MailedCopy, SourceName, StorySketch, Validators, WatchlistName,
 };
 pub use hosts::{HostBlock, HostRules, HostTurn};
-pub use leases::{DigestClaim, Held as Lease, Instance, SourceDue};
+pub use leases::{DigestClaim, Held as Lease, Instance, Release, SourceDue};
 pub use outbox::QueueCounts;
 pub use retention::{Cutoffs, Held, HeldArticle, HeldCursor, Pruned};
 pub use sources::{FetchFailure, FetchSuccess, FAILING_AFTER};
@@ -98,6 +98,18 @@ macro_rules! in_tx {
         guard.commit().await?;
         Ok(out)
     }};
+}
+
+/// What [`Store::record_read`] recorded.
+#[derive(Debug)]
+pub struct Recorded {
+    /// Per article in order, which of its matches were queued for a digest now.
+    pub articles: Vec<RecordedArticle>,
+    /// The source's health change.
+    pub health: Option<HealthChange>,
+    /// Whether the claim was given back (`Some(false)`: it was no longer this instance's);
+    /// `None` without a release.
+    pub released: Option<bool>,
 }
 
 /// A handle on the database; cheap operations, one transaction each.
@@ -267,8 +279,8 @@ impl Store {
 
     /// [`Store::record_scan`] and the successful fetch it read (as
     /// [`Store::record_fetch_success`] and [`Store::set_refetch_floor`]), in one
-    /// transaction: one commit, so one sync to disk, per scan instead of three (issue 21).
-    /// Returns the new matches and the source's health change.
+    /// transaction: one commit, so one sync to disk, per scan instead of three (issue 21);
+    /// with a `release`, the source's claim is given back in it too.
     ///
     /// # Errors
     /// Database failure (nothing is recorded then).
@@ -278,16 +290,22 @@ impl Store {
         scanned: &[ScannedArticle],
         fetch: &FetchSuccess,
         now: DateTime<Utc>,
-    ) -> Result<(Vec<RecordedArticle>, Option<HealthChange>), StoreError> {
+        release: Option<&Release<'_>>,
+    ) -> Result<Recorded, StoreError> {
         in_tx!(self, Write, |tx| async {
-            let recorded = articles::record_scan(tx, source, scanned, now).await?;
+            let articles = articles::record_scan(tx, source, scanned, now).await?;
             let v = &fetch.validators;
-            let change =
+            let health =
                 sources::record_fetch_success(tx, source, Some(v), fetch.status, now).await?;
             if let Some(until) = fetch.refetch_floor {
                 sources::set_refetch_floor(tx, source, until).await?;
             }
-            Ok::<_, StoreError>((recorded, change))
+            let released = leases::release_after(tx, source, release).await?;
+            Ok::<_, StoreError>(Recorded {
+                articles,
+                health,
+                released,
+            })
         })
     }
 
@@ -684,9 +702,28 @@ impl Store {
         failure: &FetchFailure,
         now: DateTime<Utc>,
     ) -> Result<Option<HealthChange>, StoreError> {
-        in_tx!(self, Write, |tx| sources::record_fetch_failure(
-            tx, name, failure, now
-        ))
+        self.record_failure_then(name, failure, now, None)
+            .await
+            .map(|(change, _)| change)
+    }
+
+    /// [`Store::record_fetch_failure`], then the claim released as `release` says, in one
+    /// transaction; whether it was released (`None` without a `release`).
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn record_failure_then(
+        &self,
+        name: &SourceName,
+        failure: &FetchFailure,
+        now: DateTime<Utc>,
+        release: Option<&Release<'_>>,
+    ) -> Result<(Option<HealthChange>, Option<bool>), StoreError> {
+        in_tx!(self, Write, |tx| async {
+            let change = sources::record_fetch_failure(tx, name, failure, now).await?;
+            let released = leases::release_after(tx, name, release).await?;
+            Ok::<_, StoreError>((change, released))
+        })
     }
 
     /// Every known source's health, by name.

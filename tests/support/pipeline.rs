@@ -48,6 +48,7 @@ impl Harness {
             source,
             ScanMode::Record,
             Utc::now(),
+            None,
         )
         .await
         .expect("a scan fails only when the database does")
