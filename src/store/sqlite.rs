@@ -378,7 +378,12 @@ impl Tx<'_> {
         }
         if waiting == 0 {
             conn.commits += 1;
-            conn.db.execute_batch("COMMIT")?;
+            if let Err(e) = conn.db.execute_batch("COMMIT") {
+                // A COMMIT refused (a deferred constraint) leaves the transaction open: end
+                // it, or the next one could not begin.
+                let _ = conn.db.execute_batch("ROLLBACK");
+                return Err(e.into());
+            }
             return Ok(());
         }
         let number = conn.next_group;
@@ -618,6 +623,15 @@ mod tests {
         assert!(values(&db).await.is_empty());
         writer(&db, "d", None, false).await.unwrap().unwrap();
         assert_eq!(values(&db).await, ["d"]);
+    }
+
+    #[tokio::test]
+    async fn a_commit_refused_alone_is_rolled_back_and_the_next_one_begins() {
+        let (_dir, db) = open().await;
+        let r = writer(&db, "a", Some(7), false).await.unwrap();
+        assert!(r.is_err(), "{r:?}");
+        writer(&db, "b", None, false).await.unwrap().unwrap();
+        assert_eq!(values(&db).await, ["b"]);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
