@@ -85,7 +85,6 @@ impl Daemon {
                 self.cfg.clone(),
                 self.store.clone(),
                 self.fetcher.clone(),
-                self.presence.id().clone(),
             );
         }
         let wake = self.store.next_source_wake(self.presence.id()).await;
@@ -121,15 +120,11 @@ impl Daemon {
             .await;
         self.presence.note(&finished);
         match finished {
-            Ok(released) => self.released(&source, released),
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!(source = %source, "the scan outlasted its claim; another instance may have scanned the source too (each match is still recorded once)");
+            }
             Err(_) => self.releases_owed.push((source, fallback)),
-        }
-    }
-
-    /// The claim on `source` was given back (`false`: it was no longer this instance's).
-    pub(super) fn released(&mut self, source: &SourceName, released: bool) {
-        if !released {
-            tracing::warn!(source = %source, "the scan outlasted its claim; another instance may have scanned the source too (each match is still recorded once)");
         }
         // Its next time may be the earliest.
         self.source_wake = Some(Utc::now());

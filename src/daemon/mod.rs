@@ -224,8 +224,7 @@ impl Daemon {
         Instant::now() + wait
     }
 
-    /// A scan ended: immediate digests for what it found, the source due next and released
-    /// (by the scan's own record, or now when the scan did not record).
+    /// A scan ended: immediate digests for what it found, the source due next and released.
     async fn finish_scan(&mut self, done: Finished) {
         let report = match done.report {
             Ok(r) => r,
@@ -237,9 +236,7 @@ impl Daemon {
                 None
             }
         };
-        let mut released = None;
         if let Some(report) = report {
-            released = report.released;
             let new = report.watchlists_with_new();
             let immediate = mail::immediate_watchlists(&self.cfg)
                 .into_iter()
@@ -247,10 +244,7 @@ impl Daemon {
                 .collect();
             self.mail.compose(immediate_jobs(immediate));
         }
-        match released {
-            Some(r) => self.released(&done.source, r),
-            None => self.release_source(done.source, done.started).await,
-        }
+        self.release_source(done.source, done.started).await;
         let db_ok = self.presence.db_ok();
         self.status.changed(&self.cfg, &self.store, db_ok).await;
     }

@@ -10,9 +10,9 @@ use tracing::error;
 
 use crate::config::Config;
 use crate::fetch::Fetcher;
-use crate::model::{InstanceId, SourceName, SourceState};
+use crate::model::SourceName;
 use crate::pipeline::{scan_source, ScanMode, ScanReport};
-use crate::store::{Release, Store, StoreError};
+use crate::store::{Store, StoreError};
 
 type Outcome = (SourceName, Result<Option<ScanReport>, StoreError>);
 
@@ -50,15 +50,13 @@ impl Scans {
         self.set.is_empty()
     }
 
-    /// Starts scanning `name` with the config and fetcher of now; the scan's record gives
-    /// `me`'s claim on the source back, due at its next time.
+    /// Starts scanning `name` with the config and fetcher of now.
     pub fn spawn(
         &mut self,
         name: SourceName,
         cfg: Arc<Config>,
         store: Arc<Store>,
         fetcher: Fetcher,
-        me: InstanceId,
     ) {
         self.running.insert(name.clone());
         let source_name = name.clone();
@@ -67,13 +65,9 @@ impl Scans {
             let Some(source) = cfg.source(source_name.as_str()) else {
                 return (source_name, Ok(None));
             };
-            let next_due = |state: &SourceState| {
-                super::plan::next_source_due(&cfg, source, state, started, Utc::now())
-            };
-            let release = Release {
-                me: &me,
-                next_due: &next_due,
-            };
+            // The daemon gives the claim back when it has seen the scan end (not with the
+            // scan's record: a claim taken again meanwhile would find the source still
+            // running and be dropped).
             let r = scan_source(
                 &cfg,
                 &store,
@@ -81,7 +75,7 @@ impl Scans {
                 source,
                 ScanMode::Record,
                 started,
-                Some(&release),
+                None,
             )
             .await
             .map(Some);
