@@ -29,24 +29,34 @@ fn secs(n: i64) -> Duration {
     Duration::seconds(n)
 }
 
+/// Two instances, both configured with the sources `names`, all due at `t0`.
+async fn two_with_sources(
+    store: &Store,
+    names: &[&str],
+    t0: DateTime<Utc>,
+) -> (InstanceId, InstanceId) {
+    let (a, b) = (register(store, 1, t0).await, register(store, 2, t0).await);
+    let due: Vec<SourceDue> = names
+        .iter()
+        .map(|n| SourceDue {
+            name: name(n),
+            at: t0,
+        })
+        .collect();
+    for me in [&a, &b] {
+        store
+            .sync_sources(me, &due, t0, t0 - secs(60))
+            .await
+            .unwrap();
+    }
+    (a, b)
+}
+
 #[tokio::test]
 async fn a_due_source_is_one_instance_s_until_released_or_expired() {
     for (_dir, store) in support::backends().await {
         let t0 = Utc::now();
-        let (a, b) = (register(&store, 1, t0).await, register(&store, 2, t0).await);
-        let due: Vec<SourceDue> = ["s1", "s2", "s3"]
-            .iter()
-            .map(|n| SourceDue {
-                name: name(n),
-                at: t0,
-            })
-            .collect();
-        for me in [&a, &b] {
-            store
-                .sync_sources(me, &due, t0, t0 - secs(60))
-                .await
-                .unwrap();
-        }
+        let (a, b) = two_with_sources(&store, &["s1", "s2", "s3"], t0).await;
 
         let got_a = store
             .claim_due_sources(&a, t0, t0 + secs(60), 2)
@@ -358,17 +368,7 @@ async fn issue_17_a_tick_whose_composer_died_is_composed_by_another() {
 async fn forgetting_an_instance_frees_what_it_held() {
     for (_dir, store) in support::backends().await {
         let t0 = Utc::now();
-        let (a, b) = (register(&store, 1, t0).await, register(&store, 2, t0).await);
-        let due = [SourceDue {
-            name: name("s"),
-            at: t0,
-        }];
-        for me in [&a, &b] {
-            store
-                .sync_sources(me, &due, t0, t0 - secs(60))
-                .await
-                .unwrap();
-        }
+        let (a, b) = two_with_sources(&store, &["s"], t0).await;
         assert_eq!(
             store
                 .claim_due_sources(&a, t0, t0 + secs(60), 1)
@@ -801,20 +801,7 @@ async fn a_scan_s_record_gives_its_claim_back_in_the_same_transaction() {
     let src = |s: &str| -> SourceName { name(s) };
     for (_dir, store) in support::backends().await {
         let t0 = Utc::now();
-        let (a, b) = (register(&store, 1, t0).await, register(&store, 2, t0).await);
-        let due: Vec<SourceDue> = ["s1", "s2"]
-            .iter()
-            .map(|n| SourceDue {
-                name: name(n),
-                at: t0,
-            })
-            .collect();
-        for me in [&a, &b] {
-            store
-                .sync_sources(me, &due, t0, t0 - secs(60))
-                .await
-                .unwrap();
-        }
+        let (a, b) = two_with_sources(&store, &["s1", "s2"], t0).await;
         let mut got = store
             .claim_due_sources(&a, t0, t0 + secs(60), 2)
             .await
