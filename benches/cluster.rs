@@ -13,7 +13,13 @@
 //! table says what limits the rate.
 //!
 //! `CLUSTER_SOURCES`, `CLUSTER_HOSTS`, `CLUSTER_ITEMS` scale it; `CLUSTER_RUNS` picks the runs
-//! (default `sqlite:1,pg:1,pg:2,pg:3`).
+//! (default `sqlite:1,pg:1,pg:2,pg:3`). `CLUSTER_LATENCY_MS` makes every answer of the sites
+//! that late (default 0: loopback answers at once, and the machine's cores are the limit);
+//! `CLUSTER_PER_HOST` sets `per_host_concurrency` (default 2). With a latency, what limits
+//! one instance is how many scans it runs at once, as with real, distant sites.
+//!
+//! Every run also counts the feed requests the sites saw: each feed is fresh for an hour,
+//! so a cluster that shares its work asks for each once, whatever the number of instances.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -25,7 +31,7 @@ use std::time::{Duration, Instant};
 use support::config::{self, ConfigFile, Table};
 use support::daemon::{exits_within, run_command, signal, stderr_lines};
 use support::feeds::{rss, Item};
-use support::hostile::{ok, response, Hostile, Request};
+use support::hostile::{late, ok, response, Hostile, Request};
 use support::pg;
 
 fn env(name: &str, default: usize) -> usize {
@@ -58,7 +64,7 @@ fn page(path: &str) -> String {
 }
 
 /// One loopback site per host: `/feed/<n>.xml` and its article pages.
-async fn sites(hosts: usize, items: usize) -> Vec<Hostile> {
+async fn sites(hosts: usize, items: usize, latency: Duration) -> Vec<Hostile> {
     let mut out = Vec::new();
     for h in 0..hosts {
         let ip = Ipv4Addr::new(127, 0, 0, u8::try_from(h + 2).expect("at most 253 hosts"));
@@ -71,18 +77,21 @@ async fn sites(hosts: usize, items: usize) -> Vec<Hostile> {
                 let base = format!("http://{}", r.header("host").unwrap_or_default());
                 // Fresh for an hour: after its first read a feed is not due again during
                 // the run, whatever the cron says (the refetch floor).
-                return response(
-                    200,
-                    &[
-                        ("Content-Type", "application/rss+xml"),
-                        ("Cache-Control", "max-age=3600"),
-                    ],
-                    feed(&base, n.parse().unwrap_or(0), items).as_bytes(),
+                return late(
+                    latency,
+                    response(
+                        200,
+                        &[
+                            ("Content-Type", "application/rss+xml"),
+                            ("Cache-Control", "max-age=3600"),
+                        ],
+                        feed(&base, n.parse().unwrap_or(0), items).as_bytes(),
+                    ),
                 );
             }
             // Host and path in the text: every page is its own story.
             let at = format!("{}{}", r.header("host").unwrap_or_default(), r.path);
-            ok("text/html", page(&at))
+            late(latency, ok("text/html", page(&at)))
         })
         .await;
         out.push(server);
@@ -90,8 +99,17 @@ async fn sites(hosts: usize, items: usize) -> Vec<Hostile> {
     out
 }
 
-fn config(dir: &Path, sites: &[Hostile], per_host: usize, database: Option<&str>) -> PathBuf {
-    let mut file = ConfigFile::in_dir(dir).with(config::http().set("per_host_concurrency", 2));
+fn config(
+    dir: &Path,
+    sites: &[Hostile],
+    per_host: usize,
+    concurrency: usize,
+    database: Option<&str>,
+) -> PathBuf {
+    let mut file = ConfigFile::in_dir(dir).with(config::http().set(
+        "per_host_concurrency",
+        i64::try_from(concurrency).unwrap_or(2),
+    ));
     if let Some(db) = database {
         file = file.with(Table::new("database").set("url", db).set("lease_secs", 60));
     }
@@ -201,6 +219,19 @@ fn machine_ticks() -> (f64, f64) {
     (all - idle, all)
 }
 
+/// Feed requests the sites have answered so far.
+fn feed_requests(sites: &[Hostile]) -> usize {
+    sites
+        .iter()
+        .map(|s| {
+            s.requests()
+                .iter()
+                .filter(|r| r.path.starts_with("/feed/"))
+                .count()
+        })
+        .sum()
+}
+
 /// A field of the instance's last log line containing `needle`: `name=value`.
 fn field(lines: &[String], needle: &str, name: &str) -> Option<f64> {
     let line = lines.iter().rev().find(|l| l.contains(needle))?;
@@ -214,17 +245,20 @@ async fn main() {
     let hosts = env("CLUSTER_HOSTS", 50);
     let items = env("CLUSTER_ITEMS", 5);
     let per_host = total / hosts;
+    let latency_ms = env("CLUSTER_LATENCY_MS", 0);
+    let concurrency = env("CLUSTER_PER_HOST", 2);
     let runs = std::env::var("CLUSTER_RUNS").unwrap_or_else(|_| "sqlite:1,pg:1,pg:2,pg:3".into());
-    let sites = sites(hosts, items).await;
+    let latency = Duration::from_millis(u64::try_from(latency_ms).unwrap_or(0));
+    let sites = sites(hosts, items, latency).await;
     let cluster = runs.contains("pg").then(pg::Cluster::start);
     let expected = per_host * hosts * items;
     println!(
-        "cluster: {} sources over {hosts} loopback hosts, {items} articles each ({expected} articles, every page followed); per_host_concurrency 2, no delay",
+        "cluster: {} sources over {hosts} loopback hosts, {items} articles each ({expected} articles, every page followed); per_host_concurrency {concurrency}, no delay; every answer {latency_ms} ms late",
         per_host * hosts
     );
     println!();
-    println!("| database | instances | seconds | articles/s | statements per article | claim p50 ms | claim p99 ms | CPU s: instances / server / sites | cores busy | load before |");
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("| database | instances | seconds | articles/s | statements per article | claim p50 ms | claim p99 ms | CPU s: instances / server / sites | cores busy | load before | feed requests |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for run in runs.split(',') {
         let (backend, n) = run.split_once(':').expect("runs look like pg:2");
         let n: usize = n.parse().expect("a number of instances");
@@ -233,7 +267,8 @@ async fn main() {
             ("pg", Some(c)) => Some(c.fresh_db().await),
             _ => None,
         };
-        let path = config(dir.path(), &sites, per_host, db.as_deref());
+        let path = config(dir.path(), &sites, per_host, concurrency, db.as_deref());
+        let feeds_before = feed_requests(&sites);
         let postmaster = cluster.as_ref().and_then(pg::Cluster::pid);
         let load = std::fs::read_to_string("/proc/loadavg")
             .ok()
@@ -286,10 +321,11 @@ async fn main() {
             p99 = p99.max(field(&lines, "stopped", "claim_p99_ms").unwrap_or(0.0));
         }
         println!(
-            "| {backend} | {n} | {secs:.1} | {:.0} | {:.1} | {p50:.1} | {p99:.1} | {instances_cpu:.0} / {server:.0} / {sites_cpu:.0} | {:.0} % | {load} |{}",
+            "| {backend} | {n} | {secs:.1} | {:.0} | {:.1} | {p50:.1} | {p99:.1} | {instances_cpu:.0} / {server:.0} / {sites_cpu:.0} | {:.0} % | {load} | {} |{}",
             got as f64 / secs,
             statements / got.max(1) as f64,
             busy * 100.0,
+            feed_requests(&sites) - feeds_before,
             if got < expected {
                 format!(" (only {got} of {expected} in {}s)", limit.as_secs())
             } else {

@@ -31,8 +31,11 @@ pub const TIMEOUT_COOLDOWN: Duration = Duration::from_secs(60);
 
 /// How long a request waits for a free slot in the cluster before it gives up for now.
 pub const CLUSTER_SLOT_WAIT: Duration = Duration::from_secs(30);
-/// How often it asks again while every slot is taken.
+/// How soon it asks again while every slot is taken: at first soon (a slot held for a fast
+/// answer frees within milliseconds), then less and less often, up to the longest wait, so a
+/// request waiting on slow answers costs the database a few statements a second, not 40.
 const CLUSTER_BUSY_POLL: Duration = Duration::from_millis(25);
+const CLUSTER_BUSY_POLL_MAX: Duration = Duration::from_millis(200);
 
 /// Politeness shared by every instance of a cluster (issue 17): a gate admits a request only
 /// once this process's own rules and the cluster's both allow it. Implemented over the
@@ -251,6 +254,7 @@ impl HostGate {
     /// Waits for the cluster's turn at this host; its slot.
     async fn cluster_turn(&self, ledger: &dyn Ledger, host: &str) -> Result<u32, FetchError> {
         let give_up = Instant::now() + CLUSTER_SLOT_WAIT;
+        let mut poll = CLUSTER_BUSY_POLL;
         loop {
             match ledger.turn(host, self.concurrency, self.delay).await {
                 Turn::Go { slot, wait } => {
@@ -259,7 +263,10 @@ impl HostGate {
                     }
                     return Ok(slot);
                 }
-                Turn::Busy if Instant::now() < give_up => tokio::time::sleep(CLUSTER_BUSY_POLL).await,
+                Turn::Busy if Instant::now() < give_up => {
+                    tokio::time::sleep(poll).await;
+                    poll = (poll * 2).min(CLUSTER_BUSY_POLL_MAX);
+                }
                 Turn::Busy => {
                     return Err(FetchError {
                         kind: FailureKind::Timeout,

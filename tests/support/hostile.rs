@@ -49,6 +49,9 @@ impl Request {
 pub enum Reply {
     /// These exact bytes, then close.
     Raw(Vec<u8>),
+    /// These exact bytes after this long, then close: a slow site (the time a distant
+    /// server takes to answer), costing the server no CPU while it waits.
+    Late(Duration, Vec<u8>),
     /// Keep the connection open and never answer.
     Hang,
     /// Close at once with `SO_LINGER` 0: the client sees a TCP reset.
@@ -82,6 +85,14 @@ pub fn response(status: u16, headers: &[(&str, &str)], body: &[u8]) -> Reply {
 /// `200` with this content type and body.
 pub fn ok(content_type: &str, body: impl AsRef<[u8]>) -> Reply {
     response(200, &[("Content-Type", content_type)], body.as_ref())
+}
+
+/// `reply` after `after`, when it is a complete response (the others unchanged).
+pub fn late(after: Duration, reply: Reply) -> Reply {
+    match reply {
+        Reply::Raw(bytes) if !after.is_zero() => Reply::Late(after, bytes),
+        other => other,
+    }
 }
 
 /// `404`, empty.
@@ -192,6 +203,10 @@ async fn serve(mut stream: TcpStream, log: Arc<Mutex<Vec<Request>>>, handler: Ar
     // Errors below mean the client went away: exactly what a hostile test provokes.
     let _ = match reply {
         Reply::Raw(bytes) => write_then_close(&mut stream, &bytes).await,
+        Reply::Late(after, bytes) => {
+            tokio::time::sleep(after).await;
+            write_then_close(&mut stream, &bytes).await
+        }
         Reply::Hang => {
             tokio::time::sleep(Duration::from_secs(3600)).await;
             Ok(())
