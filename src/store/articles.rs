@@ -203,6 +203,28 @@ pub(super) async fn record_scan(
     now: DateTime<Utc>,
 ) -> Result<Vec<RecordedArticle>, StoreError> {
     ensure_row(tx, source).await?;
+    let (out, inserted) = record_articles(tx, source, articles, now).await?;
+    tx.exec(
+        "UPDATE sources SET first_fetch_at = COALESCE(first_fetch_at, $2),
+             articles_seen = articles_seen + $3 WHERE name = $1",
+        params![
+            source.as_str(),
+            now,
+            i64::try_from(inserted).unwrap_or(i64::MAX)
+        ],
+    )
+    .await?;
+    Ok(out)
+}
+
+/// The articles of a scan and their matches; with how many articles were new. The source's
+/// own row is the caller's to update.
+pub(super) async fn record_articles(
+    tx: &mut Tx<'_>,
+    source: &SourceName,
+    articles: &[ScannedArticle],
+    now: DateTime<Utc>,
+) -> Result<(Vec<RecordedArticle>, u64), StoreError> {
     let mut keys = held_keys(tx, articles).await?;
     let mut out = Vec::with_capacity(articles.len());
     let mut inserted = 0u64;
@@ -253,17 +275,7 @@ pub(super) async fn record_scan(
             new,
         });
     }
-    tx.exec(
-        "UPDATE sources SET first_fetch_at = COALESCE(first_fetch_at, $2),
-             articles_seen = articles_seen + $3 WHERE name = $1",
-        params![
-            source.as_str(),
-            now,
-            i64::try_from(inserted).unwrap_or(i64::MAX)
-        ],
-    )
-    .await?;
-    Ok(out)
+    Ok((out, inserted))
 }
 
 pub(super) async fn peek_scan(

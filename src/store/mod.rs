@@ -293,13 +293,8 @@ impl Store {
         release: Option<&Release<'_>>,
     ) -> Result<Recorded, StoreError> {
         in_tx!(self, Write, |tx| async {
-            let articles = articles::record_scan(tx, source, scanned, now).await?;
-            let v = &fetch.validators;
-            let health =
-                sources::record_fetch_success(tx, source, Some(v), fetch.status, now).await?;
-            if let Some(until) = fetch.refetch_floor {
-                sources::set_refetch_floor(tx, source, until).await?;
-            }
+            let (articles, inserted) = articles::record_articles(tx, source, scanned, now).await?;
+            let health = sources::record_read_success(tx, source, inserted, fetch, now).await?;
             let released = leases::release_after(tx, source, release).await?;
             Ok::<_, StoreError>(Recorded {
                 articles,

@@ -96,6 +96,58 @@ pub(super) async fn record_fetch_success(
     Ok(Some(HealthChange::Recovered))
 }
 
+/// A successful read of `name` that found `inserted` new articles, in one `UPDATE` of its
+/// row (what [`record_fetch_success`], [`set_refetch_floor`] and the scan's own count would
+/// write, in five statements): its health back to ok (an event when it was failing), its
+/// validators, its refetch floor.
+pub(super) async fn record_read_success(
+    tx: &mut Tx<'_>,
+    name: &SourceName,
+    inserted: u64,
+    fetch: &FetchSuccess,
+    now: DateTime<Utc>,
+) -> Result<Option<HealthChange>, StoreError> {
+    let health = tx
+        .row(
+            "SELECT health FROM sources WHERE name = $1",
+            params![name.as_str()],
+        )
+        .await?;
+    let health = if let Some(row) = health {
+        row.text(0)?
+    } else {
+        ensure_row(tx, name).await?;
+        String::new()
+    };
+    let v = &fetch.validators;
+    tx.exec(
+        "UPDATE sources SET first_fetch_at = COALESCE(first_fetch_at, $2),
+             articles_seen = articles_seen + $3, last_fetch_at = $2, last_success_at = $2,
+             last_status = $4, consecutive_failures = 0, failing_since = NULL, health = 'ok',
+             etag = $5, last_modified = $6, retry_at = $7
+         WHERE name = $1",
+        params![
+            name.as_str(),
+            now,
+            i64::try_from(inserted).unwrap_or(i64::MAX),
+            fetch.status,
+            v.etag.as_ref(),
+            v.last_modified.as_ref(),
+            fetch.refetch_floor
+        ],
+    )
+    .await?;
+    if health != HealthChange::Failing.as_str() {
+        return Ok(None);
+    }
+    tx.exec(
+        "INSERT INTO health_events (source, kind, at, detail) VALUES ($1, 'recovered', $2, '')",
+        params![name.as_str(), now],
+    )
+    .await?;
+    Ok(Some(HealthChange::Recovered))
+}
+
 pub(super) async fn set_refetch_floor(
     tx: &mut Tx<'_>,
     name: &SourceName,
