@@ -78,6 +78,10 @@ impl Daemon {
         self.presence.note(&claimed);
         for name in claimed.unwrap_or_default() {
             if self.scans.is_running(&name) {
+                // Its scan's record gave the claim back and the source fell due again
+                // before the scan's end reached this loop: it starts again once that end
+                // has (`finish_scan`), not never (the claim would be renewed forever).
+                self.scans.claimed_again(name);
                 continue;
             }
             self.scans.spawn(
@@ -85,6 +89,7 @@ impl Daemon {
                 self.cfg.clone(),
                 self.store.clone(),
                 self.fetcher.clone(),
+                self.presence.id().clone(),
             );
         }
         let wake = self.store.next_source_wake(self.presence.id()).await;
@@ -120,11 +125,15 @@ impl Daemon {
             .await;
         self.presence.note(&finished);
         match finished {
-            Ok(true) => {}
-            Ok(false) => {
-                tracing::warn!(source = %source, "the scan outlasted its claim; another instance may have scanned the source too (each match is still recorded once)");
-            }
+            Ok(released) => self.released(&source, released),
             Err(_) => self.releases_owed.push((source, fallback)),
+        }
+    }
+
+    /// The claim on `source` was given back (`false`: it was no longer this instance's).
+    pub(super) fn released(&mut self, source: &SourceName, released: bool) {
+        if !released {
+            tracing::warn!(source = %source, "the scan outlasted its claim; another instance may have scanned the source too (each match is still recorded once)");
         }
         // Its next time may be the earliest.
         self.source_wake = Some(Utc::now());

@@ -224,7 +224,8 @@ impl Daemon {
         Instant::now() + wait
     }
 
-    /// A scan ended: immediate digests for what it found, the source due next and released.
+    /// A scan ended: immediate digests for what it found, the source due next and released
+    /// (by the scan's own record, or now when the scan did not record).
     async fn finish_scan(&mut self, done: Finished) {
         let report = match done.report {
             Ok(r) => r,
@@ -236,7 +237,9 @@ impl Daemon {
                 None
             }
         };
+        let mut released = None;
         if let Some(report) = report {
+            released = report.released;
             let new = report.watchlists_with_new();
             let immediate = mail::immediate_watchlists(&self.cfg)
                 .into_iter()
@@ -244,7 +247,23 @@ impl Daemon {
                 .collect();
             self.mail.compose(immediate_jobs(immediate));
         }
-        self.release_source(done.source, done.started).await;
+        let source = done.source.clone();
+        match released {
+            Some(r) => self.released(&done.source, r),
+            None => self.release_source(done.source, done.started).await,
+        }
+        // Claimed again after its record released it, before this end was seen: the claim
+        // is this instance's, the source due, so its next scan starts now. (Without a
+        // release by the record, any such claim was just given back with the release.)
+        if self.scans.take_again(&source) && released == Some(true) {
+            self.scans.spawn(
+                source,
+                self.cfg.clone(),
+                self.store.clone(),
+                self.fetcher.clone(),
+                self.presence.id().clone(),
+            );
+        }
         let db_ok = self.presence.db_ok();
         self.status.changed(&self.cfg, &self.store, db_ok).await;
     }

@@ -10,9 +10,9 @@ use tracing::error;
 
 use crate::config::Config;
 use crate::fetch::Fetcher;
-use crate::model::SourceName;
+use crate::model::{InstanceId, SourceName, SourceState};
 use crate::pipeline::{scan_source, ScanMode, ScanReport};
-use crate::store::{Store, StoreError};
+use crate::store::{Release, Store, StoreError};
 
 type Outcome = (SourceName, Result<Option<ScanReport>, StoreError>);
 
@@ -24,6 +24,8 @@ pub(super) struct Scans {
     /// The source each task is for and when it started, so a task that panics (its result
     /// lost) still frees its source and gets it rescheduled.
     sources: HashMap<tokio::task::Id, (SourceName, DateTime<Utc>)>,
+    /// Sources claimed again while their scan was finishing (see [`Scans::claimed_again`]).
+    again: HashSet<SourceName>,
 }
 
 /// How a scan ended.
@@ -42,6 +44,17 @@ impl Scans {
         self.running.contains(name)
     }
 
+    /// `name`, still running, was claimed again: its record has given the claim back and
+    /// the source was due once more before the daemon saw the scan end.
+    pub fn claimed_again(&mut self, name: SourceName) {
+        self.again.insert(name);
+    }
+
+    /// Whether `name` was claimed again while its scan was finishing (forgotten here).
+    pub fn take_again(&mut self, name: &SourceName) -> bool {
+        self.again.remove(name)
+    }
+
     pub fn len(&self) -> usize {
         self.set.len()
     }
@@ -50,13 +63,15 @@ impl Scans {
         self.set.is_empty()
     }
 
-    /// Starts scanning `name` with the config and fetcher of now.
+    /// Starts scanning `name` with the config and fetcher of now; the scan's record gives
+    /// `me`'s claim on the source back, due at its next time.
     pub fn spawn(
         &mut self,
         name: SourceName,
         cfg: Arc<Config>,
         store: Arc<Store>,
         fetcher: Fetcher,
+        me: InstanceId,
     ) {
         self.running.insert(name.clone());
         let source_name = name.clone();
@@ -65,9 +80,13 @@ impl Scans {
             let Some(source) = cfg.source(source_name.as_str()) else {
                 return (source_name, Ok(None));
             };
-            // The daemon gives the claim back when it has seen the scan end (not with the
-            // scan's record: a claim taken again meanwhile would find the source still
-            // running and be dropped).
+            let next_due = |state: &SourceState| {
+                super::plan::next_source_due(&cfg, source, state, started, Utc::now())
+            };
+            let release = Release {
+                me: &me,
+                next_due: &next_due,
+            };
             let r = scan_source(
                 &cfg,
                 &store,
@@ -75,7 +94,7 @@ impl Scans {
                 source,
                 ScanMode::Record,
                 started,
-                None,
+                Some(&release),
             )
             .await
             .map(Some);
