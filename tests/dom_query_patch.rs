@@ -112,3 +112,71 @@ proptest! {
         prop_assert_eq!(div.normalized_char_count(), published_count(&texts));
     }
 }
+
+/// The page the selector tests select in: classes, ids, attributes, nesting.
+const SELECTOR_PAGE: &str = r#"<html><body>
+<div id="main" class="content article"><h1>T</h1><p class="lead">a</p><p>b <a href="/x">x</a></p>
+<ul><li>1</li><li class="share">2</li></ul></div>
+<aside class="related"><p>c</p><a href="https://e.org/">e</a></aside>
+<footer><p>d</p></footer></body></html>"#;
+
+/// What `sel` selects (element names and their text), or `None` when it does not parse.
+fn selected(doc: &Document, sel: &str) -> Option<Vec<String>> {
+    let matcher = dom_query::Matcher::new(sel).ok()?;
+    Some(
+        doc.select_matcher(&matcher)
+            .nodes()
+            .iter()
+            .map(|n| format!("{}:{}", n.node_name().unwrap_or_default(), n.text()))
+            .collect(),
+    )
+}
+
+/// The patch keeps compiled selectors per thread, by their text. A selector compiled before
+/// (and one asked for after the cache was emptied for being full) must select exactly what
+/// the same text compiles to on a thread that never saw it; one that does not parse must
+/// fail every time.
+#[test]
+fn kept_selectors_select_as_freshly_compiled_ones() {
+    let bases = [
+        "p",
+        "div p",
+        "#main > p",
+        ".lead",
+        "p.lead",
+        "ul li:not(.share)",
+        "a[href^='https']",
+        "aside p, footer p",
+        "li:first-child",
+        "div.content.article h1",
+        "*",
+        "a[href]",
+    ];
+    // More texts than the cache holds (512), so it empties and fills again.
+    let mut selectors: Vec<String> = Vec::new();
+    for i in 0..60 {
+        for b in bases {
+            selectors.push(format!("{b}{}", ", x".repeat(i % 4) + &format!(", i{i}")));
+        }
+    }
+    selectors.extend(["p[", "::", "div >", ""].map(str::to_owned));
+    assert!(selectors.len() > 512 + 100);
+    let fresh: Vec<Option<Vec<String>>> = selectors
+        .iter()
+        .map(|sel| {
+            let sel = sel.clone();
+            std::thread::spawn(move || selected(&Document::from(SELECTOR_PAGE), &sel))
+                .join()
+                .expect("thread")
+        })
+        .collect();
+    let doc = Document::from(SELECTOR_PAGE);
+    for round in 0..3 {
+        for (sel, want) in selectors.iter().zip(&fresh) {
+            assert_eq!(&selected(&doc, sel), want, "round {round}: {sel:?}");
+        }
+    }
+    // They do select something, and the broken ones fail.
+    assert_eq!(fresh[0].as_ref().map(Vec::len), Some(4), "{:?}", fresh[0]);
+    assert!(fresh[fresh.len() - 4..].iter().all(Option::is_none));
+}

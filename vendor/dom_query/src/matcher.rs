@@ -25,6 +25,17 @@ impl Matcher {
     /// # Errors
     /// - [`cssparser::ParseError`] if the selector string is invalid.
     pub fn new(sel: &str) -> Result<Self, ParseError<SelectorParseErrorKind>> {
+        // newswatch patch: a selector's text is compiled once per thread (PATCHED.md).
+        if let Some(matcher) = compiled::get(sel) {
+            return Ok(matcher);
+        }
+        let matcher = Self::compile(sel)?;
+        compiled::keep(sel, &matcher);
+        Ok(matcher)
+    }
+
+    /// Parses `sel` (the published `new`).
+    fn compile(sel: &str) -> Result<Self, ParseError<SelectorParseErrorKind>> {
         let mut parser = cssparser::Parser::new(sel);
         selectors::parser::SelectorList::parse(
             &InnerSelectorParser,
@@ -368,6 +379,37 @@ fn get_matching_context(
         matching::NeedsSelectorFlags::No,
         context::MatchingForInvalidation::No,
     )
+}
+
+/// newswatch patch: selectors compiled before, by their text, per thread. `dom_smoothie`
+/// selects with the same few dozen literal selectors on every page; parsing them again was
+/// ~4 % of reading a short page. A clone shares the compiled selectors (reference counted).
+/// Only selectors that parsed are kept; at most `LIMIT` per thread, then it starts again.
+mod compiled {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+
+    use super::Matcher;
+
+    const LIMIT: usize = 512;
+
+    thread_local! {
+        static KEPT: RefCell<HashMap<Box<str>, Matcher>> = RefCell::new(HashMap::new());
+    }
+
+    pub(super) fn get(sel: &str) -> Option<Matcher> {
+        KEPT.with(|kept| kept.borrow().get(sel).cloned())
+    }
+
+    pub(super) fn keep(sel: &str, matcher: &Matcher) {
+        KEPT.with(|kept| {
+            let mut kept = kept.borrow_mut();
+            if kept.len() >= LIMIT {
+                kept.clear();
+            }
+            kept.insert(sel.into(), matcher.clone());
+        });
+    }
 }
 
 #[cfg(test)]
