@@ -111,7 +111,7 @@ pub fn choose_text(feed: &FeedText, page: Option<&Article>) -> Chosen {
     let (text, text_from) = match page.confidence {
         BodyConfidence::Sure if !body.is_empty() => (body.to_owned(), TextFrom::Page),
         _ => {
-            let mut parts: Vec<(&str, bool)> = Vec::new();
+            let mut parts: Vec<Part<'_>> = Vec::new();
             push_new(&mut parts, body, true);
             push_new(
                 &mut parts,
@@ -139,23 +139,35 @@ pub fn choose_text(feed: &FeedText, page: Option<&Article>) -> Chosen {
     }
 }
 
+/// A part of a chosen text: the text, whether it is from the page, and its [`squeeze`]d form.
+type Part<'a> = (&'a str, bool, String);
+
 /// Adds `part` (from the page or not) unless it is empty or already said by the parts
 /// before; a part that says all an earlier one does replaces it.
-fn push_new<'a>(parts: &mut Vec<(&'a str, bool)>, part: &'a str, from_page: bool) {
+fn push_new<'a>(parts: &mut Vec<Part<'a>>, part: &'a str, from_page: bool) {
     let key = squeeze(part);
-    if key.is_empty() || parts.iter().any(|p| squeeze(p.0).contains(&key)) {
+    if key.is_empty() || parts.iter().any(|p| p.2.contains(&key)) {
         return;
     }
-    parts.retain(|p| !key.contains(&squeeze(p.0)));
-    parts.push((part, from_page));
+    parts.retain(|p| !key.contains(&p.2));
+    parts.push((part, from_page, key));
 }
 
 /// Lower case, words joined by one space: "said already" ignores spacing and case.
+/// Each word as `str::to_lowercase` has it (an ASCII word without its allocation).
 fn squeeze(s: &str) -> String {
-    s.split_whitespace()
-        .map(str::to_lowercase)
-        .collect::<Vec<_>>()
-        .join(" ")
+    let mut out = String::with_capacity(s.len());
+    for word in s.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        if word.is_ascii() {
+            out.extend(word.chars().map(|c| c.to_ascii_lowercase()));
+        } else {
+            out.push_str(&word.to_lowercase());
+        }
+    }
+    out
 }
 
 /// What becomes of an article's text debt after an attempt at its page.
@@ -201,6 +213,37 @@ pub fn debt_after(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `squeeze` as first written: every word through `str::to_lowercase`.
+    fn squeeze_as_before(s: &str) -> String {
+        s.split_whitespace()
+            .map(str::to_lowercase)
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    #[test]
+    fn squeeze_is_each_word_lowercased_and_single_spaced() {
+        for s in [
+            "",
+            "  \t\n ",
+            "Niger  said\tAGADEZ\n\nToday ",
+            "ΟΔΟΣ ΟΔΟΣ. Σ", // final sigma: only `str::to_lowercase` knows it
+            "İstanbul Ærø ÉTÉ",
+            "النيجر  أغاديز",
+            "\u{a0}Niger\u{2003}x\u{3000}y",
+        ] {
+            assert_eq!(squeeze(s), squeeze_as_before(s), "{s:?}");
+        }
+        assert_eq!(squeeze(" A\t b "), "a b");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn squeeze_as_before_on_any_text(s in "\\PC{0,60}|[ a-zA-ZΣσςİ\t\n]{0,60}") {
+            proptest::prop_assert_eq!(squeeze(&s), squeeze_as_before(&s));
+        }
+    }
 
     fn feed(text: &str) -> FeedText {
         FeedText {
