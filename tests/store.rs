@@ -8,7 +8,9 @@ use newswatch::model::{
     ArticleMatch, DigestRecord, HealthChange, ScannedArticle, SourceName, TextDebt, TextFrom,
     Validators, WatchlistName,
 };
-use newswatch::store::{DeliveryFailure, FetchFailure, QueueCounts, Store, StoreError};
+use newswatch::store::{
+    DeliveryFailure, FetchFailure, FetchSuccess, QueueCounts, Store, StoreError,
+};
 use support::name;
 
 fn article(url: &str, fp: &str, reportable: bool, watchlists: &[&str]) -> ScannedArticle {
@@ -295,6 +297,71 @@ async fn digest_claims_matches_once_and_deliveries_retry() {
             undelivered[0].last_error.as_deref(),
             Some("550 no such user")
         );
+    }
+}
+
+/// A successful read writes its source's row in one `UPDATE` (issue 21): validators, the
+/// refetch floor (or none), failures reset, the baseline, a recovery after failing — and a
+/// source without a row yet gets one.
+#[tokio::test]
+async fn a_read_records_everything_of_its_source_in_one_update() {
+    for (_d, store) in support::backends().await {
+        let t0 = Utc::now();
+        let v = Validators {
+            etag: Some("\"e7\"".into()),
+            last_modified: Some("Mon, 07 Dec 2026 10:00:00 GMT".into()),
+        };
+        let floor = t0 + Duration::minutes(30);
+        let read = |refetch_floor| FetchSuccess {
+            validators: v.clone(),
+            status: 200,
+            refetch_floor,
+        };
+        // Never seen before: no row until this read.
+        let fresh: SourceName = name("fresh");
+        let a = article("https://example.org/a", "fa", true, &["niger"]);
+        let r = store
+            .record_read(&fresh, &[a], &read(Some(floor)), t0, None)
+            .await
+            .unwrap();
+        assert_eq!((r.health, r.articles.len()), (None, 1));
+        let state = store.source_state(&fresh).await.unwrap();
+        assert_eq!(state.validators, v);
+        assert_eq!(
+            state.retry_at.map(|t| t.timestamp()),
+            Some(floor.timestamp())
+        );
+        assert!(state.baselined, "the read's article counts: {state:?}");
+        assert_eq!(state.consecutive_failures, 0);
+
+        // Failing for a day, then read: recovered, failures and back-off cleared.
+        let sick: SourceName = name("sick");
+        let failure = FetchFailure {
+            message: "timeout".into(),
+            status: None,
+            retry_at: t0 + Duration::hours(40),
+        };
+        for hours in [0, 12, 25] {
+            store
+                .record_fetch_failure(&sick, &failure, t0 + Duration::hours(hours))
+                .await
+                .unwrap();
+        }
+        let at = t0 + Duration::hours(26);
+        let r = store
+            .record_read(&sick, &[], &read(None), at, None)
+            .await
+            .unwrap();
+        assert_eq!(r.health, Some(HealthChange::Recovered));
+        let state = store.source_state(&sick).await.unwrap();
+        assert_eq!((state.consecutive_failures, state.retry_at), (0, None));
+        assert_eq!(state.validators, v);
+        // Once recovered, the next read changes nothing.
+        let r = store
+            .record_read(&sick, &[], &read(None), at, None)
+            .await
+            .unwrap();
+        assert_eq!(r.health, None);
     }
 }
 

@@ -292,8 +292,9 @@ pub(super) async fn next_source_wake(
 }
 
 /// Gives a source's claim back in the transaction that records its scan: one commit at the
-/// end of a scan, not two. Not used by the daemon yet: released inside the scan's task, a
-/// source could be claimed again before the daemon saw its scan end (see `daemon/scans.rs`).
+/// end of a scan, not two. The daemon's scans pass one; since the release happens inside the
+/// scan's task, the source may be claimed again before the daemon sees the scan end, and the
+/// daemon then starts it once it has (`daemon/scans.rs`, `Scans::claimed_again`).
 pub struct Release<'a> {
     pub me: &'a InstanceId,
     /// The source's next due time, from its state as the scan left it.

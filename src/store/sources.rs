@@ -85,15 +85,7 @@ pub(super) async fn record_fetch_success(
         )
         .await?;
     }
-    if health != HealthChange::Failing.as_str() {
-        return Ok(None);
-    }
-    tx.exec(
-        "INSERT INTO health_events (source, kind, at, detail) VALUES ($1, 'recovered', $2, '')",
-        params![name.as_str(), now],
-    )
-    .await?;
-    Ok(Some(HealthChange::Recovered))
+    recovered_if(tx, name, &health, now).await
 }
 
 /// A successful read of `name` that found `inserted` new articles, in one `UPDATE` of its
@@ -137,6 +129,17 @@ pub(super) async fn record_read_success(
         ],
     )
     .await?;
+    recovered_if(tx, name, &health, now).await
+}
+
+/// The `recovered` event, when the source's health before this success (`health`) was
+/// failing.
+async fn recovered_if(
+    tx: &mut Tx<'_>,
+    name: &SourceName,
+    health: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<HealthChange>, StoreError> {
     if health != HealthChange::Failing.as_str() {
         return Ok(None);
     }
