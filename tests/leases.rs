@@ -29,6 +29,16 @@ fn secs(n: i64) -> Duration {
     Duration::seconds(n)
 }
 
+/// What `me` claims at `at` (up to 10 sources), its lease until `until`.
+async fn claim(
+    store: &Store,
+    me: &InstanceId,
+    at: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Vec<SourceName> {
+    store.claim_due_sources(me, at, until, 10).await.unwrap()
+}
+
 /// Two instances, both configured with the sources `names`, all due at `t0`.
 async fn two_with_sources(
     store: &Store,
@@ -63,31 +73,19 @@ async fn a_due_source_is_one_instance_s_until_released_or_expired() {
             .await
             .unwrap();
         assert_eq!(got_a.len(), 2, "{got_a:?}");
-        let got_b = store
-            .claim_due_sources(&b, t0, t0 + secs(60), 10)
-            .await
-            .unwrap();
+        let got_b = claim(&store, &b, t0, t0 + secs(60)).await;
         assert_eq!(got_b.len(), 1, "only the one A left: {got_b:?}");
         assert!(!got_a.contains(&got_b[0]));
-        assert!(store
-            .claim_due_sources(&b, t0, t0 + secs(60), 10)
-            .await
-            .unwrap()
-            .is_empty());
+        assert!(claim(&store, &b, t0, t0 + secs(60)).await.is_empty());
 
         // A finishes one: due again in 15 minutes, not before.
         let done = &got_a[0];
         assert!(store.finish_source(done, &a, t0 + secs(900)).await.unwrap());
-        assert!(store
-            .claim_due_sources(&b, t0 + secs(30), t0 + secs(90), 10)
+        assert!(claim(&store, &b, t0 + secs(30), t0 + secs(90))
             .await
-            .unwrap()
             .is_empty());
         // A dies holding the other: its lease expires and B takes it over.
-        let taken = store
-            .claim_due_sources(&b, t0 + secs(61), t0 + secs(120), 10)
-            .await
-            .unwrap();
+        let taken = claim(&store, &b, t0 + secs(61), t0 + secs(120)).await;
         // (B's own lease, not renewed in this test, has passed too.)
         assert!(taken.contains(&got_a[1]), "{taken:?}");
         // A, back from the dead, cannot finish what is no longer its.
@@ -99,10 +97,7 @@ async fn a_due_source_is_one_instance_s_until_released_or_expired() {
         let wake = store.next_source_wake(&b).await.unwrap().unwrap();
         assert!(wake <= t0 + secs(900));
         // At its next time, the finished source is due once more.
-        let again = store
-            .claim_due_sources(&b, t0 + secs(901), t0 + secs(960), 10)
-            .await
-            .unwrap();
+        let again = claim(&store, &b, t0 + secs(901), t0 + secs(960)).await;
         assert!(again.contains(done), "{again:?}");
     }
 }
@@ -137,19 +132,14 @@ async fn syncing_the_config_keeps_due_times_and_drops_removed_sources() {
             .sync_sources(&a, &sync(&["kept"], t0), t0 + secs(30), t0 - secs(30))
             .await
             .unwrap();
-        let got = store
-            .claim_due_sources(&a, t0 + secs(31), t0 + secs(90), 10)
-            .await
-            .unwrap();
+        let got = claim(&store, &a, t0 + secs(31), t0 + secs(90)).await;
         assert_eq!(
             got,
             [name::<SourceName>("kept")],
             "the removed source is never claimed"
         );
-        assert!(store
-            .claim_due_sources(&b, t0 + secs(31), t0 + secs(90), 10)
+        assert!(claim(&store, &b, t0 + secs(31), t0 + secs(90))
             .await
-            .unwrap()
             .is_empty());
         assert!(store
             .finish_source(&got[0], &a, t0 + secs(300))
@@ -165,16 +155,12 @@ async fn syncing_the_config_keeps_due_times_and_drops_removed_sources() {
             )
             .await
             .unwrap();
-        assert!(store
-            .claim_due_sources(&a, t0 + secs(3601), t0 + secs(3700), 10)
+        assert!(claim(&store, &a, t0 + secs(3601), t0 + secs(3700))
             .await
-            .unwrap()
             .is_empty());
         assert_eq!(
-            store
-                .claim_due_sources(&a, t0 + secs(7200), t0 + secs(7300), 10)
+            claim(&store, &a, t0 + secs(7200), t0 + secs(7300))
                 .await
-                .unwrap()
                 .len(),
             1
         );
@@ -206,20 +192,14 @@ async fn issue_17_instances_with_differing_configs_claim_only_their_own_sources(
             .sync_sources(&b, &due(&["both", "b-only"]), t0, t0 - secs(60))
             .await
             .unwrap();
-        let mut got_a = store
-            .claim_due_sources(&a, t0, t0 + secs(60), 10)
-            .await
-            .unwrap();
+        let mut got_a = claim(&store, &a, t0, t0 + secs(60)).await;
         got_a.sort();
         assert_eq!(
             got_a,
             [name::<SourceName>("a-only"), name("both")],
             "A never claims what only B's config has, and B's sync left A's source claimable"
         );
-        let got_b = store
-            .claim_due_sources(&b, t0, t0 + secs(60), 10)
-            .await
-            .unwrap();
+        let got_b = claim(&store, &b, t0, t0 + secs(60)).await;
         assert_eq!(got_b, [name::<SourceName>("b-only")]);
         // B's wake-up is about its own sources only.
         assert_eq!(
@@ -233,10 +213,7 @@ async fn issue_17_instances_with_differing_configs_claim_only_their_own_sources(
         // Once A is gone, "a-only" is nobody's: B never claims it, even when it is due.
         assert!(store.finish_source(&name("a-only"), &a, t0).await.unwrap());
         store.forget_instance(&a, t0).await.unwrap();
-        let mut later = store
-            .claim_due_sources(&b, t0 + secs(61), t0 + secs(120), 10)
-            .await
-            .unwrap();
+        let mut later = claim(&store, &b, t0 + secs(61), t0 + secs(120)).await;
         later.sort();
         // (A's claim on "both" and B's own on "b-only", not renewed here, have expired.)
         assert_eq!(later, [name::<SourceName>("b-only"), name("both")]);
@@ -836,23 +813,15 @@ async fn a_scan_s_record_gives_its_claim_back_in_the_same_transaction() {
             .unwrap();
         assert_eq!(released, Some(true));
         // Both are free, due at the times computed from what was just recorded.
-        assert!(store
-            .claim_due_sources(&b, t0 + secs(599), t0 + secs(700), 10)
+        assert!(claim(&store, &b, t0 + secs(599), t0 + secs(700))
             .await
-            .unwrap()
             .is_empty());
         assert_eq!(
-            store
-                .claim_due_sources(&b, t0 + secs(600), t0 + secs(700), 10)
-                .await
-                .unwrap(),
+            claim(&store, &b, t0 + secs(600), t0 + secs(700)).await,
             [src("s1")]
         );
         assert_eq!(
-            store
-                .claim_due_sources(&b, t0 + secs(660), t0 + secs(720), 10)
-                .await
-                .unwrap(),
+            claim(&store, &b, t0 + secs(660), t0 + secs(720)).await,
             [src("s2")],
             "one failure: a minute later"
         );
@@ -863,10 +832,8 @@ async fn a_scan_s_record_gives_its_claim_back_in_the_same_transaction() {
             .unwrap();
         assert_eq!(r.released, Some(false));
         assert!(
-            store
-                .claim_due_sources(&a, t0 + secs(662), t0 + secs(722), 10)
+            claim(&store, &a, t0 + secs(662), t0 + secs(722))
                 .await
-                .unwrap()
                 .is_empty(),
             "still B's"
         );

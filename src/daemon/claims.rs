@@ -84,13 +84,7 @@ impl Daemon {
                 self.scans.claimed_again(name);
                 continue;
             }
-            self.scans.spawn(
-                name,
-                self.cfg.clone(),
-                self.store.clone(),
-                self.fetcher.clone(),
-                self.presence.id().clone(),
-            );
+            self.start_scan(name);
         }
         let wake = self.store.next_source_wake(self.presence.id()).await;
         self.presence.note(&wake);
@@ -98,6 +92,17 @@ impl Daemon {
             Ok(w) => w,
             Err(_) => Some(now + chrono::Duration::from_std(DB_RETRY).unwrap_or_default()),
         };
+    }
+
+    /// Starts scanning `name`, claimed by this instance, with the config and fetcher of now.
+    pub(super) fn start_scan(&mut self, name: SourceName) {
+        self.scans.spawn(
+            name,
+            self.cfg.clone(),
+            self.store.clone(),
+            self.fetcher.clone(),
+            self.presence.id().clone(),
+        );
     }
 
     /// Gives back the claim on a source whose scan, started at `started`, ended: due at its

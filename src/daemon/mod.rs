@@ -256,13 +256,7 @@ impl Daemon {
         // is this instance's, the source due, so its next scan starts now. (Without a
         // release by the record, any such claim was just given back with the release.)
         if self.scans.take_again(&source) && released == Some(true) {
-            self.scans.spawn(
-                source,
-                self.cfg.clone(),
-                self.store.clone(),
-                self.fetcher.clone(),
-                self.presence.id().clone(),
-            );
+            self.start_scan(source);
         }
         let db_ok = self.presence.db_ok();
         self.status.changed(&self.cfg, &self.store, db_ok).await;
