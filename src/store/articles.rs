@@ -248,10 +248,13 @@ pub(super) async fn record_articles(
         for m in &a.matches {
             let terms = serde_json::to_string(&m.terms).unwrap_or_default();
             let highlights = serde_json::to_string(&m.highlights).unwrap_or_default();
+            let title_highlights = serde_json::to_string(&m.title_highlights).unwrap_or_default();
+            let p = m.prominence;
             let changed = tx
                 .exec(
-                    "INSERT INTO matches (watchlist, article_id, source, terms, snippet, highlights, matched_at, state)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                    "INSERT INTO matches (watchlist, article_id, source, terms, snippet, highlights, matched_at, state,
+                         title_highlights, in_title, first_in_body, occurrences)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
                      ON CONFLICT (watchlist, article_id) DO NOTHING",
                     params![
                         m.watchlist.as_str(),
@@ -261,13 +264,14 @@ pub(super) async fn record_articles(
                         &m.snippet,
                         &highlights,
                         now,
-                        state
+                        state,
+                        &title_highlights,
+                        p.in_title,
+                        p.first_in_body.map(u32::from),
+                        p.occurrences
                     ],
                 )
                 .await?;
-            if changed == 1 {
-                stories::write_match_places(tx, stored.id, m).await?;
-            }
             new.push(changed == 1 && stored.reportable);
         }
         out.push(RecordedArticle {
@@ -381,32 +385,42 @@ async fn held_keys(
 }
 
 async fn find_row(tx: &mut Tx<'_>, a: &ScannedArticle) -> Result<Option<Found>, StoreError> {
+    // One statement for every way the article may be stored, the first of them preferred:
+    // by each of its URLs in turn, then by its fingerprint.
+    let mut parts = Vec::with_capacity(a.urls.len() + 1);
+    let mut values: Vec<Value> = Vec::with_capacity(a.urls.len() + 1);
     for url in &a.urls {
-        let hit = tx
-            .row(
-                "SELECT a.id, a.url, a.reportable, CASE WHEN o.article_id IS NULL THEN 0 ELSE 1 END
-                 FROM article_urls u JOIN articles a ON a.id = u.article_id
-                 LEFT JOIN owed_text o ON o.article_id = a.id WHERE u.url = $1",
-                params![url],
-            )
-            .await?;
-        if let Some(r) = hit {
-            return found_row(&r).map(Some);
-        }
+        values.push(Value::Text(url));
+        parts.push(format!(
+            "SELECT {FOUND_COLUMNS}, {} FROM article_urls u JOIN articles a ON a.id = u.article_id
+             LEFT JOIN owed_text o ON o.article_id = a.id WHERE u.url = ${}",
+            values.len(),
+            values.len()
+        ));
     }
-    if a.fingerprint.is_empty() {
+    if !a.fingerprint.is_empty() {
+        values.push(Value::Text(&a.fingerprint));
+        parts.push(format!(
+            "SELECT {FOUND_COLUMNS}, {} FROM articles a LEFT JOIN owed_text o ON o.article_id = a.id
+             WHERE a.fingerprint = ${}",
+            values.len(),
+            values.len()
+        ));
+    }
+    if parts.is_empty() {
         return Ok(None);
     }
-    tx.row(
-        "SELECT a.id, a.url, a.reportable, CASE WHEN o.article_id IS NULL THEN 0 ELSE 1 END
-         FROM articles a LEFT JOIN owed_text o ON o.article_id = a.id WHERE a.fingerprint = $1",
-        params![&a.fingerprint],
-    )
-    .await?
-    .as_ref()
-    .map(found_row)
-    .transpose()
+    let sql = format!("{} ORDER BY 5 LIMIT 1", parts.join(" UNION ALL "));
+    tx.row(&sql, &values)
+        .await?
+        .as_ref()
+        .map(found_row)
+        .transpose()
 }
+
+/// What [`found_row`] reads.
+const FOUND_COLUMNS: &str =
+    "a.id, a.url, a.reportable, CASE WHEN o.article_id IS NULL THEN 0 ELSE 1 END";
 
 /// Where a scanned article was recorded.
 struct Stored {
@@ -472,7 +486,10 @@ async fn upsert_article(
                 .int(0)?;
             write_text(tx, id, &a.text, now).await?;
             add_urls(tx, id, &a.urls).await?;
-            write_debt(tx, id, source, &a.debt).await?;
+            // A new article owes nothing yet: only a debt it starts with is written.
+            if matches!(a.debt, TextDebt::Owed { .. }) {
+                write_debt(tx, id, source, &a.debt).await?;
+            }
             stories::write_sketch(tx, id, a.sketch.as_ref()).await?;
             Stored {
                 id,

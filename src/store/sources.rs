@@ -88,10 +88,10 @@ pub(super) async fn record_fetch_success(
     recovered_if(tx, name, &health, now).await
 }
 
-/// A successful read of `name` that found `inserted` new articles, in one `UPDATE` of its
-/// row (what [`record_fetch_success`], [`set_refetch_floor`] and the scan's own count would
-/// write, in five statements): its health back to ok (an event when it was failing), its
-/// validators, its refetch floor.
+/// A successful read of `name` that found `inserted` new articles, in one write of its row
+/// (what [`record_fetch_success`], [`set_refetch_floor`] and the scan's own count would
+/// write in five statements; a first read makes the row): its health back to ok (an event
+/// when it was failing), its validators, its refetch floor.
 pub(super) async fn record_read_success(
     tx: &mut Tx<'_>,
     name: &SourceName,
@@ -104,20 +104,20 @@ pub(super) async fn record_read_success(
             "SELECT health FROM sources WHERE name = $1",
             params![name.as_str()],
         )
-        .await?;
-    let health = if let Some(row) = health {
-        row.text(0)?
-    } else {
-        ensure_row(tx, name).await?;
-        String::new()
-    };
+        .await?
+        .map(|row| row.text(0))
+        .transpose()?
+        .unwrap_or_default();
     let v = &fetch.validators;
     tx.exec(
-        "UPDATE sources SET first_fetch_at = COALESCE(first_fetch_at, $2),
-             articles_seen = articles_seen + $3, last_fetch_at = $2, last_success_at = $2,
+        "INSERT INTO sources (name, first_fetch_at, articles_seen, last_fetch_at, last_success_at,
+             last_status, etag, last_modified, retry_at)
+         VALUES ($1, $2, $3, $2, $2, $4, $5, $6, $7)
+         ON CONFLICT (name) DO UPDATE SET
+             first_fetch_at = COALESCE(sources.first_fetch_at, $2),
+             articles_seen = sources.articles_seen + $3, last_fetch_at = $2, last_success_at = $2,
              last_status = $4, consecutive_failures = 0, failing_since = NULL, health = 'ok',
-             etag = $5, last_modified = $6, retry_at = $7
-         WHERE name = $1",
+             etag = $5, last_modified = $6, retry_at = $7",
         params![
             name.as_str(),
             now,

@@ -80,9 +80,9 @@ impl Conn {
         let outcome = if self.db.is_autocommit() {
             Err("the database rolled the transaction back".to_owned())
         } else {
-            self.db.execute_batch("COMMIT").map_err(|e| {
+            control(&self.db, "COMMIT").map_err(|e| {
                 // A failed COMMIT may leave the transaction open: end it.
-                let _ = self.db.execute_batch("ROLLBACK");
+                let _ = control(&self.db, "ROLLBACK");
                 e.to_string()
             })
         };
@@ -254,7 +254,7 @@ impl Sqlite {
     pub async fn begin(&self, mode: Mode) -> Result<Tx<'_>, StoreError> {
         if matches!(mode, Mode::Read) {
             let reader = self.reader.lock().await;
-            reader.execute_batch("BEGIN")?;
+            control(&reader, "BEGIN")?;
             return Ok(Tx {
                 conn: On::Reader(reader),
                 sqlite: self,
@@ -267,14 +267,14 @@ impl Sqlite {
         drop(waiting);
         let joined = match conn.group {
             Some(group) if !conn.db.is_autocommit() => {
-                conn.db.execute_batch("SAVEPOINT member")?;
+                control(&conn.db, "SAVEPOINT member")?;
                 Some(group.number)
             }
             _ => {
                 // A group whose transaction the database rolled back is settled (as failed)
                 // before a new transaction begins.
                 conn.settle();
-                conn.db.execute_batch("BEGIN IMMEDIATE")?;
+                control(&conn.db, "BEGIN IMMEDIATE")?;
                 None
             }
         };
@@ -356,13 +356,13 @@ impl Tx<'_> {
         let waiting = self.sqlite.writers_waiting.load(Ordering::SeqCst);
         let conn = match &mut self.conn {
             On::Reader(reader) => {
-                reader.execute_batch("COMMIT")?;
+                control(reader, "COMMIT")?;
                 return Ok(());
             }
             On::Writer(conn) => &mut **conn,
         };
         if let Some(number) = self.joined {
-            if let Err(e) = conn.db.execute_batch("RELEASE member") {
+            if let Err(e) = control(&conn.db, "RELEASE member") {
                 let _ = conn.db.execute_batch("ROLLBACK TO member; RELEASE member");
                 return Err(e.into());
             }
@@ -378,10 +378,10 @@ impl Tx<'_> {
         }
         if waiting == 0 {
             conn.commits += 1;
-            if let Err(e) = conn.db.execute_batch("COMMIT") {
+            if let Err(e) = control(&conn.db, "COMMIT") {
                 // A COMMIT refused (a deferred constraint) leaves the transaction open: end
                 // it, or the next one could not begin.
-                let _ = conn.db.execute_batch("ROLLBACK");
+                let _ = control(&conn.db, "ROLLBACK");
                 return Err(e.into());
             }
             return Ok(());
@@ -443,6 +443,13 @@ fn file_head(path: &Path) -> Option<Vec<u8>> {
     let mut head = Vec::with_capacity(16);
     f.by_ref().take(16).read_to_end(&mut head).ok()?;
     Some(head)
+}
+
+/// Runs a transaction-control statement (`BEGIN`, `COMMIT`, `SAVEPOINT`…) kept prepared:
+/// `execute_batch` parsed it again on every transaction, several times per source scanned.
+fn control(db: &Connection, sql: &str) -> rusqlite::Result<()> {
+    db.prepare_cached(sql)?.execute([])?;
+    Ok(())
 }
 
 /// A parameter as rusqlite binds it.

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::sql::{params, Row, Tx};
 use super::StoreError;
-use crate::model::{ArticleMatch, MailedCopy, SourceName, StorySketch, WatchlistName};
+use crate::model::{MailedCopy, SourceName, StorySketch, WatchlistName};
 
 /// Records (or replaces, or with `None` removes) the sketch of article `id`'s body.
 pub(super) async fn write_sketch(
@@ -35,31 +35,6 @@ pub(super) async fn write_sketch(
             .await?;
         }
     }
-    Ok(())
-}
-
-/// Records where a newly recorded match's terms sit.
-pub(super) async fn write_match_places(
-    tx: &mut Tx<'_>,
-    article_id: i64,
-    m: &ArticleMatch,
-) -> Result<(), StoreError> {
-    let title = serde_json::to_string(&m.title_highlights).unwrap_or_default();
-    let p = m.prominence;
-    tx.exec(
-        "UPDATE matches SET title_highlights = $3, in_title = $4, first_in_body = $5,
-             occurrences = $6
-         WHERE watchlist = $1 AND article_id = $2",
-        params![
-            m.watchlist.as_str(),
-            article_id,
-            &title,
-            p.in_title,
-            p.first_in_body.map(u32::from),
-            p.occurrences
-        ],
-    )
-    .await?;
     Ok(())
 }
 
