@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use support::config::{self, ConfigFile};
 use support::feeds::{rss, Item};
 use support::{cli, site};
-use wiremock::matchers::{method, path};
+use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 async fn site() -> MockServer {
@@ -109,4 +109,47 @@ async fn json_adds_one_error_line_per_failed_source() {
         .filter(|l| l.get("watchlist").is_some())
         .count();
     assert_eq!(matches, 1, "the good source still reports its match: {out}");
+}
+
+/// `scan` reads every source's state in one go before its scans start (issue 21): what a
+/// scan recorded (the feed's validators) is what the next `scan` starts from, so it asks
+/// conditionally and the unchanged feed is not read again.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_scan_starts_from_what_the_first_recorded() {
+    let server = MockServer::start().await;
+    let feed = rss(&[Item::new(
+        "Niger junta talks continue",
+        "http://example.org/a/1",
+        "Talks go on.",
+    )]);
+    Mock::given(method("GET"))
+        .and(path("/feed.xml"))
+        .and(header("if-none-match", "\"v1\""))
+        .respond_with(ResponseTemplate::new(304))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/feed.xml"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("etag", "\"v1\"")
+                .set_body_raw(feed, "application/rss+xml"),
+        )
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = ConfigFile::in_dir(dir.path())
+        .with(config::backfill_all())
+        .with(config::source("good", &format!("{}/feed.xml", server.uri())).set("follow", false))
+        .with(config::watchlist("niger", &["Niger"]))
+        .write_in(dir.path());
+
+    let (code, out, err) = scan(&cfg, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("good: 1 articles, 1 matches (1 new)"), "{out}");
+    let (code, out, err) = scan(&cfg, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("good: not modified"), "{out}");
 }

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Utc};
 use newswatch::config::Config;
 use newswatch::fetch::Fetcher;
-use newswatch::pipeline::{scan_source, ScanMode, ScanReport, TEXT_TRIES};
+use newswatch::pipeline::{scan_source, ScanMode, ScanReport, ScanStart, TEXT_TRIES};
 use newswatch::store::Store;
 use support::config::{self, ConfigFile, Table};
 use support::feeds::{rss, Item};
@@ -120,9 +120,17 @@ fn config(dir: &Path, feed_url: &str) -> Config {
 async fn scan(config: &Config, store: &Store, at: DateTime<Utc>) -> ScanReport {
     let fetcher = Fetcher::new(config.http.clone()).unwrap();
     let source = &config.sources[0];
-    scan_source(config, store, &fetcher, source, ScanMode::Record, at, None)
-        .await
-        .expect("the database works")
+    scan_source(
+        config,
+        store,
+        &fetcher,
+        source,
+        ScanMode::Record,
+        at,
+        ScanStart::default(),
+    )
+    .await
+    .expect("the database works")
 }
 
 fn new_pairs(r: &ScanReport) -> Vec<(String, String)> {

@@ -362,6 +362,29 @@ async fn a_read_records_everything_of_its_source_in_one_update() {
             .await
             .unwrap();
         assert_eq!(r.health, None);
+
+        // Every source's state read at once is each one's own (`scan` reads them so).
+        let all = store.source_states().await.unwrap();
+        for s in [&fresh, &sick] {
+            let one = store.source_state(s).await.unwrap();
+            let got = &all[s];
+            assert_eq!(
+                (
+                    &got.validators,
+                    got.baselined,
+                    got.consecutive_failures,
+                    got.retry_at
+                ),
+                (
+                    &one.validators,
+                    one.baselined,
+                    one.consecutive_failures,
+                    one.retry_at
+                ),
+                "{s}"
+            );
+        }
+        assert!(!all.contains_key("never"));
     }
 }
 

@@ -12,7 +12,7 @@ use tokio::task::JoinSet;
 use super::{open_store, CmdError, Globals};
 use crate::config::Config;
 use crate::fetch::Fetcher;
-use crate::pipeline::{scan_source, ScanMode, ScanReport};
+use crate::pipeline::{scan_source, ScanMode, ScanReport, ScanStart};
 use crate::store::{Store, StoreError};
 
 /// Sources scanned at once: each is its own task, so a scan uses every core; the fetcher's
@@ -63,7 +63,9 @@ pub async fn run(
     let selected: Vec<usize> = (0..config.sources.len())
         .filter(|&i| names.is_empty() || names.iter().any(|n| config.sources[i].name == n.as_str()))
         .collect();
-    let reports = scan_all(&Arc::new(config), &store, &fetcher, &selected, mode, now).await;
+    let reports = scan_all(&Arc::new(config), &store, &fetcher, &selected, mode, now)
+        .await
+        .map_err(|e| CmdError::Runtime(e.into()))?;
     let total = reports.len();
     let mut failed = 0usize;
     for r in reports {
@@ -134,6 +136,9 @@ pub async fn run(
 
 /// Scans the sources at `selected` (indices into the config), [`SCANS_AT_ONCE`] at a time;
 /// their reports in the order of `selected`.
+///
+/// # Errors
+/// The sources' states cannot be read (a scan's own database failure is in its report).
 async fn scan_all(
     config: &Arc<Config>,
     store: &Arc<Store>,
@@ -141,9 +146,13 @@ async fn scan_all(
     selected: &[usize],
     mode: ScanMode,
     now: DateTime<Utc>,
-) -> Vec<Result<ScanReport, StoreError>> {
+) -> Result<Vec<Result<ScanReport, StoreError>>, StoreError> {
     let mut reports: Vec<Option<Result<ScanReport, StoreError>>> =
         selected.iter().map(|_| None).collect();
+    // Every source's state in one read, not one read each: a scan of thousands of small
+    // sources spent a transaction per source on it (issue 21). Each is read just before its
+    // scan otherwise; here it is at most this pass old, as it is for a scan that runs long.
+    let mut states = store.source_states().await?;
     // Each host's first source, then each host's second, …: the scans running at once are
     // spread over hosts instead of queueing at one host's gate.
     let mut order: Vec<usize> = (0..selected.len()).collect();
@@ -154,11 +163,15 @@ async fn scan_all(
         while running.len() < SCANS_AT_ONCE {
             let Some((slot, i)) = next.next() else { break };
             let (config, store, fetcher) = (Arc::clone(config), Arc::clone(store), fetcher.clone());
+            let start = ScanStart {
+                state: Some(states.remove(&config.sources[i].name).unwrap_or_default()),
+                release: None,
+            };
             running.spawn(async move {
                 let source = &config.sources[i];
                 (
                     slot,
-                    scan_source(&config, &store, &fetcher, source, mode, now, None).await,
+                    scan_source(&config, &store, &fetcher, source, mode, now, start).await,
                 )
             });
         }
@@ -170,8 +183,8 @@ async fn scan_all(
             None => break,
         }
     }
-    reports
+    Ok(reports
         .into_iter()
         .map(|r| r.expect("every selected source was scanned"))
-        .collect()
+        .collect())
 }

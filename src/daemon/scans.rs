@@ -11,7 +11,7 @@ use tracing::error;
 use crate::config::Config;
 use crate::fetch::Fetcher;
 use crate::model::{InstanceId, SourceName, SourceState};
-use crate::pipeline::{scan_source, ScanMode, ScanReport};
+use crate::pipeline::{scan_source, ScanMode, ScanReport, ScanStart};
 use crate::store::{Release, Store, StoreError};
 
 type Outcome = (SourceName, Result<Option<ScanReport>, StoreError>);
@@ -94,7 +94,10 @@ impl Scans {
                 source,
                 ScanMode::Record,
                 started,
-                Some(&release),
+                ScanStart {
+                    state: None,
+                    release: Some(&release),
+                },
             )
             .await
             .map(Some);

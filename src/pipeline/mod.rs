@@ -103,6 +103,16 @@ impl ScanReport {
     }
 }
 
+/// What a scan starts from besides its source: the source's state when the caller read it
+/// already, and the claim its record gives back.
+#[derive(Default)]
+pub struct ScanStart<'a> {
+    /// The source's state, read for it (`None`: the scan reads it).
+    pub state: Option<SourceState>,
+    /// Given back with the scan's record (the daemon's claims).
+    pub release: Option<&'a Release<'a>>,
+}
+
 /// Scans `source` once.
 ///
 /// # Errors
@@ -115,11 +125,15 @@ pub async fn scan_source(
     source: &Source,
     mode: ScanMode,
     now: DateTime<Utc>,
-    release: Option<&Release<'_>>,
+    start: ScanStart<'_>,
 ) -> Result<ScanReport, StoreError> {
     crate::failpoint::panic_once(crate::failpoint::PANIC_IN_SCAN);
     let mut report = ScanReport::new(source.name.clone());
-    let state = store.source_state(&source.name).await?;
+    let release = start.release;
+    let state = match start.state {
+        Some(state) => state,
+        None => store.source_state(&source.name).await?,
+    };
     let (entries, read) = match fetch_entries(config, fetcher, source, &state, mode).await {
         SourceDoc::Read(entries, fetched) => (dedup_entries(entries), read_of(&fetched, now)),
         // Unchanged: no entries, but pages still owed their text are tried again.
@@ -359,7 +373,8 @@ async fn plan_articles(
         .collect();
     let wanted: Vec<&str> = urls.iter().flatten().map(String::as_str).collect();
     // Owed pages are tried again whether or not the feed still lists them; dry runs only look.
-    let owed = (mode == ScanMode::Record).then_some((&source.name, now));
+    // A source never read owes nothing: its debts are written with its first record.
+    let owed = (mode == ScanMode::Record && baselined).then_some((&source.name, now));
     let (mut known, mut owed) = store.known_and_owed(&wanted, owed).await?;
     let mut seen_ids = HashSet::new();
     let mut out = Vec::with_capacity(entries.len() + owed.len());

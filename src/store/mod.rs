@@ -654,6 +654,15 @@ impl Store {
         in_tx!(self, Read, |tx| sources::source_state(tx, name))
     }
 
+    /// The state of every source the database knows, read at once (a source it does not
+    /// know has [`SourceState::default`]).
+    ///
+    /// # Errors
+    /// Database failure.
+    pub async fn source_states(&self) -> Result<HashMap<SourceName, SourceState>, StoreError> {
+        in_tx!(self, Read, |tx| sources::source_states(tx))
+    }
+
     /// Records a successful fetch (200 or 304); returns `Recovered` if the source had been
     /// announced as failing.
     ///

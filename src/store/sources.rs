@@ -1,8 +1,10 @@
 //! Per-source fetch state and health.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Duration, Utc};
 
-use super::sql::{params, Tx};
+use super::sql::{params, Row, Tx};
 use super::StoreError;
 use crate::model::{HealthChange, SourceHealth, SourceName, SourceState, Validators};
 
@@ -31,28 +33,42 @@ pub struct FetchSuccess {
     pub refetch_floor: Option<DateTime<Utc>>,
 }
 
+/// What [`state_row`] reads, after the source's name.
+const STATE_COLUMNS: &str = "etag, last_modified, first_fetch_at, consecutive_failures, retry_at";
+
 pub(super) async fn source_state(
     tx: &mut Tx<'_>,
     name: &SourceName,
 ) -> Result<SourceState, StoreError> {
     let row = tx
         .row(
-            "SELECT etag, last_modified, first_fetch_at, consecutive_failures, retry_at
-             FROM sources WHERE name = $1",
+            &format!("SELECT name, {STATE_COLUMNS} FROM sources WHERE name = $1"),
             params![name.as_str()],
         )
         .await?;
-    let Some(r) = row else {
-        return Ok(SourceState::default());
-    };
+    row.map_or_else(|| Ok(SourceState::default()), |r| state_row(&r))
+}
+
+/// The state of every source with a row, in one statement.
+pub(super) async fn source_states(
+    tx: &mut Tx<'_>,
+) -> Result<HashMap<SourceName, SourceState>, StoreError> {
+    tx.rows(&format!("SELECT name, {STATE_COLUMNS} FROM sources"), &[])
+        .await?
+        .iter()
+        .map(|r| Ok((SourceName::from_stored(r.text(0)?), state_row(r)?)))
+        .collect()
+}
+
+fn state_row(r: &Row) -> Result<SourceState, StoreError> {
     Ok(SourceState {
         validators: Validators {
-            etag: r.opt_text(0)?,
-            last_modified: r.opt_text(1)?,
+            etag: r.opt_text(1)?,
+            last_modified: r.opt_text(2)?,
         },
-        baselined: r.opt_text(2)?.is_some(),
-        consecutive_failures: r.num(3)?,
-        retry_at: r.opt_time(4)?,
+        baselined: r.opt_text(3)?.is_some(),
+        consecutive_failures: r.num(4)?,
+        retry_at: r.opt_time(5)?,
     })
 }
 

@@ -4,7 +4,7 @@
 use chrono::Utc;
 use newswatch::config::Config;
 use newswatch::fetch::Fetcher;
-use newswatch::pipeline::{scan_source, ScanMode, ScanReport};
+use newswatch::pipeline::{scan_source, ScanMode, ScanReport, ScanStart};
 use newswatch::store::Store;
 use tempfile::TempDir;
 
@@ -48,7 +48,7 @@ impl Harness {
             source,
             ScanMode::Record,
             Utc::now(),
-            None,
+            ScanStart::default(),
         )
         .await
         .expect("a scan fails only when the database does")
