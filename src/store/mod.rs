@@ -654,6 +654,14 @@ impl Store {
         in_tx!(self, Read, |tx| sources::source_state(tx, name))
     }
 
+    /// On SQLite, keeps each group commit open for `window` for writers to come
+    /// ([`sqlite::Sqlite::set_group_window`]); PostgreSQL commits each transaction itself.
+    pub fn set_group_window(&self, window: std::time::Duration) {
+        if let Backend::Sqlite(db) = &self.backend {
+            db.set_group_window(window);
+        }
+    }
+
     /// The state of every source the database knows, read at once (a source it does not
     /// know has [`SourceState::default`]).
     ///

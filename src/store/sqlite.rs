@@ -9,17 +9,20 @@
 //! leaves the transaction open, the waiting writers each run theirs inside it (a savepoint
 //! each, so one that fails is undone alone), and the first of them to come back for its
 //! outcome commits the whole group with one sync. Nobody's `commit` returns before the
-//! group's commit has: what a caller was told is committed is on disk, as before. A reader
+//! group's commit has: what a caller was told is committed is on disk, as before. With a
+//! window set ([`Sqlite::set_group_window`]), a group also waits that long for writers that
+//! are not waiting yet, and its members come back for its outcome after it. A reader
 //! reads on a connection of its own, so it sees only what is committed and durable.
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OptionalExtension};
 use tokio::sync::{Mutex, MutexGuard};
+use tokio::time::Instant;
 
 use super::schema::{self, Backend};
 use super::sql::{Cell, Mode, Row, Value};
@@ -46,6 +49,9 @@ pub struct Sqlite {
     /// Writers waiting for the connection: a committing writer that sees one leaves its
     /// transaction open for them to join.
     writers_waiting: AtomicUsize,
+    /// How long a group stays open for writers to come, in microseconds (0: only for the
+    /// ones already waiting). See [`Sqlite::set_group_window`].
+    window_us: AtomicU64,
 }
 
 /// The connection and the group commit open on it.
@@ -65,6 +71,8 @@ struct Conn {
 struct Group {
     number: u64,
     members: usize,
+    /// Committed when its first member comes back after this (a window, if one is set).
+    until: Option<Instant>,
 }
 
 impl Conn {
@@ -206,7 +214,25 @@ impl Sqlite {
             }),
             path: name,
             writers_waiting: AtomicUsize::new(0),
+            window_us: AtomicU64::new(0),
         })
+    }
+
+    /// Keeps every group commit open for `window` so that writers to come join it, not
+    /// only those already waiting: for a batch of many small writes whose callers wait for
+    /// all of them anyway (`scan` over many sources), where the group's one sync and its
+    /// pages written once instead of once per writer matter more than each write's latency.
+    /// A writer's commit returns `window` later at most, still only once on disk.
+    pub fn set_group_window(&self, window: Duration) {
+        let us = u64::try_from(window.as_micros()).unwrap_or(u64::MAX);
+        self.window_us.store(us, Ordering::Relaxed);
+    }
+
+    fn group_until(&self) -> Option<Instant> {
+        match self.window_us.load(Ordering::Relaxed) {
+            0 => None,
+            us => Some(Instant::now() + Duration::from_micros(us)),
+        }
     }
 
     /// The database file, for messages.
@@ -371,12 +397,14 @@ impl Tx<'_> {
                 return conn.outcome(number);
             };
             group.members += 1;
-            if group.members >= GROUP_MAX || waiting == 0 {
+            if group.members >= GROUP_MAX || (waiting == 0 && group.until.is_none()) {
                 return conn.outcome(number);
             }
-            return self.wait_for(number).await;
+            let until = group.until;
+            return self.wait_for(number, until).await;
         }
-        if waiting == 0 {
+        let until = self.sqlite.group_until();
+        if waiting == 0 && until.is_none() {
             conn.commits += 1;
             if let Err(e) = control(&conn.db, "COMMIT") {
                 // A COMMIT refused (a deferred constraint) leaves the transaction open: end
@@ -388,14 +416,22 @@ impl Tx<'_> {
         }
         let number = conn.next_group;
         conn.next_group += 1;
-        conn.group = Some(Group { number, members: 1 });
-        self.wait_for(number).await
+        conn.group = Some(Group {
+            number,
+            members: 1,
+            until,
+        });
+        self.wait_for(number, until).await
     }
 
-    /// Lets the waiting writers join group `number`, then comes back for its outcome.
-    async fn wait_for(self, number: u64) -> Result<(), StoreError> {
+    /// Lets the waiting writers (and, until `until`, the writers to come) join group
+    /// `number`, then comes back for its outcome.
+    async fn wait_for(self, number: u64, until: Option<Instant>) -> Result<(), StoreError> {
         let sqlite = self.sqlite;
         drop(self);
+        if let Some(until) = until {
+            tokio::time::sleep_until(until).await;
+        }
         sqlite.conn.lock().await.outcome(number)
     }
 }
@@ -658,5 +694,38 @@ mod tests {
         drop(db);
         let again = Sqlite::open(&dir.path().join("t.db")).unwrap();
         assert_eq!(values(&again).await, names);
+    }
+
+    /// With a window, writers that come one after another, none waiting when the one
+    /// before commits, still share one commit; none returns before it, and what each wrote
+    /// is on disk when it returns; a failing one is undone alone.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_window_groups_writers_that_come_one_after_another() {
+        let (dir, db) = open().await;
+        db.set_group_window(std::time::Duration::from_millis(300));
+        let before = commits(&db).await;
+        let started = std::time::Instant::now();
+        let a = writer(&db, "a", None, false);
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        // a has committed its work into the open group by now and waits for the window.
+        assert_eq!(db.writers_waiting.load(Ordering::SeqCst), 0);
+        assert!(
+            !a.is_finished(),
+            "a returned before its group was committed"
+        );
+        let b = writer(&db, "b", None, true);
+        let c = writer(&db, "c", None, false);
+        a.await.unwrap().unwrap();
+        assert!(b.await.unwrap().is_err(), "b's own statement fails");
+        c.await.unwrap().unwrap();
+        assert!(started.elapsed() >= std::time::Duration::from_millis(300));
+        assert_eq!(commits(&db).await - before, 1, "a and c in one commit");
+        // Without a window, a writer alone commits at once again.
+        db.set_group_window(std::time::Duration::ZERO);
+        writer(&db, "d", None, false).await.unwrap().unwrap();
+        assert_eq!(commits(&db).await - before, 2);
+        drop(db);
+        let again = Sqlite::open(&dir.path().join("t.db")).unwrap();
+        assert_eq!(values(&again).await, ["a", "c", "d"]);
     }
 }
