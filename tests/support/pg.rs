@@ -76,6 +76,27 @@ fn owner() -> Option<(u32, u32)> {
     Some((pw.pw_uid, pw.pw_gid))
 }
 
+/// Removes the cluster directories of test processes that have ended. The shared cluster
+/// lives in a static, which is never dropped: its server stops with the process (it is sent
+/// `SIGINT` then), its directory stayed behind, tens of megabytes per test binary run.
+fn remove_ended_clusters() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let pid = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("newswatch-pg-"))
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok());
+        let Some(pid) = pid else { continue };
+        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -148,6 +169,8 @@ impl Cluster {
     /// initdb into a new directory.
     fn init() -> Cluster {
         static N: AtomicUsize = AtomicUsize::new(0);
+        static SWEPT: std::sync::Once = std::sync::Once::new();
+        SWEPT.call_once(remove_ended_clusters);
         let bin = bin_dir();
         let owner = owner();
         let dir = std::env::temp_dir().join(format!(
